@@ -1,0 +1,39 @@
+"""`briefbot items`: the stored history, newest first."""
+
+from __future__ import annotations
+
+import click
+
+from bot.cli.common import context, echo_json, json_option, parse_since, short, table, team_option
+from bot.storage.db import session_scope
+from bot.storage.items import item_as_dict, list_items, sources_of
+
+
+def register(group: click.Group) -> None:
+    @group.command("items")
+    @click.option("--source", "source_id", type=int, default=None, help="Only items this source has seen.")
+    @click.option("--since", default=None, help="ISO time or a span back from now (12h, 7d).")
+    @click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
+    @team_option
+    @json_option
+    def items(source_id: int | None, since: str | None, limit: int, team: str | None, as_json: bool) -> None:
+        """Stored items, newest first."""
+        ctx = context()
+        with session_scope(ctx.engine) as session:
+            found = list_items(session=session, team_id=team, source_id=source_id,
+                               since=parse_since(since, ctx.clock()), limit=limit)
+            seen_in = sources_of(session=session, item_ids=[i.id for i in found if i.id is not None])
+        if as_json:
+            echo_json([item_as_dict(i, seen_in.get(i.id or 0)) for i in found])
+            return
+        if not found:
+            click.echo("no items yet; run: briefbot poll")
+            return
+        rows = []
+        for i in found:
+            when = (i.published_at or i.first_seen_at).strftime("%Y-%m-%d %H:%M")
+            where = ", ".join(filter(None, [(loc.get("city") or loc.get("country") or ("remote" if loc.get("remote")
+                              else "")) for loc in i.locations][:2]))
+            rows.append([i.id, i.kind, when, short(i.outlet, 22), short(i.title, 60), short(where, 24),
+                         ",".join(str(s) for s in seen_in.get(i.id or 0, [i.source_id]))])
+        click.echo(table(rows, ["id", "kind", "published", "outlet/company", "title", "where", "sources"]))

@@ -1,0 +1,60 @@
+"""`briefbot poll`: poll due sources once (or every source with --all)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Any
+
+import click
+
+from bot.cli.common import context, echo_json, json_option
+from bot.ingest.poller import PollReport
+from bot.storage.db import session_scope
+from bot.storage.sources import list_sources
+
+
+def register(group: click.Group) -> None:
+    @group.command("poll")
+    @click.option("--all", "poll_all", is_flag=True, help="Poll every source now, due or not.")
+    @click.option("--source", "source_ids", type=int, multiple=True, help="Only this source (repeatable).")
+    @json_option
+    def poll(poll_all: bool, source_ids: tuple[int, ...], as_json: bool) -> None:
+        """Poll the sources that are due, once."""
+        ctx = context()
+        with session_scope(ctx.engine) as session:
+            total = len(list_sources(session=session))
+        show_progress = not as_json and sys.stderr.isatty() and total > 5
+
+        async def run() -> PollReport:
+            fetcher = ctx.fetcher()
+            bar: Any = click.progressbar(length=total, label="polling", file=sys.stderr) if show_progress else None
+            try:
+                if bar is not None:
+                    bar.__enter__()
+                return await ctx.poller(fetcher).poll(
+                    due_only=not (poll_all or source_ids), source_ids=list(source_ids) or None,
+                    on_progress=bar.update if bar is not None else None)
+            finally:
+                if bar is not None:
+                    bar.__exit__(None, None, None)
+                await fetcher.aclose()
+
+        report = asyncio.run(run())
+        if as_json:
+            echo_json({"polled": report.polled, "ok": report.ok, "not_modified": report.not_modified,
+                       "unchanged": report.unchanged, "errors": report.errors, "items_new": report.items_new,
+                       "items_updated": report.items_updated, "items_linked": report.items_linked,
+                       "failures": [{"source_id": i, "kind": k, "error": e} for i, k, e in report.failures]})
+            return
+        click.echo(format_report(report))
+
+
+def format_report(report: PollReport) -> str:
+    if report.polled == 0:
+        return "nothing due (use --all to poll every source now)"
+    lines = [f"polled {report.polled} sources: {report.ok} with news, {report.not_modified} not modified, "
+             f"{report.unchanged} unchanged, {report.errors} failed; items: {report.items_new} new, "
+             f"{report.items_updated} updated, {report.items_linked} linked to another source's copy"]
+    lines += [f"  source {sid} failed ({kind}): {error}" for sid, kind, error in report.failures]
+    return "\n".join(lines)

@@ -1,0 +1,91 @@
+"""`briefbot sources add | list | remove`."""
+
+from __future__ import annotations
+
+import asyncio
+
+import click
+
+from bot.cli.common import ago, context, echo_json, json_option, short, table, team_option
+from bot.ingest.add import Added, add_by_spec
+from bot.sources.base import SpecError
+from bot.sources.registry import ALIASES, KINDS
+from bot.storage.db import session_scope
+from bot.storage.sources import get_source, list_sources, remove_source
+
+KIND_CHOICES = sorted([*KINDS, *ALIASES])
+
+
+def register(group: click.Group) -> None:
+    @group.group("sources")
+    def sources() -> None:
+        """What briefbot watches."""
+
+    @sources.command("add")
+    @click.argument("spec")
+    @click.option("--kind", type=click.Choice(KIND_CHOICES, case_sensitive=False), default=None,
+                  help="Treat SPEC (a URL) as this kind, e.g. a job-board API endpoint at any host.")
+    @click.option("--channel", default=None, help="Slack channel id that follows the source.")
+    @team_option
+    @json_option
+    def add(spec: str, kind: str | None, channel: str | None, team: str | None, as_json: bool) -> None:
+        """Follow SPEC: a feed or page URL, or kind:identifier (greenhouse:acme, news:"acme layoffs")."""
+        ctx = context()
+
+        async def run() -> Added:
+            fetcher = ctx.fetcher()
+            try:
+                return await add_by_spec(spec=spec, kind=kind, team_id=team or ctx.settings.briefbot_default_team,
+                                         channel_id=channel, settings=ctx.settings, engine=ctx.engine,
+                                         fetcher=fetcher, clock=ctx.clock)
+            finally:
+                await fetcher.aclose()
+
+        try:
+            added = asyncio.run(run())
+        except SpecError as exc:
+            raise click.ClickException(str(exc)) from exc
+        s = added.source
+        if as_json:
+            echo_json({"id": s.id, "kind": s.kind, "locator": s.locator, "title": s.title, "created": added.created,
+                       "team_id": s.team_id, "channel": channel})
+            return
+        verb = "added" if added.created else "already followed:"
+        click.echo(f"{verb} source {s.id}: {s.kind} {s.locator}" + (f" ({s.title})" if s.title else "")
+                   + f" [{added.how}]" + (f", followed in {channel}" if channel else ""))
+
+    @sources.command("list")
+    @team_option
+    @json_option
+    def list_(team: str | None, as_json: bool) -> None:
+        """Every source with its health: last success, last error and why, next poll, item count."""
+        ctx = context()
+        with session_scope(ctx.engine) as session:
+            health = list_sources(session=session, team_id=team)
+        if as_json:
+            echo_json([h.as_dict() for h in health])
+            return
+        if not health:
+            click.echo("no sources yet; add one with: briefbot sources add URL")
+            return
+        now = ctx.clock()
+        rows = []
+        for h in health:
+            s, d = h.source, h.as_dict()
+            error = f"{s.last_error_kind}: {s.last_error}" if s.failures and s.last_error else ""
+            rows.append([s.id, s.kind, short(s.title or s.spec, 32), d["status"], h.item_count,
+                         ago(s.last_success_at, now), ago(s.next_due_at, now), short(error, 70)])
+        click.echo(table(rows, ["id", "kind", "source", "status", "items", "last ok", "next poll", "last error"]))
+
+    @sources.command("remove")
+    @click.argument("source_id", type=int)
+    @team_option
+    def remove(source_id: int, team: str | None) -> None:
+        """Stop following a source. Its items stay in the history."""
+        ctx = context()
+        with session_scope(ctx.engine) as session:
+            source = get_source(session=session, source_id=source_id, team_id=team)
+            if source is None:
+                raise click.ClickException(f"no source with id {source_id}")
+            remove_source(session=session, source=source, now=ctx.clock())
+        click.echo(f"removed source {source_id}; its items stay in the history")

@@ -1,0 +1,121 @@
+"""Pure normalisation of what sources give us: canonical URLs, plain text, hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import lxml.html
+from lxml import etree
+
+# Query parameters that identify a campaign or a click, never the document.
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "igshid",
+        "mc_cid", "mc_eid", "mkt_tok", "_hsenc", "_hsmi", "hsctatracking", "oly_anon_id",
+        "oly_enc_id", "vero_conv", "vero_id", "wickedid", "ref_src", "ref_url", "cmpid",
+        "ncid", "sr_share", "gh_src", "gh_jid_src", "lever-origin", "lever-source",
+    }
+)
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "__s", "_ga", "hmb_")
+# Generic names such as "source" or "ref" are left alone: too many sites use them for identity.
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def canonical_url(url: str) -> str:
+    """The URL without tracking parameters, fragment, default port or letter-case noise in the host."""
+    url = url.strip()
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower().rstrip(".")
+    if not host:
+        return url
+    netloc = host if ":" not in host else f"[{host}]"
+    if parts.port and parts.port != _DEFAULT_PORTS.get(scheme):
+        netloc = f"{netloc}:{parts.port}"
+    if parts.username:
+        netloc = f"{parts.username}@{netloc}"
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k.lower() not in TRACKING_PARAMS and not k.lower().startswith(TRACKING_PREFIXES)
+    ]
+    path = parts.path or "/"
+    return urlunsplit((scheme, netloc, path, urlencode(query, doseq=True), ""))
+
+
+def url_key(url: str) -> str:
+    """A fixed-width key for a canonical URL (URLs can be longer than an index allows)."""
+    return hashlib.sha256(url.encode("utf-8")).hexdigest()
+
+
+def external_key(external_id: str) -> str:
+    """Stable ids stay as they are; very long ones (whole URLs as guids) are hashed to fit the column."""
+    external_id = external_id.strip()
+    if len(external_id) <= 200:
+        return external_id
+    return "sha256:" + hashlib.sha256(external_id.encode("utf-8")).hexdigest()
+
+
+_BLOCK_TAGS = frozenset(
+    {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
+     "section", "article", "blockquote", "pre", "hr", "dd", "dt", "header", "footer"}
+)
+_DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "svg")
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def strip_html(value: str) -> str:
+    """Plain text from an HTML fragment (or from text that merely has entities): no tags, no scripts,
+    block elements as line breaks, whitespace collapsed."""
+    if not value:
+        return ""
+    if "<" not in value:
+        return _tidy(html.unescape(value))
+    try:
+        root = lxml.html.fragment_fromstring(value, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return _tidy(html.unescape(re.sub(r"<[^>]*>", " ", value)))
+    for tag in _DROP_TAGS:
+        for el in root.iter(tag):
+            el.drop_tree()
+    for el in root.iter():
+        if isinstance(el.tag, str) and el.tag.lower() in _BLOCK_TAGS:
+            el.tail = "\n" + (el.tail or "")
+    return _tidy(root.text_content())
+
+
+def _tidy(text: str) -> str:
+    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def one_line(text: str) -> str:
+    """Titles are one line."""
+    return " ".join(text.split())
+
+
+def cap_text(text: str, limit: int) -> str:
+    """At most `limit` characters, cut at a word boundary with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit * 0.6:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-") + "…"
+
+
+CONTENT_HASH_VERSION = "v1"
+
+
+def content_hash(fields: dict[str, Any]) -> str:
+    """A versioned hash of an item's meaningful content: bump the version when the fields change,
+    so old hashes read as 'changed' once instead of silently comparing different things."""
+    blob = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)
+    return f"{CONTENT_HASH_VERSION}:" + hashlib.sha256(blob.encode("utf-8")).hexdigest()

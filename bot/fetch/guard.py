@@ -1,0 +1,84 @@
+"""Server-side request forgery guard: which addresses briefbot may fetch from."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
+
+from bot.sources.base import SourceError
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+# Cloud metadata services answer on these even where they are not "private" by RFC.
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a) for a in ("169.254.169.254", "169.254.170.2", "100.100.100.200", "fd00:ec2::254")
+)
+
+
+def blocked_reason(address: IPAddress) -> str | None:
+    """Why `address` must not be fetched, or None if it is a public address."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return blocked_reason(address.ipv4_mapped)
+    if address in METADATA_ADDRESSES:
+        return "a cloud metadata address"
+    if address.is_loopback:
+        return "a loopback address"
+    if address.is_link_local:
+        return "a link-local address"
+    if address.is_private:
+        return "a private address"
+    if address.is_multicast or address.is_unspecified or address.is_reserved:
+        return "a reserved address"
+    if not address.is_global:
+        return "a non-public address"
+    return None
+
+
+async def system_resolver(host: str, port: int) -> list[str]:
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return sorted({str(info[4][0]) for info in infos})
+
+
+async def check_url(url: str, *, allow_private: bool, resolver: Resolver = system_resolver) -> list[str]:
+    """Refuse non-http(s) schemes, and hosts that resolve to any non-public address (unless allowed).
+    Returns the resolved addresses."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        raise SourceError("blocked", f"refused {parts.scheme or 'scheme-less'} URL: only http and https are fetched")
+    host = parts.hostname
+    if not host:
+        raise SourceError("blocked", f"refused URL without a host: {url}")
+    try:
+        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    except ValueError as exc:
+        raise SourceError("blocked", f"refused URL with a bad port: {url}") from exc
+    try:
+        addresses = await resolver(host, port)
+    except (socket.gaierror, UnicodeError, OSError) as exc:
+        raise SourceError("dns", f"could not resolve host {host}: {exc}") from exc
+    if not addresses:
+        raise SourceError("dns", f"host {host} has no addresses")
+    if not allow_private:
+        for text in addresses:
+            reason = blocked_reason(ipaddress.ip_address(text.split("%", 1)[0]))
+            if reason:
+                raise SourceError(
+                    "blocked",
+                    f"refused {host}: it resolves to {text}, {reason} "
+                    "(set BRIEFBOT_ALLOW_PRIVATE_URLS=true to allow internal addresses)",
+                )
+    return addresses
+
+
+def check_peer(peer: str | None, host: str, *, allow_private: bool) -> None:
+    """Re-check the address actually connected to, so a DNS answer that changed between the check and
+    the connection (DNS rebinding) cannot reach an internal address."""
+    if allow_private or not peer:
+        return
+    reason = blocked_reason(ipaddress.ip_address(peer.split("%", 1)[0]))
+    if reason:
+        raise SourceError("blocked", f"refused {host}: the connection went to {peer}, {reason}")

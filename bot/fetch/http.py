@@ -1,0 +1,184 @@
+"""Fetching over HTTP the way the real web needs: timeouts and an overall deadline, a byte cap enforced
+while streaming, redirects followed by hand (each hop re-checked by the SSRF guard), compression,
+conditional GET, an honest User-Agent, and a cap on concurrent requests per host."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import ssl
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from bot.fetch.guard import Resolver, check_peer, check_url, system_resolver
+from bot.settings import Settings
+from bot.sources.base import Document, SourceError
+
+REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
+    "application/xml;q=0.9, text/xml;q=0.9, text/html;q=0.8, */*;q=0.5"
+)
+
+
+@dataclass(slots=True)
+class FetchResult:
+    """A fetched document, or a 304 (not_modified, no body)."""
+
+    url: str
+    status: int
+    body: bytes = b""
+    content_type: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def document(self) -> Document:
+        return Document(url=self.url, body=self.body, content_type=self.content_type, status=self.status,
+                        headers=self.headers)
+
+
+class Fetcher:
+    """One per event loop. Build it with `build_fetcher(settings)`; close it with `aclose()`."""
+
+    def __init__(self, settings: Settings, client: httpx.AsyncClient, resolver: Resolver = system_resolver):
+        self.settings = settings
+        self.client = client
+        self.resolver = resolver
+        self._all = asyncio.Semaphore(settings.briefbot_concurrency)
+        self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(settings.briefbot_per_host_concurrency)
+        )
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
+        """GET `url`, or raise SourceError with a reason a person can act on."""
+        try:
+            async with asyncio.timeout(self.settings.briefbot_fetch_deadline):
+                return await self._follow(url, etag, last_modified)
+        except TimeoutError as exc:
+            raise SourceError("timeout", f"gave up after {self.settings.briefbot_fetch_deadline:g}s "
+                                         "(server too slow)") from exc
+
+    async def _follow(self, url: str, etag: str | None, last_modified: str | None) -> FetchResult:
+        for _hop in range(self.settings.briefbot_max_redirects + 1):
+            await check_url(url, allow_private=self.settings.briefbot_allow_private_urls, resolver=self.resolver)
+            host = urlsplit(url).hostname or ""
+            async with self._all, self._hosts[host]:
+                result = await self._get_once(url, etag, last_modified)
+            if isinstance(result, FetchResult):
+                return result
+            url = result  # a redirect target
+        raise SourceError("redirects", f"more than {self.settings.briefbot_max_redirects} redirects")
+
+    async def _get_once(self, url: str, etag: str | None, last_modified: str | None) -> FetchResult | str:
+        headers = {"Accept": ACCEPT}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        try:
+            async with self.client.stream("GET", url, headers=headers) as response:
+                stream = response.extensions.get("network_stream")
+                peer = stream.get_extra_info("server_addr") if stream is not None else None
+                check_peer(peer[0] if peer else None, urlsplit(url).hostname or "",
+                           allow_private=self.settings.briefbot_allow_private_urls)
+                if response.status_code in REDIRECT_CODES:
+                    location = response.headers.get("location")
+                    if not location:
+                        raise SourceError("http", f"HTTP {response.status_code} redirect without a Location")
+                    return urljoin(url, location)
+                if response.status_code == 304:
+                    return FetchResult(url=url, status=304, not_modified=True, etag=etag, last_modified=last_modified)
+                if response.status_code >= 400:
+                    raise http_error(response)
+                body = await self._read_capped(response)
+                return FetchResult(
+                    url=url,
+                    status=response.status_code,
+                    body=body,
+                    content_type=response.headers.get("content-type", ""),
+                    etag=response.headers.get("etag"),
+                    last_modified=response.headers.get("last-modified"),
+                    headers=dict(response.headers),
+                )
+        except httpx.TimeoutException as exc:
+            raise SourceError("timeout", f"timed out ({type(exc).__name__}) fetching {url}") from exc
+        except httpx.ConnectError as exc:
+            if _is_tls(exc):
+                raise SourceError("tls", f"TLS handshake failed: {exc}") from exc
+            raise SourceError("connect", f"could not connect: {exc or type(exc).__name__}") from exc
+        except httpx.DecodingError as exc:
+            raise SourceError("encoding", f"response could not be decompressed: {exc}") from exc
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            raise SourceError("connection", f"connection broke: {exc or type(exc).__name__}") from exc
+        except httpx.HTTPError as exc:
+            raise SourceError("http", f"{type(exc).__name__}: {exc}") from exc
+
+    async def _read_capped(self, response: httpx.Response) -> bytes:
+        cap = self.settings.briefbot_max_body_bytes
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > cap:
+            raise SourceError("too_large", f"body of {int(declared):,} bytes is over the {cap:,}-byte limit")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():  # decompressed bytes: a zip bomb hits the cap too
+            size += len(chunk)
+            if size > cap:
+                raise SourceError("too_large", f"body grew past the {cap:,}-byte limit; stopped reading")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def http_error(response: httpx.Response) -> SourceError:
+    status = response.status_code
+    reason = response.reason_phrase or ""
+    retry_after = parse_retry_after(response.headers.get("retry-after"), datetime.now(UTC))
+    kind = "http_5xx" if status >= 500 else "http_4xx"
+    hint = {401: " (the source needs a login)", 403: " (the server refuses us)", 404: " (no such feed or board)",
+            410: " (gone for good)", 429: " (rate-limited)"}.get(status, "")
+    return SourceError(kind, f"HTTP {status} {reason}{hint}".strip(), retry_after=retry_after, status=status)
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Retry-After as seconds from now: either a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def _is_tls(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError) or "SSL" in type(seen).__name__ or "CERTIFICATE" in str(seen).upper():
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def build_fetcher(settings: Settings, resolver: Resolver = system_resolver) -> Fetcher:
+    """The one place the HTTP client is configured."""
+    client = httpx.AsyncClient(
+        follow_redirects=False,
+        timeout=httpx.Timeout(settings.briefbot_read_timeout, connect=settings.briefbot_connect_timeout),
+        headers={"User-Agent": settings.briefbot_user_agent, "Accept-Encoding": "gzip, deflate"},
+        limits=httpx.Limits(max_connections=settings.briefbot_concurrency, max_keepalive_connections=20),
+        trust_env=False,
+    )
+    return Fetcher(settings, client, resolver)

@@ -1,0 +1,1 @@
+"""Ingestion: claim due sources, fetch, parse, normalise, store; and adding sources by spec."""

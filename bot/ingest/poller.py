@@ -1,0 +1,233 @@
+"""Poll sources: claim them with a lease, fetch concurrently, parse, normalise and store each one,
+record how it went, and schedule the next poll. One source failing never stops the others."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.engine import Engine
+
+from bot.clock import Clock
+from bot.core.schedule import next_due
+from bot.fetch.http import Fetcher
+from bot.settings import Settings
+from bot.sources.base import Document, Entry, SourceError
+from bot.sources.normalise import NormalisedItem, normalise_entry
+from bot.sources.registry import get_kind
+from bot.storage.db import session_scope
+from bot.storage.items import store_items
+from bot.storage.models import Source
+from bot.storage.sources import PollOutcome, claim_sources, finish_poll
+
+log = logging.getLogger(__name__)
+MAX_PAGES = 20
+CLAIM_BATCH = 200
+
+
+@dataclass(slots=True)
+class PollReport:
+    """What one `poll` run did, for the CLI and the scheduler's log."""
+
+    polled: int = 0
+    ok: int = 0
+    not_modified: int = 0
+    unchanged: int = 0
+    errors: int = 0
+    items_new: int = 0
+    items_updated: int = 0
+    items_linked: int = 0
+    failures: list[tuple[int, str, str]] = field(default_factory=list)  # (source id, kind, message)
+
+    def add(self, source: Source, outcome: PollOutcome) -> None:
+        self.polled += 1
+        self.items_new += outcome.items_new
+        self.items_updated += outcome.items_updated
+        self.items_linked += outcome.items_linked
+        if outcome.outcome == "error":
+            self.errors += 1
+            self.failures.append((source.id or 0, outcome.error_kind or "error", outcome.error or ""))
+        else:
+            setattr(self, outcome.outcome, getattr(self, outcome.outcome) + 1)
+
+
+def poller_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Poller:
+    def __init__(self, *, settings: Settings, engine: Engine, fetcher: Fetcher, clock: Clock,
+                 owner: str | None = None):
+        self.settings = settings
+        self.engine = engine
+        self.fetcher = fetcher
+        self.clock = clock
+        self.owner = owner or poller_id()
+        self._store_lock = asyncio.Lock()  # one writer at a time: SQLite has one, PostgreSQL is spared churn
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.settings.briefbot_fetch_deadline * 2 + 60)
+
+    async def poll(
+        self, *, due_only: bool = True, source_ids: list[int] | None = None,
+        on_progress: Callable[[int], None] | None = None, limit: int | None = None,
+    ) -> PollReport:
+        """Claim and poll sources in batches until none is left (or `limit` are done)."""
+        report = PollReport()
+        claimed_ids: set[int] = set()
+        while limit is None or report.polled < limit:
+            batch_size = CLAIM_BATCH if limit is None else min(CLAIM_BATCH, limit - report.polled)
+            with session_scope(self.engine) as session:
+                sources = claim_sources(session=session, owner=self.owner, now=self.clock(), lease=self.lease,
+                                        limit=batch_size, due_only=due_only, source_ids=source_ids,
+                                        exclude_ids=claimed_ids)
+            if not sources:
+                break
+            claimed_ids.update(s.id or 0 for s in sources)
+
+            async def one(source: Source) -> None:
+                outcome = await self.poll_source(source)
+                report.add(source, outcome)
+                if on_progress:
+                    on_progress(1)
+
+            await asyncio.gather(*(one(s) for s in sources))
+        return report
+
+    async def poll_source(self, source: Source) -> PollOutcome:
+        started = self.clock()
+        try:
+            fetched = await self._fetch_parse(source)
+        except SourceError as exc:
+            return await self._finish_error(source, started, exc)
+        except Exception as exc:  # a parser bug must not stop the other sources; say what happened
+            log.exception("unexpected error polling source %s", source.id)
+            return await self._finish_error(source, started, SourceError("internal", f"{type(exc).__name__}: {exc}"))
+        return await self._finish_ok(source, started, fetched)
+
+    async def _fetch_parse(self, source: Source) -> _Fetched:
+        kind = get_kind(source.kind)
+        first = await self.fetcher.fetch(source.locator, etag=source.etag, last_modified=source.last_modified)
+        if first.not_modified:
+            return _Fetched(outcome="not_modified", status=304, etag=source.etag,
+                            last_modified=source.last_modified)
+        digest = hashlib.sha256(first.body)
+        bytes_read = len(first.body)
+        parsed = kind.parse(first.document())
+        entries, warnings, title = list(parsed.entries), list(parsed.warnings), parsed.title
+        pages = 1
+        while parsed.next_url and pages < MAX_PAGES:
+            page = await self.fetcher.fetch(parsed.next_url)
+            digest.update(page.body)
+            bytes_read += len(page.body)
+            parsed = kind.parse(page.document())
+            entries.extend(parsed.entries)
+            warnings.extend(parsed.warnings)
+            pages += 1
+        body_hash = digest.hexdigest()
+        fetched = _Fetched(outcome="unchanged", status=first.status, etag=first.etag,
+                           last_modified=first.last_modified, body_hash=body_hash, bytes_read=bytes_read,
+                           entries_count=len(entries), title=title)
+        if body_hash == source.body_hash:
+            return fetched  # the same bytes as last time: nothing to store
+        if not entries and (source.last_entry_count or 0) > 0:
+            raise SourceError("empty", f"the source returned no items (it had {source.last_entry_count} last "
+                                       "time); stored items are kept, and it will be retried")
+        now = self.clock()
+        default_outlet = title or _host(source.locator)
+        items: list[NormalisedItem] = []
+        skipped = 0
+        for entry in entries:
+            item = normalise_entry(entry, kind=kind.ITEM_KIND, default_outlet=default_outlet,
+                                   max_chars=self.settings.briefbot_max_text_chars, now=now)
+            if item is None:
+                skipped += 1
+            else:
+                items.append(item)
+        fetched.outcome, fetched.items, fetched.notes = "ok", items, _notes(entries, skipped, warnings)
+        return fetched
+
+    async def _finish_ok(self, source: Source, started: datetime, fetched: _Fetched) -> PollOutcome:
+        async with self._store_lock:
+            return await asyncio.to_thread(self._store_ok, source, started, fetched)
+
+    def _store_ok(self, source: Source, started: datetime, fetched: _Fetched) -> PollOutcome:
+        with session_scope(self.engine) as session:
+            counts = None
+            if fetched.items:
+                counts = store_items(session=session, source=source, items=fetched.items, now=self.clock())
+            finished = self.clock()
+            outcome = PollOutcome(
+                outcome=fetched.outcome, started_at=started, finished_at=finished,
+                next_due_at=next_due(now=finished, interval=self.settings.briefbot_poll_interval, failures=0,
+                                     max_backoff=self.settings.briefbot_max_backoff),
+                http_status=fetched.status, bytes_read=fetched.bytes_read, entries=fetched.entries_count,
+                items_new=counts.new if counts else 0, items_updated=counts.updated if counts else 0,
+                items_linked=counts.linked if counts else 0, notes=fetched.notes, etag=fetched.etag,
+                last_modified=fetched.last_modified, body_hash=fetched.body_hash, title=fetched.title,
+            )
+            if finish_poll(session=session, source=source, owner=self.owner, result=outcome) is None:
+                # Lost the lease (we were too slow and another poller took over): keep nothing of ours.
+                session.rollback()
+                log.warning("lease on source %s lost; its poll result was discarded", source.id)
+            return outcome
+
+    async def _finish_error(self, source: Source, started: datetime, exc: SourceError) -> PollOutcome:
+        async with self._store_lock:
+            return await asyncio.to_thread(self._store_error, source, started, exc)
+
+    def _store_error(self, source: Source, started: datetime, exc: SourceError) -> PollOutcome:
+        finished = self.clock()
+        outcome = PollOutcome(
+            outcome="error", started_at=started, finished_at=finished,
+            next_due_at=next_due(now=finished, interval=self.settings.briefbot_poll_interval,
+                                 failures=source.failures + 1, max_backoff=self.settings.briefbot_max_backoff,
+                                 retry_after=exc.retry_after, source_id=source.id or 0),
+            http_status=exc.status, error_kind=exc.kind, error=exc.message[:2000],
+        )
+        with session_scope(self.engine) as session:
+            finish_poll(session=session, source=source, owner=self.owner, result=outcome)
+        log.info("source %s failed (%s): %s", source.id, exc.kind, exc.message)
+        return outcome
+
+
+@dataclass(slots=True)
+class _Fetched:
+    outcome: str
+    status: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    bytes_read: int = 0
+    entries_count: int = 0
+    title: str = ""
+    items: list[NormalisedItem] = field(default_factory=list)
+    notes: str | None = None
+
+
+def _notes(entries: list[Entry], skipped: int, warnings: list[str]) -> str | None:
+    notes = list(warnings)
+    undated = sum(1 for e in entries if e.published_at is None)
+    if undated:
+        notes.append(f"{undated} of {len(entries)} items have no date; their first-seen time stands in")
+    if skipped:
+        notes.append(f"{skipped} items had neither a link nor a title and were skipped")
+    return "; ".join(notes)[:2000] or None
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).hostname or ""
+
+
+def parse_document(kind_name: str, doc: Document) -> list[Entry]:
+    """Parse one document with one kind (for tools and benchmarks)."""
+    return get_kind(kind_name).parse(doc).entries

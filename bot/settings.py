@@ -1,0 +1,112 @@
+"""The one settings class: read from the environment and `.env`, never from anywhere else."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot import __version__
+
+DEFAULT_NEWS_SEARCH_URL = "https://news.google.com/rss/search?q={query}&hl=en-US&gl=US&ceid=US:en"
+
+
+class Settings(BaseSettings):
+    """Every knob briefbot has. `.env.example` documents each one."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///data/briefbot.db",
+        description="SQLAlchemy URL; postgresql://... for PostgreSQL.",
+    )
+
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    briefbot_brief_model: str = "gpt-4o-mini"
+    briefbot_answer_model: str = "gpt-4o-mini"
+    briefbot_embedding_model: str | None = None
+
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+
+    briefbot_poll_interval: int = Field(default=900, ge=10, description="Seconds between polls of one source.")
+    briefbot_max_backoff: int = Field(default=6 * 3600, ge=60, description="Longest wait after failures, seconds.")
+    briefbot_scheduler_tick: int = Field(default=30, ge=1, description="How often the worker looks for due sources.")
+    briefbot_allow_private_urls: bool = False
+    briefbot_now: datetime | None = None
+    briefbot_default_team: str = "T_LOCAL"
+
+    briefbot_news_search_url: str = DEFAULT_NEWS_SEARCH_URL
+    briefbot_user_agent: str = f"briefbot/{__version__} (+https://github.com/briefbot/briefbot; feed poller)"
+    briefbot_max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    briefbot_max_redirects: int = Field(default=5, ge=0)
+    briefbot_connect_timeout: float = Field(default=10.0, gt=0)
+    briefbot_read_timeout: float = Field(default=20.0, gt=0)
+    briefbot_fetch_deadline: float = Field(default=60.0, gt=0, description="Whole-fetch limit, seconds.")
+    briefbot_concurrency: int = Field(default=32, ge=1)
+    briefbot_per_host_concurrency: int = Field(default=4, ge=1)
+    briefbot_max_text_chars: int = Field(default=4000, ge=200)
+    briefbot_log_level: str = "INFO"
+
+    @field_validator("briefbot_now")
+    @classmethod
+    def _now_is_aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("BRIEFBOT_NOW needs a time zone, e.g. 2026-03-01T09:00:00Z")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_db_url(cls, value: str) -> str:
+        # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants an explicit driver.
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix):]
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def sqlite_path(self) -> Path | None:
+        if not self.is_sqlite:
+            return None
+        path = self.database_url.split("///", 1)[-1]
+        return None if path in ("", ":memory:") else Path(path)
+
+    def masked(self) -> dict[str, Any]:
+        """The effective settings as printable data: secrets and URL passwords masked."""
+        out: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = mask_secret(value.get_secret_value())
+            elif name == "database_url":
+                value = mask_url_password(value)
+            elif isinstance(value, datetime):
+                value = value.isoformat()
+            out[name.upper()] = value
+        return out
+
+
+def mask_secret(secret: str) -> str:
+    if not secret:
+        return ""
+    return secret[:4] + "…" if len(secret) > 12 else "****"
+
+
+def mask_url_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL is reported elsewhere; never echo it raw
+        return "<unparsable>"

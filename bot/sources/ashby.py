@@ -1,0 +1,68 @@
+"""Ashby job boards: GET https://api.ashbyhq.com/posting-api/job-board/{board}."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.settings import Settings
+from bot.sources._board import board_locator, match_careers_url
+from bot.sources.base import Document, Entry, Parsed, PlaceHint, expect, load_json, parse_iso
+
+NAME = "ashby"
+ITEM_KIND = "job"
+EXAMPLE = "ashby:acme"
+SUMMARY = "an Ashby job board"
+API = "https://api.ashbyhq.com/posting-api/job-board/{}"
+
+
+def locator(identifier: str, settings: Settings) -> str:
+    return board_locator(NAME, identifier, API)
+
+
+def recognise(url: str) -> str | None:
+    return match_careers_url(url, ("jobs.ashbyhq.com",))
+
+
+def parse(doc: Document) -> Parsed:
+    data = expect(load_json(doc), dict, "the Ashby response")
+    jobs = expect(data.get("jobs"), list, "jobs")
+    listed = [j for j in jobs if isinstance(j, dict) and j.get("isListed", True)]
+    return Parsed(title="", entries=[_entry(j) for j in listed])
+
+
+def _entry(job: dict[str, Any]) -> Entry:
+    remote = bool(job.get("isRemote")) or str(job.get("workplaceType") or "").lower() == "remote"
+    places = [_place(job.get("address"), str(job.get("location") or ""), remote)]
+    for extra in job.get("secondaryLocations") or []:
+        if isinstance(extra, dict):
+            places.append(_place(extra.get("address"), str(extra.get("location") or ""), remote))
+    title = str(job.get("title") or "")
+    return Entry(
+        external_id=str(job.get("id") or job.get("jobUrl")),
+        url=str(job.get("jobUrl") or job.get("applyUrl") or ""),
+        title=title,
+        text=str(job.get("descriptionHtml") or job.get("descriptionPlain") or ""),
+        published_at=parse_iso(job.get("publishedAt")),
+        job_title=title,
+        department=" / ".join(str(x) for x in (job.get("department"), job.get("team")) if x) or None,
+        employment_type=_spaced(job.get("employmentType")),
+        remote=remote or None,
+        places=[p for p in places if p.text or p.city or p.country],
+    )
+
+
+def _place(address: Any, text: str, remote: bool) -> PlaceHint:
+    postal = (address or {}).get("postalAddress") or {} if isinstance(address, dict) else {}
+    return PlaceHint(
+        text=text,
+        city=postal.get("addressLocality") or None,
+        region=postal.get("addressRegion") or None,
+        country=postal.get("addressCountry") or None,
+        remote=remote,
+    )
+
+
+def _spaced(value: Any) -> str | None:
+    """Ashby writes employment types as "FullTime"; people read "Full Time"."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(value)) if value else None

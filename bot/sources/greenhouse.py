@@ -1,0 +1,60 @@
+"""Greenhouse job boards: GET https://boards-api.greenhouse.io/v1/boards/{board}/jobs?content=true."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from bot.settings import Settings
+from bot.sources._board import board_locator, match_careers_url
+from bot.sources.base import Document, Entry, Parsed, PlaceHint, expect, load_json, parse_iso
+
+NAME = "greenhouse"
+ITEM_KIND = "job"
+EXAMPLE = "greenhouse:acme"
+SUMMARY = "a Greenhouse job board"
+API = "https://boards-api.greenhouse.io/v1/boards/{}/jobs?content=true"
+
+
+def locator(identifier: str, settings: Settings) -> str:
+    return board_locator(NAME, identifier, API)
+
+
+def recognise(url: str) -> str | None:
+    return match_careers_url(url, ("boards.greenhouse.io", "job-boards.greenhouse.io", "boards.eu.greenhouse.io",
+                                   "job-boards.eu.greenhouse.io"))
+
+
+def parse(doc: Document) -> Parsed:
+    data = expect(load_json(doc), dict, "the Greenhouse response")
+    jobs = expect(data.get("jobs"), list, "jobs")
+    company = str(data.get("name") or "")
+    return Parsed(title=company, entries=[_entry(j, company) for j in jobs if isinstance(j, dict)])
+
+
+def _entry(job: dict[str, Any], company: str) -> Entry:
+    location = (job.get("location") or {}).get("name") or ""
+    offices = [o.get("location") or o.get("name") for o in job.get("offices") or [] if isinstance(o, dict)]
+    places = [PlaceHint(text=location)] if location else [PlaceHint(text=str(o)) for o in offices if o]
+    departments = [d.get("name") for d in job.get("departments") or [] if isinstance(d, dict) and d.get("name")]
+    title = str(job.get("title") or "")
+    return Entry(
+        external_id=str(job.get("id") or job.get("internal_job_id") or job.get("absolute_url")),
+        url=str(job.get("absolute_url") or ""),
+        title=title,
+        # Greenhouse sends the description as HTML-escaped HTML.
+        text=html.unescape(str(job.get("content") or "")),
+        published_at=parse_iso(job.get("first_published") or job.get("updated_at")),
+        outlet=str(job.get("company_name") or company),
+        job_title=title,
+        department=", ".join(departments) or None,
+        employment_type=_metadata(job, "employment type"),
+        places=places,
+    )
+
+
+def _metadata(job: dict[str, Any], name: str) -> str | None:
+    for field in job.get("metadata") or []:
+        if isinstance(field, dict) and str(field.get("name", "")).lower() == name and field.get("value"):
+            return str(field["value"])
+    return None

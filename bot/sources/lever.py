@@ -1,0 +1,54 @@
+"""Lever job boards: GET https://api.lever.co/v0/postings/{company}?mode=json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.settings import Settings
+from bot.sources._board import board_locator, match_careers_url
+from bot.sources.base import Document, Entry, Parsed, PlaceHint, expect, load_json, parse_iso
+
+NAME = "lever"
+ITEM_KIND = "job"
+EXAMPLE = "lever:acme"
+SUMMARY = "a Lever job board"
+API = "https://api.lever.co/v0/postings/{}?mode=json"
+
+
+def locator(identifier: str, settings: Settings) -> str:
+    return board_locator(NAME, identifier, API)
+
+
+def recognise(url: str) -> str | None:
+    return match_careers_url(url, ("jobs.lever.co", "jobs.eu.lever.co"))
+
+
+def parse(doc: Document) -> Parsed:
+    postings = expect(load_json(doc), list, "the Lever response")
+    return Parsed(title="", entries=[_entry(p) for p in postings if isinstance(p, dict)])
+
+
+def _entry(posting: dict[str, Any]) -> Entry:
+    cats = posting.get("categories") or {}
+    locations = cats.get("allLocations") or ([cats["location"]] if cats.get("location") else [])
+    workplace = str(posting.get("workplaceType") or "").lower()
+    remote = workplace == "remote" or None
+    places = [PlaceHint(text=str(loc), remote=workplace == "remote") for loc in locations]
+    team = " / ".join(str(x) for x in (cats.get("department"), cats.get("team")) if x)
+    title = str(posting.get("text") or "")
+    text = posting.get("descriptionPlain") or posting.get("description") or ""
+    for block in posting.get("lists") or []:
+        if isinstance(block, dict):
+            text += f"\n{block.get('text', '')}\n{block.get('content', '')}"
+    return Entry(
+        external_id=str(posting.get("id") or posting.get("hostedUrl")),
+        url=str(posting.get("hostedUrl") or posting.get("applyUrl") or ""),
+        title=title,
+        text=str(text),
+        published_at=parse_iso(posting.get("createdAt")),
+        job_title=title,
+        department=team or None,
+        employment_type=str(cats["commitment"]) if cats.get("commitment") else None,
+        remote=remote,
+        places=places,
+    )

@@ -1,0 +1,73 @@
+"""SmartRecruiters: GET https://api.smartrecruiters.com/v1/companies/{company}/postings, paged by offset."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from bot.settings import Settings
+from bot.sources._board import board_locator, match_careers_url
+from bot.sources.base import Document, Entry, Parsed, PlaceHint, expect, load_json, parse_iso
+
+NAME = "smartrecruiters"
+ITEM_KIND = "job"
+EXAMPLE = "smartrecruiters:acme"
+SUMMARY = "a SmartRecruiters job board"
+API = "https://api.smartrecruiters.com/v1/companies/{}/postings"
+PAGE_SIZE = 100
+
+
+def locator(identifier: str, settings: Settings) -> str:
+    return board_locator(NAME, identifier, API)
+
+
+def recognise(url: str) -> str | None:
+    return match_careers_url(url, ("jobs.smartrecruiters.com", "careers.smartrecruiters.com"))
+
+
+def parse(doc: Document) -> Parsed:
+    data = expect(load_json(doc), dict, "the SmartRecruiters response")
+    postings = expect(data.get("content"), list, "content")
+    entries = [_entry(p) for p in postings if isinstance(p, dict)]
+    offset, total = int(data.get("offset") or 0), int(data.get("totalFound") or 0)
+    following = offset + len(postings)
+    next_url = _with_offset(doc.url, following) if postings and following < total else None
+    company = next((str(p.get("company", {}).get("name")) for p in postings if isinstance(p, dict)
+                    and isinstance(p.get("company"), dict) and p["company"].get("name")), "")
+    return Parsed(title=company, entries=entries, next_url=next_url)
+
+
+def _entry(posting: dict[str, Any]) -> Entry:
+    loc = posting.get("location") or {}
+    company = posting.get("company") or {}
+    identifier = company.get("identifier") or ""
+    remote = bool(loc.get("remote"))
+    title = str(posting.get("name") or "")
+    url = posting.get("postingUrl") or (
+        f"https://jobs.smartrecruiters.com/{identifier}/{posting.get('id')}" if identifier else posting.get("ref", "")
+    )
+    return Entry(
+        external_id=str(posting.get("id") or posting.get("uuid")),
+        url=str(url),
+        title=title,
+        text=_label(posting.get("jobAd")) or "",
+        published_at=parse_iso(posting.get("releasedDate")),
+        outlet=str(company.get("name") or ""),
+        job_title=title,
+        department=_label(posting.get("department")) or _label(posting.get("function")),
+        employment_type=_label(posting.get("typeOfEmployment")),
+        remote=remote or None,
+        places=[PlaceHint(text=str(loc.get("fullLocation") or ""), city=loc.get("city"), region=loc.get("region"),
+                          country=str(loc.get("country") or "").upper() or None, remote=remote)],
+    )
+
+
+def _label(value: Any) -> str | None:
+    return str(value["label"]) if isinstance(value, dict) and value.get("label") else None
+
+
+def _with_offset(url: str, offset: int) -> str:
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("offset", "limit")]
+    query += [("offset", str(offset)), ("limit", str(PAGE_SIZE))]
+    return urlunsplit(parts._replace(query=urlencode(query)))

@@ -1,0 +1,1 @@
+"""Storage: SQLModel tables, data functions over a session, and Alembic migrations."""

@@ -1,0 +1,148 @@
+"""The tables. Every table that holds a workspace's data carries its Slack team id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from bot.storage.types import UTCDateTime
+
+
+def _ts(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class Workspace(SQLModel, table=True):
+    """A Slack workspace (team) that uses briefbot; `T_LOCAL` stands for CLI-only use."""
+
+    __tablename__ = "workspaces"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    name: str = Field(default="", max_length=200)
+    timezone: str = Field(default="UTC", max_length=64)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Source(SQLModel, table=True):
+    """Something a workspace watches: a feed, a news search, a job board or a careers page."""
+
+    __tablename__ = "sources"
+    __table_args__ = (
+        UniqueConstraint("team_id", "kind", "locator", name="uq_sources_team_kind_locator"),
+        Index("ix_sources_due", "next_due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspaces.team_id", index=True, max_length=32)
+    kind: str = Field(max_length=32)
+    spec: str = Field(sa_column=Column(Text, nullable=False))
+    locator: str = Field(sa_column=Column(Text, nullable=False))
+    title: str = Field(default="", max_length=300)
+    enabled: bool = True
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    removed_at: datetime | None = _ts()
+
+    etag: str | None = Field(default=None, max_length=500)
+    last_modified: str | None = Field(default=None, max_length=100)
+    body_hash: str | None = Field(default=None, max_length=64)
+
+    next_due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    lease_owner: str | None = Field(default=None, max_length=100)
+    lease_until: datetime | None = _ts()
+
+    failures: int = 0
+    last_polled_at: datetime | None = _ts()
+    last_success_at: datetime | None = _ts()
+    last_error_at: datetime | None = _ts()
+    last_error_kind: str | None = Field(default=None, max_length=32)
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    last_entry_count: int | None = None
+
+
+class Subscription(SQLModel, table=True):
+    """A Slack channel follows a source."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", "source_id", name="uq_subscriptions"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspaces.team_id", index=True, max_length=32)
+    channel_id: str = Field(max_length=32)
+    source_id: int = Field(foreign_key="sources.id", index=True)
+    paused: bool = False
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Item(SQLModel, table=True):
+    """One normalised news article or job posting, stored once per workspace and canonical URL."""
+
+    __tablename__ = "items"
+    __table_args__ = (
+        UniqueConstraint("team_id", "url_key", name="uq_items_team_url"),
+        Index("ix_items_team_first_seen", "team_id", "first_seen_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspaces.team_id", max_length=32)
+    source_id: int = Field(foreign_key="sources.id", index=True)
+    kind: str = Field(max_length=8)
+    external_id: str = Field(sa_column=Column(Text, nullable=False))
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    url_key: str = Field(max_length=64)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    outlet: str = Field(default="", max_length=300)
+    author: str = Field(default="", max_length=300)
+    published_at: datetime | None = _ts()
+    first_seen_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    content_hash: str = Field(max_length=80)
+
+    job_title: str | None = Field(default=None, max_length=300)
+    department: str | None = Field(default=None, max_length=300)
+    employment_type: str | None = Field(default=None, max_length=64)
+    remote: bool | None = None
+    locations: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class ItemLink(SQLModel, table=True):
+    """Where an item was seen: one row per (source, external id). The same URL from two sources is two
+    links to one item, not two items."""
+
+    __tablename__ = "item_links"
+    __table_args__ = (UniqueConstraint("source_id", "external_id", name="uq_item_links_source_external"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspaces.team_id", index=True, max_length=32)
+    item_id: int = Field(foreign_key="items.id", index=True)
+    source_id: int = Field(foreign_key="sources.id")
+    external_id: str = Field(max_length=255)
+    content_hash: str = Field(max_length=80)
+    first_seen_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Poll(SQLModel, table=True):
+    """One attempt to poll one source: the history behind `sources list` health."""
+
+    __tablename__ = "polls"
+    __table_args__ = (Index("ix_polls_source_started", "source_id", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspaces.team_id", index=True, max_length=32)
+    source_id: int = Field(foreign_key="sources.id")
+    started_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    finished_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    outcome: str = Field(max_length=16)
+    http_status: int | None = None
+    error_kind: str | None = Field(default=None, max_length=32)
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    bytes_read: int = 0
+    entries: int = 0
+    items_new: int = 0
+    items_updated: int = 0
+    items_linked: int = 0
+    duration_ms: int = 0
+    notes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

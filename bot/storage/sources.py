@@ -1,0 +1,218 @@
+"""Data functions for workspaces, sources and subscriptions, including the lease that lets several
+pollers share one database without polling the same source twice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, update
+from sqlmodel import Session, col, select
+
+from bot.storage.models import Item, ItemLink, Poll, Source, Subscription, Workspace
+
+
+def ensure_workspace(*, session: Session, team_id: str, now: datetime, name: str = "") -> Workspace:
+    workspace = session.get(Workspace, team_id)
+    if workspace is None:
+        workspace = Workspace(team_id=team_id, name=name, created_at=now)
+        session.add(workspace)
+        session.flush()
+    return workspace
+
+
+def add_source(
+    *, session: Session, team_id: str, kind: str, locator: str, spec: str, title: str, now: datetime
+) -> tuple[Source, bool]:
+    """The source for (team, kind, locator), created or re-enabled; the flag says whether it is new."""
+    ensure_workspace(session=session, team_id=team_id, now=now)
+    existing = session.exec(
+        select(Source).where(Source.team_id == team_id, Source.kind == kind, Source.locator == locator)
+    ).first()
+    if existing is not None:
+        created = existing.removed_at is not None
+        if created:
+            existing.removed_at, existing.enabled, existing.next_due_at = None, True, now
+        return existing, created
+    source = Source(team_id=team_id, kind=kind, locator=locator, spec=spec, title=title, created_at=now,
+                    next_due_at=now)
+    session.add(source)
+    session.flush()
+    return source, True
+
+
+def subscribe(*, session: Session, team_id: str, channel_id: str, source_id: int, now: datetime) -> Subscription:
+    existing = session.exec(
+        select(Subscription).where(Subscription.team_id == team_id, Subscription.channel_id == channel_id,
+                                   Subscription.source_id == source_id)
+    ).first()
+    if existing is not None:
+        existing.paused = False
+        return existing
+    sub = Subscription(team_id=team_id, channel_id=channel_id, source_id=source_id, created_at=now)
+    session.add(sub)
+    session.flush()
+    return sub
+
+
+def get_source(*, session: Session, source_id: int, team_id: str | None = None) -> Source | None:
+    source = session.get(Source, source_id)
+    if source is None or source.removed_at is not None or (team_id is not None and source.team_id != team_id):
+        return None
+    return source
+
+
+def remove_source(*, session: Session, source: Source, now: datetime) -> None:
+    """Stop polling and unsubscribe every channel; the items stay in the history."""
+    source.removed_at, source.enabled = now, False
+    source.lease_owner = source.lease_until = None
+    for sub in session.exec(select(Subscription).where(Subscription.source_id == source.id)):
+        session.delete(sub)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceHealth:
+    source: Source
+    item_count: int
+    channels: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        s = self.source
+        return {
+            "id": s.id, "team_id": s.team_id, "kind": s.kind, "spec": s.spec, "locator": s.locator,
+            "title": s.title, "enabled": s.enabled, "channels": self.channels, "items": self.item_count,
+            "last_polled_at": _iso(s.last_polled_at), "last_success_at": _iso(s.last_success_at),
+            "last_error_at": _iso(s.last_error_at), "last_error_kind": s.last_error_kind,
+            "last_error": s.last_error, "failures": s.failures, "next_poll_at": _iso(s.next_due_at),
+            "status": status_of(s),
+        }
+
+
+def status_of(source: Source) -> str:
+    if not source.enabled:
+        return "paused"
+    if source.last_polled_at is None:
+        return "new"
+    if source.failures:
+        return "failing" if source.last_success_at is None or source.failures >= 3 else "retrying"
+    return "ok"
+
+
+def list_sources(*, session: Session, team_id: str | None = None) -> list[SourceHealth]:
+    query = select(Source).where(col(Source.removed_at).is_(None)).order_by(col(Source.id))
+    if team_id is not None:
+        query = query.where(Source.team_id == team_id)
+    sources = list(session.exec(query))
+    ids = [s.id for s in sources]
+    counts: dict[int, int] = {}
+    channels: dict[int, list[str]] = {}
+    if ids:
+        link_counts = select(ItemLink.source_id, func.count(func.distinct(ItemLink.item_id))).where(
+            col(ItemLink.source_id).in_(ids)).group_by(col(ItemLink.source_id))
+        counts = {sid: n for sid, n in session.exec(link_counts)}
+        for sub in session.exec(select(Subscription).where(col(Subscription.source_id).in_(ids))):
+            channels.setdefault(sub.source_id, []).append(sub.channel_id)
+    return [SourceHealth(s, counts.get(s.id or 0, 0), sorted(channels.get(s.id or 0, []))) for s in sources]
+
+
+def claim_sources(
+    *, session: Session, owner: str, now: datetime, lease: timedelta, limit: int,
+    due_only: bool = True, source_ids: list[int] | None = None, exclude_ids: set[int] | None = None,
+) -> list[Source]:
+    """Lease up to `limit` sources to `owner` and return them. A source leased to another poller (whose
+    lease has not expired) is never returned, so two processes never poll one source at once. On
+    PostgreSQL the candidates are locked with SKIP LOCKED; on SQLite the single UPDATE is atomic."""
+    free = or_(col(Source.lease_until).is_(None), col(Source.lease_until) < now)
+    candidates = select(Source.id).where(col(Source.enabled).is_(True), col(Source.removed_at).is_(None), free)
+    if due_only:
+        candidates = candidates.where(col(Source.next_due_at) <= now)
+    if source_ids is not None:
+        candidates = candidates.where(col(Source.id).in_(source_ids))
+    if exclude_ids:  # a run that polls every source, due or not, polls each once
+        candidates = candidates.where(col(Source.id).not_in(exclude_ids))
+    candidates = candidates.order_by(col(Source.next_due_at), col(Source.id)).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    statement = (
+        update(Source)
+        .where(col(Source.id).in_(candidates.scalar_subquery()), free)
+        .values(lease_owner=owner, lease_until=now + lease)
+        .returning(col(Source.id))
+    )
+    claimed = [row[0] for row in session.execute(statement)]
+    session.commit()
+    if not claimed:
+        return []
+    return list(session.exec(select(Source).where(col(Source.id).in_(claimed)).order_by(col(Source.next_due_at))))
+
+
+@dataclass(frozen=True, slots=True)
+class PollOutcome:
+    """What one poll of one source came to, as data for `finish_poll`."""
+
+    outcome: str  # ok | not_modified | unchanged | error
+    started_at: datetime
+    finished_at: datetime
+    next_due_at: datetime
+    http_status: int | None = None
+    error_kind: str | None = None
+    error: str | None = None
+    bytes_read: int = 0
+    entries: int = 0
+    items_new: int = 0
+    items_updated: int = 0
+    items_linked: int = 0
+    notes: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    title: str | None = None
+
+
+def finish_poll(*, session: Session, source: Source, owner: str, result: PollOutcome) -> Poll | None:
+    """Record the poll and release the lease, unless the lease was lost to another poller meanwhile."""
+    current = session.get(Source, source.id, with_for_update=session.get_bind().dialect.name == "postgresql")
+    if current is None or current.lease_owner != owner:
+        return None
+    current.lease_owner = current.lease_until = None
+    current.last_polled_at = result.finished_at
+    current.next_due_at = result.next_due_at
+    if result.outcome == "error":
+        current.failures += 1
+        current.last_error_at = result.finished_at
+        current.last_error_kind, current.last_error = result.error_kind, result.error
+    else:
+        current.failures = 0
+        current.last_success_at = result.finished_at
+        if result.outcome in ("ok", "unchanged"):
+            current.etag, current.last_modified = result.etag, result.last_modified
+            current.body_hash = result.body_hash
+            current.last_entry_count = result.entries
+            if result.title and not current.title:
+                current.title = result.title[:300]
+    poll = Poll(
+        team_id=current.team_id, source_id=current.id or 0, started_at=result.started_at,
+        finished_at=result.finished_at, outcome=result.outcome, http_status=result.http_status,
+        error_kind=result.error_kind, error=result.error, bytes_read=result.bytes_read, entries=result.entries,
+        items_new=result.items_new, items_updated=result.items_updated, items_linked=result.items_linked,
+        duration_ms=int((result.finished_at - result.started_at).total_seconds() * 1000), notes=result.notes,
+    )
+    session.add(poll)
+    return poll
+
+
+def recent_polls(*, session: Session, source_id: int, limit: int = 10) -> list[Poll]:
+    query = select(Poll).where(Poll.source_id == source_id).order_by(col(Poll.started_at).desc()).limit(limit)
+    return list(session.exec(query))
+
+
+def item_count(*, session: Session, team_id: str | None = None) -> int:
+    query = select(func.count()).select_from(Item)
+    if team_id is not None:
+        query = query.where(Item.team_id == team_id)
+    return int(session.exec(query).one())
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
