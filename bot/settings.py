@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     briefbot_max_backoff: int = Field(default=6 * 3600, ge=60, description="Longest wait after failures, seconds.")
     briefbot_scheduler_tick: int = Field(default=30, ge=1, description="How often the worker looks for due sources.")
     briefbot_allow_private_urls: bool = False
+    briefbot_allowed_networks: str = Field(
+        default="", description="Comma-separated CIDRs fetched even when private URLs are refused."
+    )
     briefbot_now: datetime | None = None
     briefbot_default_team: str = "T_LOCAL"
 
@@ -71,6 +74,24 @@ class Settings(BaseSettings):
             if value.startswith(prefix):
                 return "postgresql+psycopg://" + value[len(prefix):]
         return value
+
+    @field_validator("briefbot_allowed_networks")
+    @classmethod
+    def _networks_parse(cls, value: str) -> str:
+        import ipaddress
+
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{part!r} is not a network like 10.1.2.0/24") from exc
+        return value
+
+    def allowed_networks(self) -> list[Any]:
+        import ipaddress
+
+        return [ipaddress.ip_network(p.strip(), strict=False) for p in self.briefbot_allowed_networks.split(",")
+                if p.strip()]
 
     @property
     def is_sqlite(self) -> bool:

@@ -33,10 +33,10 @@ class Gazetteer:
 @cache
 def gazetteer() -> Gazetteer:
     data = json.loads(resources.files("bot.data").joinpath("places.json").read_text("utf-8"))
-    us = {code: name for code, name in data["us_states"].items()} | {
+    us = dict(data["us_states"].items()) | {
         name.upper(): name for name in data["us_states"].values()
     }
-    ca = {code: name for code, name in data["ca_provinces"].items()} | {
+    ca = dict(data["ca_provinces"].items()) | {
         name.upper(): name for name in data["ca_provinces"].values()
     }
     countries: dict[str, str] = {}

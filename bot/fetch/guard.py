@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from urllib.parse import urlsplit
 
 from bot.sources.base import SourceError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 # Cloud metadata services answer on these even where they are not "private" by RFC.
@@ -19,10 +21,12 @@ METADATA_ADDRESSES = frozenset(
 )
 
 
-def blocked_reason(address: IPAddress) -> str | None:
-    """Why `address` must not be fetched, or None if it is a public address."""
+def blocked_reason(address: IPAddress, allowed: Sequence[Network] = ()) -> str | None:
+    """Why `address` must not be fetched, or None if it is public (or in an explicitly allowed network)."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return blocked_reason(address.ipv4_mapped)
+        return blocked_reason(address.ipv4_mapped, allowed)
+    if any(address in network for network in allowed):
+        return None
     if address in METADATA_ADDRESSES:
         return "a cloud metadata address"
     if address.is_loopback:
@@ -43,7 +47,9 @@ async def system_resolver(host: str, port: int) -> list[str]:
     return sorted({str(info[4][0]) for info in infos})
 
 
-async def check_url(url: str, *, allow_private: bool, resolver: Resolver = system_resolver) -> list[str]:
+async def check_url(
+    url: str, *, allow_private: bool, resolver: Resolver = system_resolver, allowed: Sequence[Network] = ()
+) -> list[str]:
     """Refuse non-http(s) schemes, and hosts that resolve to any non-public address (unless allowed).
     Returns the resolved addresses."""
     parts = urlsplit(url)
@@ -52,6 +58,9 @@ async def check_url(url: str, *, allow_private: bool, resolver: Resolver = syste
     host = parts.hostname
     if not host:
         raise SourceError("blocked", f"refused URL without a host: {url}")
+    if _odd_numeric_host(host):
+        raise SourceError("blocked", f"refused {host}: write IP addresses in plain dotted form, not octal, hex or "
+                                     "one integer (such spellings are a common way to sneak past filters)")
     try:
         port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
     except ValueError as exc:
@@ -64,7 +73,7 @@ async def check_url(url: str, *, allow_private: bool, resolver: Resolver = syste
         raise SourceError("dns", f"host {host} has no addresses")
     if not allow_private:
         for text in addresses:
-            reason = blocked_reason(ipaddress.ip_address(text.split("%", 1)[0]))
+            reason = blocked_reason(ipaddress.ip_address(text.split("%", 1)[0]), allowed)
             if reason:
                 raise SourceError(
                     "blocked",
@@ -74,11 +83,25 @@ async def check_url(url: str, *, allow_private: bool, resolver: Resolver = syste
     return addresses
 
 
-def check_peer(peer: str | None, host: str, *, allow_private: bool) -> None:
+_NUMERIC_LABEL = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$", re.I)
+
+
+def _odd_numeric_host(host: str) -> bool:
+    """A host made only of numeric labels that is not a plain dotted-quad IPv4 address."""
+    labels = host.rstrip(".").split(".")
+    if not all(_NUMERIC_LABEL.match(label) for label in labels):
+        return False
+    try:
+        return str(ipaddress.IPv4Address(host)) != host
+    except ValueError:
+        return True
+
+
+def check_peer(peer: str | None, host: str, *, allow_private: bool, allowed: Sequence[Network] = ()) -> None:
     """Re-check the address actually connected to, so a DNS answer that changed between the check and
     the connection (DNS rebinding) cannot reach an internal address."""
     if allow_private or not peer:
         return
-    reason = blocked_reason(ipaddress.ip_address(peer.split("%", 1)[0]))
+    reason = blocked_reason(ipaddress.ip_address(peer.split("%", 1)[0]), allowed)
     if reason:
         raise SourceError("blocked", f"refused {host}: the connection went to {peer}, {reason}")

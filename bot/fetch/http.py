@@ -50,6 +50,7 @@ class Fetcher:
         self.settings = settings
         self.client = client
         self.resolver = resolver
+        self.allowed = settings.allowed_networks()
         self._all = asyncio.Semaphore(settings.briefbot_concurrency)
         self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(settings.briefbot_per_host_concurrency)
@@ -69,7 +70,8 @@ class Fetcher:
 
     async def _follow(self, url: str, etag: str | None, last_modified: str | None) -> FetchResult:
         for _hop in range(self.settings.briefbot_max_redirects + 1):
-            await check_url(url, allow_private=self.settings.briefbot_allow_private_urls, resolver=self.resolver)
+            await check_url(url, allow_private=self.settings.briefbot_allow_private_urls, resolver=self.resolver,
+                            allowed=self.allowed)
             host = urlsplit(url).hostname or ""
             async with self._all, self._hosts[host]:
                 result = await self._get_once(url, etag, last_modified)
@@ -89,12 +91,12 @@ class Fetcher:
                 stream = response.extensions.get("network_stream")
                 peer = stream.get_extra_info("server_addr") if stream is not None else None
                 check_peer(peer[0] if peer else None, urlsplit(url).hostname or "",
-                           allow_private=self.settings.briefbot_allow_private_urls)
+                           allow_private=self.settings.briefbot_allow_private_urls, allowed=self.allowed)
                 if response.status_code in REDIRECT_CODES:
                     location = response.headers.get("location")
                     if not location:
                         raise SourceError("http", f"HTTP {response.status_code} redirect without a Location")
-                    return urljoin(url, location)
+                    return urljoin(url, str(location))
                 if response.status_code == 304:
                     return FetchResult(url=url, status=304, not_modified=True, etag=etag, last_modified=last_modified)
                 if response.status_code >= 400:
@@ -117,7 +119,11 @@ class Fetcher:
             raise SourceError("connect", f"could not connect: {exc or type(exc).__name__}") from exc
         except httpx.DecodingError as exc:
             raise SourceError("encoding", f"response could not be decompressed: {exc}") from exc
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+        except httpx.RemoteProtocolError as exc:
+            if "location header" in str(exc).lower():  # httpx itself refused an unparsable redirect target
+                raise SourceError("blocked", f"refused redirect: {exc}") from exc
+            raise SourceError("connection", f"connection broke: {exc or type(exc).__name__}") from exc
+        except (httpx.ReadError, httpx.WriteError) as exc:
             raise SourceError("connection", f"connection broke: {exc or type(exc).__name__}") from exc
         except httpx.HTTPError as exc:
             raise SourceError("http", f"{type(exc).__name__}: {exc}") from exc

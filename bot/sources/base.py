@@ -111,7 +111,8 @@ def load_json(doc: Document) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         snippet = text[:60].replace("\n", " ")
-        raise SourceError("malformed", f"malformed JSON ({exc.msg} at line {exc.lineno}); body starts {snippet!r}") from exc
+        message = f"malformed JSON ({exc.msg} at line {exc.lineno}); body starts {snippet!r}"
+        raise SourceError("malformed", message) from exc
 
 
 def expect(data: Any, kind: type, what: str) -> Any:

@@ -43,7 +43,8 @@ def parse_feed_bytes(doc: Document) -> Any:
     headers = {"content-type": doc.content_type} if doc.content_type else None
     parsed = feedparser.parse(doc.body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False)
     version = parsed.get("version", "")
-    if not parsed.entries and not version:
+    # A broken document with nothing readable in it is an error; a well-formed empty feed is not.
+    if not parsed.entries and (not version or parsed.get("bozo")):
         exc = parsed.get("bozo_exception")
         head = doc.body[:200].lstrip().lower()
         if head.startswith((b"<!doctype html", b"<html")) or "html" in doc.mime:

@@ -36,7 +36,7 @@ def _entry(job: dict[str, Any], company: str) -> Entry:
     location = (job.get("location") or {}).get("name") or ""
     offices = [o.get("location") or o.get("name") for o in job.get("offices") or [] if isinstance(o, dict)]
     places = [PlaceHint(text=location)] if location else [PlaceHint(text=str(o)) for o in offices if o]
-    departments = [d.get("name") for d in job.get("departments") or [] if isinstance(d, dict) and d.get("name")]
+    departments = [str(d["name"]) for d in job.get("departments") or [] if isinstance(d, dict) and d.get("name")]
     title = str(job.get("title") or "")
     return Entry(
         external_id=str(job.get("id") or job.get("internal_job_id") or job.get("absolute_url")),

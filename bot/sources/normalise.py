@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.core.locations import Place, parse_places, structured_place
-from bot.core.normalize import cap_text, canonical_url, content_hash, external_key, one_line, strip_html, url_key
+from bot.core.normalize import canonical_url, cap_text, content_hash, external_key, one_line, strip_html, url_key
 from bot.sources.base import Entry, ItemKind, PlaceHint
 
 MAX_TITLE = 300

@@ -110,7 +110,7 @@ def list_sources(*, session: Session, team_id: str | None = None) -> list[Source
     if ids:
         link_counts = select(ItemLink.source_id, func.count(func.distinct(ItemLink.item_id))).where(
             col(ItemLink.source_id).in_(ids)).group_by(col(ItemLink.source_id))
-        counts = {sid: n for sid, n in session.exec(link_counts)}
+        counts = dict(session.exec(link_counts))
         for sub in session.exec(select(Subscription).where(col(Subscription.source_id).in_(ids))):
             channels.setdefault(sub.source_id, []).append(sub.channel_id)
     return [SourceHealth(s, counts.get(s.id or 0, 0), sorted(channels.get(s.id or 0, []))) for s in sources]

@@ -1,0 +1,118 @@
+"""Shared fixtures: real SQLite and PostgreSQL databases, settings for tests, a local HTTP server."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+
+from bot.demo.server import LocalServer
+from bot.settings import Settings
+from bot.storage.db import build_engine, upgrade
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+PG_URL = os.environ.get("BRIEFBOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def corpus_path(*parts: str) -> Path:
+    path = CORPUS.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"the shared corpus is not beside this checkout ({path} missing)")
+    return path
+
+
+def _pg_available() -> str | None:
+    try:
+        engine = create_engine(PG_URL)
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # noqa: BLE001 (any failure means "no PostgreSQL here")
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+
+
+@pytest.fixture(scope="session")
+def pg_problem() -> str | None:
+    return _pg_available()
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "briefbot_allow_private_urls": True,
+        "briefbot_connect_timeout": 2.0,
+        "briefbot_read_timeout": 2.0,
+        "briefbot_fetch_deadline": 5.0,
+        "briefbot_poll_interval": 900,
+        "_env_file": None,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, pg_problem: str | None) -> Iterator[str]:
+    """A migrated, empty database: a SQLite file, or a fresh schema in the PostgreSQL `test` database."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+        upgrade(build_engine(make_settings(url)))
+        yield url
+        return
+    if pg_problem:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL must be reachable in CI at {PG_URL}: {pg_problem}")
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {pg_problem}")
+    schema = f"bb_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+    engine = build_engine(make_settings(url))
+    upgrade(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = build_engine(make_settings(db_url))
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return make_settings(db_url)
+
+
+@pytest.fixture
+def server() -> Iterator[LocalServer]:
+    with LocalServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+def clock() -> Callable[[], datetime]:
+    """A clock the test moves by hand: `clock.now = ...`."""
+
+    class Manual:
+        now = NOW
+
+        def __call__(self) -> datetime:
+            return self.now
+
+    return Manual()
