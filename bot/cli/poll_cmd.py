@@ -11,7 +11,7 @@ import click
 from bot.cli.common import context, echo_json, json_option
 from bot.ingest.poller import PollReport
 from bot.storage.db import session_scope
-from bot.storage.sources import list_sources
+from bot.storage.sources import count_sources
 
 
 def register(group: click.Group) -> None:
@@ -23,7 +23,7 @@ def register(group: click.Group) -> None:
         """Poll the sources that are due, once."""
         ctx = context()
         with session_scope(ctx.engine) as session:
-            total = len(list_sources(session=session))
+            total = count_sources(session=session)
         show_progress = not as_json and sys.stderr.isatty() and total > 5
 
         async def run() -> PollReport:

@@ -110,7 +110,7 @@ def list_sources(*, session: Session, team_id: str | None = None) -> list[Source
     if ids:
         link_counts = select(ItemLink.source_id, func.count(func.distinct(ItemLink.item_id))).where(
             col(ItemLink.source_id).in_(ids)).group_by(col(ItemLink.source_id))
-        counts = dict(session.exec(link_counts))
+        counts = {int(sid): int(n) for sid, n in session.exec(link_counts).all()}
         for sub in session.exec(select(Subscription).where(col(Subscription.source_id).in_(ids))):
             channels.setdefault(sub.source_id, []).append(sub.channel_id)
     return [SourceHealth(s, counts.get(s.id or 0, 0), sorted(channels.get(s.id or 0, []))) for s in sources]
@@ -200,6 +200,11 @@ def finish_poll(*, session: Session, source: Source, owner: str, result: PollOut
     )
     session.add(poll)
     return poll
+
+
+def count_sources(*, session: Session) -> int:
+    query = select(func.count()).select_from(Source).where(col(Source.removed_at).is_(None))
+    return int(session.exec(query).one())
 
 
 def recent_polls(*, session: Session, source_id: int, limit: int = 10) -> list[Poll]:

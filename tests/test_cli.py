@@ -1,0 +1,106 @@
+"""The admin CLI, run in-process against a real database file and a real local HTTP server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from bot.cli import main
+from bot.demo.server import LocalServer, Route
+from tests.feeds import numbered, rss
+
+GREENHOUSE = {"jobs": [{"id": 11, "title": "Warehouse Associate", "absolute_url": "https://boards.greenhouse.io/k/jobs/11",
+                        "location": {"name": "Seattle, WA"}, "updated_at": "2026-11-24T09:00:00-05:00",
+                        "content": "&lt;p&gt;Pick &amp;amp; pack&lt;/p&gt;", "departments": [{"name": "Fulfillment"}]}],
+              "meta": {"total": 1}}
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.chdir(tmp_path)  # no stray .env; ./data/ lands in tmp
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "BRIEFBOT_ALLOW_PRIVATE_URLS": "true",
+           "BRIEFBOT_FETCH_DEADLINE": "5"}
+
+    def run(*args: str, code: int = 0) -> Result:
+        result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+        assert result.exit_code == code, result.output
+        return result
+
+    return run
+
+
+def test_add_poll_list_items_remove(cli: Any, server: LocalServer) -> None:
+    server.route("/feed", Route(body=rss(numbered(3))))
+    server.route("/blog", Route(body=b"<html><head><link rel='alternate' type='application/rss+xml' href='/feed'>"
+                                     b"</head><body>blog</body></html>", content_type="text/html"))
+    server.route("/gh", Route(body=json.dumps(GREENHOUSE).encode(), content_type="application/json"))
+
+    added = json.loads(cli("sources", "add", server.url("/feed"), "--channel", "C1", "--json").output)
+    assert added["kind"] == "feed" and added["title"] == "Test Wire" and added["created"]
+    via_page = cli("sources", "add", server.url("/blog")).output
+    assert "already followed" in via_page and "feed found on the page" in via_page  # the page leads to the same feed
+    board = json.loads(cli("sources", "add", server.url("/gh"), "--kind", "greenhouse", "--json").output)
+    assert board["kind"] == "greenhouse" and board["locator"] == server.url("/gh")
+
+    polled = json.loads(cli("poll", "--json").output)
+    assert polled["polled"] == 2 and polled["items_new"] == 4 and polled["errors"] == 0
+    assert "nothing due" in cli("poll").output
+
+    listing = json.loads(cli("sources", "list", "--json").output)
+    assert [(s["kind"], s["items"], s["status"], s["channels"]) for s in listing] == [
+        ("feed", 3, "ok", ["C1"]), ("greenhouse", 1, "ok", [])]
+    assert "Test Wire" in cli("sources", "list").output
+
+    jobs = json.loads(cli("items", "--source", str(board["id"]), "--json").output)
+    assert jobs[0]["job_title"] == "Warehouse Associate" and jobs[0]["text"] == "Pick & pack"
+    assert jobs[0]["locations"][0]["region"] == "Washington" and jobs[0]["department"] == "Fulfillment"
+    assert len(json.loads(cli("items", "--limit", "2", "--json").output)) == 2
+    assert json.loads(cli("items", "--since", "2099-01-01", "--json").output) == []
+
+    cli("sources", "remove", str(added["id"]))
+    assert [s["kind"] for s in json.loads(cli("sources", "list", "--json").output)] == ["greenhouse"]
+    assert len(json.loads(cli("items", "--json").output)) == 4  # the history stays
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["sources", "add", "ftp://example.com/feed"], "only http and https"),
+    (["sources", "add", "bogus:thing"], "unknown source kind"),
+    (["sources", "add", "not a spec"], "neither a URL nor kind:identifier"),
+    (["sources", "remove", "999"], "no source with id 999"),
+    (["items", "--since", "last tuesday"], "neither an ISO time"),
+])
+def test_bad_input_gets_one_line_and_a_non_zero_exit(cli: Any, args: list[str], message: str) -> None:
+    result = cli(*args, code=2 if args[0] == "items" else 1)
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_adding_an_unreachable_or_unreadable_url_says_why(cli: Any, server: LocalServer) -> None:
+    server.route("/page", Route(body=b"<html><body>no feed here</body></html>", content_type="text/html"))
+    assert "no feed link" in cli("sources", "add", server.url("/page"), code=1).output
+    assert "HTTP 404" in cli("sources", "add", server.url("/missing"), code=1).output
+
+
+def test_private_urls_are_refused_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             server: LocalServer) -> None:
+    monkeypatch.chdir(tmp_path)
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    result = CliRunner().invoke(main, ["sources", "add", server.url("/feed")], env=env)
+    assert result.exit_code == 1 and "loopback" in result.output and "BRIEFBOT_ALLOW_PRIVATE_URLS" in result.output
+
+
+def test_config_masks_secrets(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1234567890-secret-token")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-proj-verysecretvalue123")
+    output = cli("config").output
+    assert "secret-token" not in output and "verysecret" not in output
+    assert "SLACK_BOT_TOKEN" in output and "xoxb…" in output
+    assert json.loads(cli("config", "--json").output)["BRIEFBOT_ALLOW_PRIVATE_URLS"] is True
+
+
+def test_db_upgrade_reports_the_revision(cli: Any) -> None:
+    assert "database at revision 0001" in cli("db", "upgrade").output
