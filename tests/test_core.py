@@ -8,7 +8,7 @@ from ipaddress import ip_address
 import pytest
 
 from bot.core.locations import parse_places, structured_place
-from bot.core.normalize import cap_text, canonical_url, content_hash, external_key, strip_html
+from bot.core.normalize import canonical_url, cap_text, content_hash, external_key, strip_html
 from bot.core.schedule import next_due
 from bot.fetch.guard import blocked_reason
 from bot.fetch.http import parse_retry_after

@@ -8,6 +8,7 @@ import hashlib
 import logging
 import os
 import socket
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -121,7 +122,9 @@ class Poller:
         digest = hashlib.sha256(first.body)
         bytes_read = len(first.body)
         parsed = kind.parse(first.document())
-        entries, warnings, title = list(parsed.entries), list(parsed.warnings), parsed.title
+        entries, warnings = list(parsed.entries), list(parsed.warnings)
+        # Boards and careers pages rarely name themselves; their postings name the company.
+        title = parsed.title or _most_common_outlet(entries)
         pages = 1
         while parsed.next_url and pages < MAX_PAGES:
             page = await self.fetcher.fetch(parsed.next_url)
@@ -220,6 +223,11 @@ def _notes(entries: list[Entry], skipped: int, warnings: list[str]) -> str | Non
     if skipped:
         notes.append(f"{skipped} items had neither a link nor a title and were skipped")
     return "; ".join(notes)[:2000] or None
+
+
+def _most_common_outlet(entries: list[Entry]) -> str:
+    counts = Counter(e.outlet for e in entries if e.outlet)
+    return counts.most_common(1)[0][0] if counts else ""
 
 
 def _host(url: str) -> str:

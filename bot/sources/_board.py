@@ -21,6 +21,17 @@ def board_locator(kind: str, identifier: str, api_template: str) -> str:
     return api_template.format(identifier)
 
 
+def board_name_from_url(url: str) -> str:
+    """A readable company name from an API URL's board segment: .../postings/acme?mode=json -> "Acme".
+    The APIs of Lever, Ashby and Greenhouse's job list do not name the company themselves."""
+    segments = [s for s in urlsplit(url).path.split("/") if s and s.lower() not in ("jobs", "postings")]
+    if not segments:
+        return ""
+    name = segments[-1].rsplit(".", 1)[0] if segments[-1].endswith(".json") else segments[-1]
+    name = name.replace("-", " ").replace("_", " ")
+    return name.title() if name.islower() else name
+
+
 def match_careers_url(url: str, hosts: tuple[str, ...], *, subdomain_of: str | None = None) -> str | None:
     """The board name in a careers-page URL such as https://jobs.lever.co/acme/123, or None."""
     parts = urlsplit(url)

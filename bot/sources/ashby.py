@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from bot.settings import Settings
-from bot.sources._board import board_locator, match_careers_url
+from bot.sources._board import board_locator, board_name_from_url, match_careers_url
 from bot.sources.base import Document, Entry, Parsed, PlaceHint, expect, load_json, parse_iso
 
 NAME = "ashby"
@@ -28,10 +28,11 @@ def parse(doc: Document) -> Parsed:
     data = expect(load_json(doc), dict, "the Ashby response")
     jobs = expect(data.get("jobs"), list, "jobs")
     listed = [j for j in jobs if isinstance(j, dict) and j.get("isListed", True)]
-    return Parsed(title="", entries=[_entry(j) for j in listed])
+    company = board_name_from_url(doc.url)
+    return Parsed(title=company, entries=[_entry(j, company) for j in listed])
 
 
-def _entry(job: dict[str, Any]) -> Entry:
+def _entry(job: dict[str, Any], company: str) -> Entry:
     remote = bool(job.get("isRemote")) or str(job.get("workplaceType") or "").lower() == "remote"
     places = [_place(job.get("address"), str(job.get("location") or ""), remote)]
     for extra in job.get("secondaryLocations") or []:
@@ -44,6 +45,7 @@ def _entry(job: dict[str, Any]) -> Entry:
         title=title,
         text=str(job.get("descriptionHtml") or job.get("descriptionPlain") or ""),
         published_at=parse_iso(job.get("publishedAt")),
+        outlet=company,
         job_title=title,
         department=" / ".join(str(x) for x in (job.get("department"), job.get("team")) if x) or None,
         employment_type=_spaced(job.get("employmentType")),

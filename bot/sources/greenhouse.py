@@ -6,7 +6,7 @@ import html
 from typing import Any
 
 from bot.settings import Settings
-from bot.sources._board import board_locator, match_careers_url
+from bot.sources._board import board_locator, board_name_from_url, match_careers_url
 from bot.sources.base import Document, Entry, Parsed, PlaceHint, expect, load_json, parse_iso
 
 NAME = "greenhouse"
@@ -28,7 +28,7 @@ def recognise(url: str) -> str | None:
 def parse(doc: Document) -> Parsed:
     data = expect(load_json(doc), dict, "the Greenhouse response")
     jobs = expect(data.get("jobs"), list, "jobs")
-    company = str(data.get("name") or "")
+    company = str(data.get("name") or "") or _company(jobs) or board_name_from_url(doc.url)
     return Parsed(title=company, entries=[_entry(j, company) for j in jobs if isinstance(j, dict)])
 
 
@@ -51,6 +51,10 @@ def _entry(job: dict[str, Any], company: str) -> Entry:
         employment_type=_metadata(job, "employment type"),
         places=places,
     )
+
+
+def _company(jobs: list[Any]) -> str:
+    return next((str(j["company_name"]) for j in jobs if isinstance(j, dict) and j.get("company_name")), "")
 
 
 def _metadata(job: dict[str, Any], name: str) -> str | None:

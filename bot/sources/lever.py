@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.settings import Settings
-from bot.sources._board import board_locator, match_careers_url
+from bot.sources._board import board_locator, board_name_from_url, match_careers_url
 from bot.sources.base import Document, Entry, Parsed, PlaceHint, expect, load_json, parse_iso
 
 NAME = "lever"
@@ -25,10 +25,11 @@ def recognise(url: str) -> str | None:
 
 def parse(doc: Document) -> Parsed:
     postings = expect(load_json(doc), list, "the Lever response")
-    return Parsed(title="", entries=[_entry(p) for p in postings if isinstance(p, dict)])
+    company = board_name_from_url(doc.url)
+    return Parsed(title=company, entries=[_entry(p, company) for p in postings if isinstance(p, dict)])
 
 
-def _entry(posting: dict[str, Any]) -> Entry:
+def _entry(posting: dict[str, Any], company: str) -> Entry:
     cats = posting.get("categories") or {}
     locations = cats.get("allLocations") or ([cats["location"]] if cats.get("location") else [])
     workplace = str(posting.get("workplaceType") or "").lower()
@@ -46,6 +47,7 @@ def _entry(posting: dict[str, Any]) -> Entry:
         title=title,
         text=str(text),
         published_at=parse_iso(posting.get("createdAt")),
+        outlet=company,
         job_title=title,
         department=team or None,
         employment_type=str(cats["commitment"]) if cats.get("commitment") else None,

@@ -16,6 +16,8 @@ SUMMARY = "a news search for the given words"
 
 
 def locator(identifier: str, settings: Settings) -> str:
+    if identifier.startswith(("http://", "https://")):
+        return identifier  # a search feed URL at any host (`--kind news URL`)
     query = " ".join(identifier.strip().strip("\"'“”").split())
     if not query:
         raise SpecError('news: needs search words, e.g. news:"tiktok fulfillment"')

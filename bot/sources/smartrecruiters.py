@@ -50,7 +50,7 @@ def _entry(posting: dict[str, Any]) -> Entry:
         external_id=str(posting.get("id") or posting.get("uuid")),
         url=str(url),
         title=title,
-        text=_label(posting.get("jobAd")) or "",
+        text=_job_ad(posting.get("jobAd")),
         published_at=parse_iso(posting.get("releasedDate")),
         outlet=str(company.get("name") or ""),
         job_title=title,
@@ -60,6 +60,14 @@ def _entry(posting: dict[str, Any]) -> Entry:
         places=[PlaceHint(text=str(loc.get("fullLocation") or ""), city=loc.get("city"), region=loc.get("region"),
                           country=str(loc.get("country") or "").upper() or None, remote=remote)],
     )
+
+
+def _job_ad(job_ad: Any) -> str:
+    """The posting's sections (company, job, qualifications, more) as one HTML text, when the API sends them."""
+    sections = job_ad.get("sections") if isinstance(job_ad, dict) else None
+    if not isinstance(sections, dict):
+        return ""
+    return "\n".join(str(s.get("text") or "") for s in sections.values() if isinstance(s, dict))
 
 
 def _label(value: Any) -> str | None:

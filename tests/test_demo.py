@@ -1,0 +1,27 @@
+"""`briefbot demo` end to end: sample sources over a real local server into a fresh SQLite file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+
+
+def test_demo_follows_polls_and_finds_the_warehouse_hiring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["demo", "--db", str(tmp_path / "demo.db")], catch_exceptions=False,
+                                env={"DATABASE_URL": "sqlite:///should-not-be-used.db"})
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert out.count("   + source") == 12
+    assert "feed found on the page" in out and "careers page with schema.org JobPosting data" in out
+    assert "polled 12: 11 with news, 0 unchanged (304), 1 failed; items 50 new" in out
+    assert "1 linked to a copy from another source" in out  # Metro Wire links the Harbor Ledger's URL
+    assert "items 21 new, 2 updated" in out  # day 2: new items, one corrected story, one retitled job
+    assert "0 with news, 11 unchanged (304), 1 failed" in out
+    assert "malformed: not a readable RSS or Atom feed" in out
+    assert "Kestrel Commerce: 7 new roles in Kent, Seattle (Washington)" in out
+    assert (tmp_path / "demo.db").exists() and not (tmp_path / "should-not-be-used.db").exists()
