@@ -144,3 +144,20 @@ def test_dns_rebinding_is_caught_at_the_connection(server: LocalServer) -> None:
     with pytest.raises(SourceError) as info:
         fetch(url, resolver=lying_resolver, briefbot_allow_private_urls=False)
     assert info.value.kind == "blocked" and "connection went to 127.0.0.1" in str(info.value)
+
+
+def test_an_untrusted_certificate_is_a_tls_error(tmp_path: Any) -> None:
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed, so no self-signed certificate can be made")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    with LocalServer({"/feed": Route(body=RSS)}, tls=context) as tls_server:
+        error = fetch_error(tls_server.url("/feed"))
+    assert error.kind == "tls" and "TLS" in str(error)

@@ -1,0 +1,42 @@
+"""The worker: APScheduler only triggers "poll what is due"; the schedule itself is data."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from bot.context import Context
+from bot.demo.server import LocalServer, Route
+from bot.settings import Settings
+from bot.storage.db import build_engine, session_scope
+from bot.storage.items import list_items
+from bot.storage.sources import add_source
+from bot.worker.scheduler import build_scheduler, poll_due_once
+from tests.feeds import numbered, rss
+
+
+def test_poll_due_once_polls_what_is_due_and_survives_a_restart(settings: Settings, server: LocalServer,
+                                                                clock: Any) -> None:
+    server.route("/feed", Route(body=rss(numbered(2))))
+    ctx = Context(settings=settings, engine=build_engine(settings), clock=clock)
+    with session_scope(ctx.engine) as session:
+        add_source(session=session, team_id="T1", kind="feed", locator=server.url("/feed"), spec="x", title="",
+                   now=clock())
+    assert poll_due_once(ctx).items_new == 2
+    assert poll_due_once(ctx).polled == 0  # not due again yet
+
+    # A "restart": a new context on the same database; the schedule carries over.
+    restarted = Context(settings=settings, engine=build_engine(settings), clock=clock)
+    assert poll_due_once(restarted).polled == 0
+    clock.now += timedelta(seconds=settings.briefbot_poll_interval)
+    assert poll_due_once(restarted).not_modified == 1
+    with session_scope(restarted.engine) as session:
+        assert len(list_items(session=session)) == 2
+
+
+def test_scheduler_has_one_coalescing_job(settings: Settings, clock: Any) -> None:
+    ctx = Context(settings=settings, engine=build_engine(settings), clock=clock)
+    jobs = build_scheduler(ctx).get_jobs()
+    assert [j.id for j in jobs] == ["poll-due"]
+    assert jobs[0].coalesce is True and jobs[0].max_instances == 1
+    assert jobs[0].trigger.interval == timedelta(seconds=settings.briefbot_scheduler_tick)
