@@ -183,3 +183,19 @@ def test_workspaces_keep_their_items_apart(settings: Settings, engine: Engine, s
     assert report.items_new == 4 and report.items_linked == 0  # same URLs, but each team has its own copy
     with session_scope(engine) as session:
         assert item_count(session=session, team_id="T1") == item_count(session=session, team_id="T2") == 2
+
+
+def test_an_entry_that_moves_to_a_new_url_keeps_the_old_item(settings: Settings, engine: Engine,
+                                                             server: LocalServer, clock: Any) -> None:
+    server.route("/feed", Route(body=rss([("g-1", "https://wire.example/old", "Moving story")])))
+    sid = add(engine, clock, server.url("/feed"))
+    poll(settings, engine, clock)
+    server.route("/feed", Route(body=rss([("g-1", "https://wire.example/new", "Moving story")])))
+    report = poll(settings, engine, clock, due_only=False)
+    assert (report.items_new, report.items_updated) == (0, 1)
+    with session_scope(engine) as session:
+        urls = sorted(i.url for i in list_items(session=session))
+        link = session.exec(select(ItemLink).where(ItemLink.source_id == sid)).one()
+        target = session.get(Item, link.item_id)
+    assert urls == ["https://wire.example/new", "https://wire.example/old"]
+    assert target is not None and target.url == "https://wire.example/new"

@@ -37,6 +37,7 @@ def store_items(*, session: Session, source: Source, items: Sequence[NormalisedI
     new = updated = linked = unchanged = 0
     unknown = [i for i in batch if i.external_id not in links]
     by_url = _items_by_url_key(session, source.team_id, [i.url_key for i in unknown])
+    pending: list[tuple[NormalisedItem, Item]] = []  # links to add once new items have ids
     for entry in batch:
         link = links.get(entry.external_id)
         if link is not None:
@@ -52,18 +53,28 @@ def store_items(*, session: Session, source: Source, items: Sequence[NormalisedI
                 # The id now points at another URL: keep the old item, point the id at the new one.
                 found = by_url.get(entry.url_key) or _items_by_url_key(session, source.team_id, [entry.url_key]).get(
                     entry.url_key)
-                target = found or _insert(session, source, entry, now, by_url)
-                link.item_id = target.id or 0
+                if found is None:
+                    found = by_url[entry.url_key] = _new_item(source, entry, now)
+                    session.add(found)
+                    session.flush()
+                link.item_id = found.id or 0
                 updated += 1
             continue
         item = by_url.get(entry.url_key)
         if item is None:
-            item = _insert(session, source, entry, now, by_url)
+            item = _new_item(source, entry, now)
+            session.add(item)
+            by_url[entry.url_key] = item
             new += 1
         else:
             linked += 1
-        session.add(ItemLink(team_id=source.team_id, item_id=item.id or 0, source_id=source.id,
-                             external_id=entry.external_id, content_hash=entry.content_hash, first_seen_at=now))
+        pending.append((entry, item))
+    session.flush()  # one round of INSERTs gives every new item its id
+    session.add_all(
+        ItemLink(team_id=source.team_id, item_id=item.id or 0, source_id=source.id, external_id=entry.external_id,
+                 content_hash=entry.content_hash, first_seen_at=now)
+        for entry, item in pending
+    )
     session.flush()
     return StoreCounts(new=new, updated=updated, linked=linked, unchanged=unchanged)
 
@@ -82,14 +93,11 @@ def _dedupe_batch(items: Sequence[NormalisedItem]) -> list[NormalisedItem]:
     return out
 
 
-def _insert(session: Session, source: Source, entry: NormalisedItem, now: datetime, by_url: dict[str, Item]) -> Item:
+def _new_item(source: Source, entry: NormalisedItem, now: datetime) -> Item:
     item = Item(team_id=source.team_id, source_id=source.id or 0, kind=entry.kind, external_id=entry.external_id,
                 url=entry.url, url_key=entry.url_key, first_seen_at=now, updated_at=now,
                 title=entry.title, content_hash=entry.content_hash)
     _apply(item, entry, now)
-    session.add(item)
-    session.flush()
-    by_url[entry.url_key] = item
     return item
 
 
