@@ -133,3 +133,10 @@ def test_settings_mask_secrets_and_check_the_clock() -> None:
     assert masked["DATABASE_URL"].startswith("postgresql+psycopg://bot:***@")
     with pytest.raises(ValueError, match="time zone"):
         Settings(_env_file=None, briefbot_now="2026-03-01T09:00:00")  # type: ignore[call-arg]
+
+
+def test_redact_url_drops_credentials_and_tokens() -> None:
+    from bot.core.normalize import redact_url
+
+    assert redact_url("https://user:pw@feeds.example:8443/private.xml?token=s3cret#x") == (
+        "https://feeds.example:8443/private.xml?…")

@@ -48,6 +48,14 @@ def canonical_url(url: str) -> str:
     return urlunsplit((scheme, netloc, path, urlencode(query, doseq=True), ""))
 
 
+def redact_url(url: str) -> str:
+    """A URL fit for logs and error messages: no user info, query or fragment (feed URLs carry tokens)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return urlunsplit((parts.scheme, host + port, parts.path, "…" if parts.query else "", ""))
+
+
 def url_key(url: str) -> str:
     """A fixed-width key for a canonical URL (URLs can be longer than an index allows)."""
     return hashlib.sha256(url.encode("utf-8")).hexdigest()

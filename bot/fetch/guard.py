@@ -9,6 +9,7 @@ import socket
 from collections.abc import Awaitable, Callable, Sequence
 from urllib.parse import urlsplit
 
+from bot.core.normalize import redact_url
 from bot.sources.base import SourceError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -57,14 +58,14 @@ async def check_url(
         raise SourceError("blocked", f"refused {parts.scheme or 'scheme-less'} URL: only http and https are fetched")
     host = parts.hostname
     if not host:
-        raise SourceError("blocked", f"refused URL without a host: {url}")
+        raise SourceError("blocked", f"refused URL without a host: {redact_url(url)}")
     if _odd_numeric_host(host):
         raise SourceError("blocked", f"refused {host}: write IP addresses in plain dotted form, not octal, hex or "
                                      "one integer (such spellings are a common way to sneak past filters)")
     try:
         port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
     except ValueError as exc:
-        raise SourceError("blocked", f"refused URL with a bad port: {url}") from exc
+        raise SourceError("blocked", f"refused URL with a bad port: {redact_url(url)}") from exc
     try:
         addresses = await resolver(host, port)
     except (socket.gaierror, UnicodeError, OSError) as exc:

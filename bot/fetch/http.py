@@ -14,6 +14,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from bot.core.normalize import redact_url
 from bot.fetch.guard import Resolver, check_peer, check_url, system_resolver
 from bot.settings import Settings
 from bot.sources.base import Document, SourceError
@@ -112,7 +113,7 @@ class Fetcher:
                     headers=dict(response.headers),
                 )
         except httpx.TimeoutException as exc:
-            raise SourceError("timeout", f"timed out ({type(exc).__name__}) fetching {url}") from exc
+            raise SourceError("timeout", f"timed out ({type(exc).__name__}) fetching {redact_url(url)}") from exc
         except httpx.ConnectError as exc:
             if _is_tls(exc):
                 raise SourceError("tls", f"TLS handshake failed: {exc}") from exc
