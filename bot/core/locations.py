@@ -28,6 +28,7 @@ class Gazetteer:
     us_states: dict[str, str]  # upper-case code or name -> name
     ca_provinces: dict[str, str]
     countries: dict[str, str]  # lower-case alias -> name
+    city_aliases: dict[str, tuple[str | None, str | None, str | None]]  # lower-case alias -> (city, region, country)
 
 
 @cache
@@ -43,11 +44,14 @@ def gazetteer() -> Gazetteer:
     for name, aliases in data["countries"].items():
         for alias in [name, *aliases]:
             countries[alias.lower()] = name
-    return Gazetteer(us, ca, countries)
+    aliases = {k.lower(): (v[0], v[1], v[2]) for k, v in data.get("city_aliases", {}).items()}
+    return Gazetteer(us, ca, countries, aliases)
 
 
 _REMOTE = re.compile(r"\b(remote|anywhere|work from home|wfh|distributed|telecommut\w*)\b", re.I)
 _SPLIT_MANY = re.compile(r"\s*(?:;|\||/|\bor\b|\n)\s*", re.I)
+# "Remote in USA", "Remote - Canada", "Remote (EU)": the words after the marker name the area.
+_REMOTE_LEAD = re.compile(r"^\s*(remote|hybrid)\s*(?:in\b|[-–:(,])\s*", re.I)
 _NOISE = re.compile(r"\b(remote|hybrid|on-?site|in-office|office|anywhere|only|based|first)\b|[()\[\]]", re.I)
 
 
@@ -65,7 +69,7 @@ def parse_place(raw: str) -> Place | None:
     if not text:
         return None
     remote = bool(_REMOTE.search(text))
-    cleaned = _NOISE.sub(" ", text)
+    cleaned = _NOISE.sub(" ", _REMOTE_LEAD.sub("", text))
     parts = [p.strip(" -–.") for p in re.split(r",|\s[-–]\s", cleaned)]
     parts = [" ".join(p.split()) for p in parts if p.strip(" -–.")]
     return place_from_parts(parts, remote=remote, raw=raw.strip())
@@ -75,6 +79,8 @@ def place_from_parts(
     parts: list[str], *, remote: bool = False, raw: str = "", region_hint: str | None = None
 ) -> Place:
     g = gazetteer()
+    if len(parts) == 1 and (alias := g.city_aliases.get(parts[0].lower())):
+        return Place(city=alias[0], region=alias[1], country=alias[2], remote=remote, raw=raw)
     city: str | None = None
     region: str | None = region_hint
     country: str | None = None
@@ -104,9 +110,27 @@ def place_from_parts(
 def structured_place(
     *, city: str | None, region: str | None, country: str | None, remote: bool = False, raw: str = ""
 ) -> Place:
-    """A place from separate fields (job-board APIs, schema.org PostalAddress), normalised the same way."""
-    parts = [p.strip() for p in (city, region, country) if p and p.strip()]
-    return place_from_parts(parts, remote=remote, raw=raw or ", ".join(parts))
+    """A place from separate fields (job-board APIs, schema.org PostalAddress). Each field is read as what
+    it is: the country first (so "CA" there is Canada), then the region against that country's list."""
+    g = gazetteer()
+    city, region, country = (_clean(v) for v in (city, region, country))
+    raw = raw or ", ".join(p for p in (city, region, country) if p)
+    country_name = g.countries.get(country.lower()) if country else None
+    country_name = country_name or country
+    region_name = region
+    if region:
+        key = region.upper()
+        if country_name in (None, "United States") and key in g.us_states:
+            region_name, country_name = g.us_states[key], "United States"
+        elif country_name in (None, "Canada") and key in g.ca_provinces:
+            region_name, country_name = g.ca_provinces[key], "Canada"
+    if city and not region and not country:
+        return place_from_parts([city], remote=remote, raw=raw)
+    return Place(city=_title(city), region=region_name, country=country_name, remote=remote, raw=raw)
+
+
+def _clean(value: str | None) -> str | None:
+    return " ".join(value.split()) if value and value.strip() else None
 
 
 def _title(value: str | None) -> str | None:

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 
 from bot.clock import Clock
+from bot.core.normalize import one_line, strip_html
 from bot.core.schedule import next_due
 from bot.fetch.http import Fetcher
 from bot.settings import Settings
@@ -124,7 +125,7 @@ class Poller:
         parsed = kind.parse(first.document())
         entries, warnings = list(parsed.entries), list(parsed.warnings)
         # Boards and careers pages rarely name themselves; their postings name the company.
-        title = parsed.title or _most_common_outlet(entries)
+        title = one_line(strip_html(parsed.title)) or _most_common_outlet(entries)
         pages = 1
         while parsed.next_url and pages < MAX_PAGES:
             page = await self.fetcher.fetch(parsed.next_url)
@@ -149,7 +150,8 @@ class Poller:
         skipped = 0
         for entry in entries:
             item = normalise_entry(entry, kind=kind.ITEM_KIND, default_outlet=default_outlet,
-                                   max_chars=self.settings.briefbot_max_text_chars, now=now)
+                                   max_chars=self.settings.briefbot_max_text_chars, now=now,
+                                   source_url=source.locator)
             if item is None:
                 skipped += 1
             else:

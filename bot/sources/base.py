@@ -3,6 +3,7 @@ error it raises. Each kind is a module with the same shape (see `bot.sources.reg
 
 from __future__ import annotations
 
+import email.utils
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -95,7 +96,10 @@ def parse_iso(value: Any) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        return None
+        try:  # RFC 822, as RSS writes dates: against the JSON Feed spec, but seen in real feeds
+            parsed = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            return None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 

@@ -4,8 +4,12 @@ the JSON Feed parser, since publishers switch formats without telling anyone."""
 from __future__ import annotations
 
 import calendar
+import hashlib
+import re
+import time
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urljoin
 
 import feedparser
 
@@ -17,6 +21,24 @@ NAME = "feed"
 ITEM_KIND = "news"
 EXAMPLE = "https://example.com/feed.xml"
 SUMMARY = "RSS 0.9x/1.0/2.0 or Atom feed (a JSON Feed URL works too)"
+
+
+_SLASH_DATE = re.compile(r"^\s*(\d{4})/(\d{1,2})/(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*$")
+
+
+def _slash_date(value: str) -> time.struct_time | None:
+    """'2020/1/10 14:33:00', which feedparser misreads as another date; taken as UTC."""
+    match = _SLASH_DATE.match(value)
+    if not match:
+        return None
+    y, mo, d, h, mi, s = (int(g) if g else 0 for g in match.groups())
+    try:
+        return datetime(y, mo, d, h, mi, s, tzinfo=UTC).timetuple()
+    except ValueError:
+        return None
+
+
+feedparser.registerDateHandler(_slash_date)
 
 
 def locator(identifier: str, settings: Settings) -> str:
@@ -57,22 +79,29 @@ def parse_feed_bytes(doc: Document) -> Any:
 
 
 def entry_from(e: Any, base_url: str) -> Entry:
-    link = e.get("link") or ""
-    if not link:
-        link = next((ln.get("href", "") for ln in e.get("links", []) if ln.get("href")), "")
-    guid = e.get("id") or link or _text(e.get("title"))
+    candidates = [e.get("link") or ""] + [ln.get("href", "") for ln in e.get("links", []) if ln.get("href")]
+    # Relative links are resolved against the feed; ids such as urn:/tag: are not links.
+    links = [urljoin(base_url, c.strip()) for c in candidates if c and c.strip()]
+    link = next((u for u in links if u.startswith(("http://", "https://"))), "")
     content = e.get("content") or []
     body = content[0].get("value", "") if content else e.get("summary", "")
+    guid = e.get("id") or link or _content_id(e, body)
     source = e.get("source") or {}
     return Entry(
         external_id=str(guid),
-        url=link or base_url,
+        url=link,
         title=_text(e.get("title")),
         text=body or "",
         published_at=_date(e.get("published_parsed") or e.get("updated_parsed") or e.get("created_parsed")),
         outlet=_text(source.get("title")) if isinstance(source, dict) else "",
         author=_text(e.get("author")),
     )
+
+
+def _content_id(e: Any, body: str) -> str:
+    """An id for an entry that has no guid, link or id: its content (RSS 0.9x items may be only a description)."""
+    text = f"{_text(e.get('title'))}\n{body}"
+    return "content:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 def _date(value: Any) -> datetime | None:

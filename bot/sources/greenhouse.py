@@ -42,8 +42,7 @@ def _entry(job: dict[str, Any], company: str) -> Entry:
         external_id=str(job.get("id") or job.get("internal_job_id") or job.get("absolute_url")),
         url=str(job.get("absolute_url") or ""),
         title=title,
-        # Greenhouse sends the description as HTML-escaped HTML.
-        text=html.unescape(str(job.get("content") or "")),
+        text=_content(job.get("content")),
         published_at=parse_iso(job.get("first_published") or job.get("updated_at")),
         outlet=str(job.get("company_name") or company),
         job_title=title,
@@ -51,6 +50,14 @@ def _entry(job: dict[str, Any], company: str) -> Entry:
         employment_type=_metadata(job, "employment type"),
         places=places,
     )
+
+
+def _content(value: Any) -> str:
+    """Greenhouse sends the description as HTML-escaped HTML, and some boards escape it twice."""
+    text = html.unescape(str(value or ""))
+    if "<" not in text and "&lt;" in text:
+        text = html.unescape(text)
+    return text
 
 
 def _company(jobs: list[Any]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urljoin
 
 from bot.settings import Settings
 from bot.sources.base import Document, Entry, Parsed, SourceError, SpecError, expect, load_json, parse_iso
@@ -39,11 +40,12 @@ def parse(doc: Document) -> Parsed:
 
 
 def _entry(item: dict[str, Any], feed_author: str, base_url: str) -> Entry:
-    url = str(item.get("url") or item.get("external_url") or "")
+    url = urljoin(base_url, str(item.get("url") or item.get("external_url") or "")) if (
+        item.get("url") or item.get("external_url")) else ""
     body = item.get("content_html") or item.get("content_text") or item.get("summary") or ""
     return Entry(
         external_id=str(item.get("id") or url),
-        url=url or base_url,
+        url=url,
         title=str(item.get("title") or ""),
         text=str(body),
         published_at=parse_iso(item.get("date_published") or item.get("date_modified")),

@@ -35,7 +35,7 @@ def _entry(posting: dict[str, Any], company: str) -> Entry:
     workplace = str(posting.get("workplaceType") or "").lower()
     remote = workplace == "remote" or None
     places = [PlaceHint(text=str(loc), remote=workplace == "remote") for loc in locations]
-    team = " / ".join(str(x) for x in (cats.get("department"), cats.get("team")) if x)
+    team = " / ".join(dict.fromkeys(str(x) for x in (cats.get("department"), cats.get("team")) if x))
     title = str(posting.get("text") or "")
     text = posting.get("descriptionPlain") or posting.get("description") or ""
     for block in posting.get("lists") or []:

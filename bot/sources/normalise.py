@@ -34,14 +34,19 @@ class NormalisedItem:
 
 
 def normalise_entry(
-    entry: Entry, *, kind: ItemKind, default_outlet: str, max_chars: int, now: datetime
+    entry: Entry, *, kind: ItemKind, default_outlet: str, max_chars: int, now: datetime, source_url: str = ""
 ) -> NormalisedItem | None:
-    """The stored form of `entry`, or None when it has neither a usable link nor a title."""
+    """The stored form of `entry`, or None when it has no title and no text, or no link and no source URL.
+    An entry without a link of its own points at `source_url`, under a key of its own so it is not merged
+    with its siblings."""
     text = cap_text(strip_html(entry.text), max_chars)
     title = cap_text(one_line(strip_html(entry.title)), MAX_TITLE) or cap_text(one_line(text), 120)
-    url = canonical_url(entry.url) if entry.url.startswith(("http://", "https://")) else ""
+    own = entry.url.startswith(("http://", "https://"))
+    url = canonical_url(entry.url if own else source_url) if (own or source_url) else ""
     if not url or not title:
         return None
+    external_id = external_key(entry.external_id or url)
+    key = url_key(url) if own else url_key(f"{url}#{external_id}")
     published = entry.published_at
     if published is not None and published > now + FUTURE_SLACK:
         published = now  # a date in the future is a publisher's mistake, not news from tomorrow
@@ -54,12 +59,12 @@ def normalise_entry(
     }
     return NormalisedItem(
         kind=kind,
-        external_id=external_key(entry.external_id or url),
+        external_id=external_id,
         url=url,
-        url_key=url_key(url),
+        url_key=key,
         title=title,
         text=text,
-        outlet=cap_text(one_line(entry.outlet or default_outlet), 300),
+        outlet=cap_text(one_line(strip_html(entry.outlet or default_outlet)), 300),
         author=cap_text(one_line(strip_html(entry.author)), 300),
         published_at=published,
         job_title=cap_text(one_line(entry.job_title), 300) if entry.job_title else None,
