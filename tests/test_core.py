@@ -140,3 +140,8 @@ def test_redact_url_drops_credentials_and_tokens() -> None:
 
     assert redact_url("https://user:pw@feeds.example:8443/private.xml?token=s3cret#x") == (
         "https://feeds.example:8443/private.xml?…")
+
+
+def test_google_redirect_links_become_their_target() -> None:
+    url = "https://www.google.com/url?rct=j&sa=t&url=https://news.example/a%3Futm_source%3Dalert&ct=ga"
+    assert canonical_url(url) == "https://news.example/a"

@@ -26,10 +26,19 @@ TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "__s", "_ga", "hmb_")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+_REDIRECTORS = frozenset({"www.google.com", "google.com"})
+
+
 def canonical_url(url: str) -> str:
-    """The URL without tracking parameters, fragment, default port or letter-case noise in the host."""
+    """The URL without tracking parameters, fragment, default port or letter-case noise in the host; a
+    Google redirect link (google.com/url?url=...) becomes the page it leads to."""
     url = url.strip()
     parts = urlsplit(url)
+    if (parts.hostname or "").lower() in _REDIRECTORS and parts.path == "/url":
+        params = dict(parse_qsl(parts.query))
+        target = params.get("url") or params.get("q") or ""
+        if target.startswith(("http://", "https://")):
+            return canonical_url(target)
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower().rstrip(".")
     if not host:

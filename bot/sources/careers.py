@@ -46,7 +46,8 @@ def _entry(posting: dict[str, Any], page_url: str, index: int) -> Entry:
         identifier = identifier.get("value") or identifier.get("name")
     places = [_place(loc, remote) for loc in _as_list(posting.get("jobLocation"))]
     if remote and not places:
-        places = [PlaceHint(text="Remote", remote=True)]
+        areas = [_area(a) for a in _as_list(posting.get("applicantLocationRequirements"))]
+        places = [PlaceHint(country=a, remote=True) for a in areas if a] or [PlaceHint(text="Remote", remote=True)]
     employment = posting.get("employmentType")
     return Entry(
         # A page without ids or URLs per posting still needs stable ids: title and position on the page.
@@ -75,6 +76,11 @@ def _place(location: Any, remote: bool) -> PlaceHint:
         country = country.get("name")
     return PlaceHint(city=address.get("addressLocality") or None, region=address.get("addressRegion") or None,
                      country=country or None, remote=remote)
+
+
+def _area(value: Any) -> str:
+    """applicantLocationRequirements: where a remote applicant may live ({"@type": "Country", "name": "USA"})."""
+    return _text(value.get("name")) if isinstance(value, dict) else _text(value)
 
 
 def _as_list(value: Any) -> list[Any]:
