@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot import __version__
+from bot.core.signals import SignalParams
 
 DEFAULT_NEWS_SEARCH_URL = "https://news.google.com/rss/search?q={query}&hl=en-US&gl=US&ceid=US:en"
 
@@ -46,6 +47,11 @@ class Settings(BaseSettings):
     )
     briefbot_now: datetime | None = None
     briefbot_default_team: str = "T_LOCAL"
+
+    briefbot_signal_window_days: int = Field(default=14, ge=1, description="Rolling window for hiring signals.")
+    briefbot_signal_min_novel: int = Field(default=3, ge=1, description="New postings that make a novelty signal.")
+    briefbot_signal_min_surge: int = Field(default=5, ge=1, description="New postings that can make a surge.")
+    briefbot_signal_surge_ratio: float = Field(default=3.0, ge=1.0, description="Surge: times the usual count.")
 
     briefbot_news_search_url: str = DEFAULT_NEWS_SEARCH_URL
     briefbot_user_agent: str = f"briefbot/{__version__} (+https://github.com/briefbot/briefbot; feed poller)"
@@ -92,6 +98,11 @@ class Settings(BaseSettings):
 
         return [ipaddress.ip_network(p.strip(), strict=False) for p in self.briefbot_allowed_networks.split(",")
                 if p.strip()]
+
+    def signal_params(self) -> SignalParams:
+        return SignalParams(window=timedelta(days=self.briefbot_signal_window_days),
+                            min_novel=self.briefbot_signal_min_novel, min_surge=self.briefbot_signal_min_surge,
+                            surge_ratio=self.briefbot_signal_surge_ratio)
 
     @property
     def is_sqlite(self) -> bool:

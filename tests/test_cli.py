@@ -103,4 +103,27 @@ def test_config_masks_secrets(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_db_upgrade_reports_the_revision(cli: Any) -> None:
-    assert "database at revision 0001" in cli("db", "upgrade").output
+    assert "database at revision 0002" in cli("db", "upgrade").output
+
+
+def test_signals_command_lists_what_the_postings_reveal(cli: Any, server: LocalServer) -> None:
+    def board(jobs: list[tuple[int, str, str]]) -> bytes:
+        return json.dumps({"jobs": [{"id": i, "title": t, "absolute_url": f"https://boards.greenhouse.io/k/jobs/{i}",
+                                     "location": {"name": loc}, "company_name": "Kestrel Commerce"}
+                                    for i, t, loc in jobs]}).encode()
+
+    server.route("/gh", Route(body=board([(1, "Software Engineer", "San Francisco, CA")]),
+                              content_type="application/json"))
+    cli("sources", "add", server.url("/gh"), "--kind", "greenhouse")
+    cli("poll")
+    assert "no hiring signals yet" in cli("signals").output
+    server.route("/gh", Route(body=board([(1, "Software Engineer", "San Francisco, CA"),
+                                          (2, "Warehouse Associate", "Kent, WA"), (3, "Picker", "Seattle, WA"),
+                                          (4, "Logistics Coordinator", "Tacoma, WA")]),
+                              content_type="application/json"))
+    cli("poll", "--all")
+    found = json.loads(cli("signals", "--json").output)
+    assert [(s["company"], s["metro"], s["reason"], s["item_count"]) for s in found] == [
+        ("Kestrel Commerce", "Seattle", "new_metro", 3)]
+    assert {i["url"] for i in found[0]["items"]} == {f"https://boards.greenhouse.io/k/jobs/{i}" for i in (2, 3, 4)}
+    assert "fulfillment and logistics" in cli("signals").output

@@ -23,5 +23,6 @@ def test_demo_follows_polls_and_finds_the_warehouse_hiring(tmp_path: Path, monke
     assert "items 21 new, 2 updated" in out  # day 2: new items, one corrected story, one retitled job
     assert "0 with news, 11 unchanged (304), 1 failed" in out
     assert "malformed: not a readable RSS or Atom feed" in out
-    assert "Kestrel Commerce: 7 new roles in Kent, Seattle (Washington)" in out
+    assert "Hiring signals: 1 found" in out
+    assert "Kestrel Commerce: 7 new fulfillment and logistics roles in Seattle (the company's first roles" in out
     assert (tmp_path / "demo.db").exists() and not (tmp_path / "should-not-be-used.db").exists()

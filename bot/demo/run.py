@@ -6,27 +6,30 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from bot.analysis.signal_update import update_signals
 from bot.cli.common import ago, short, table
 from bot.context import Context, build_context
+from bot.core.jobs import family_labels
 from bot.demo.server import LocalServer, Route
 from bot.ingest.add import add_by_spec
 from bot.ingest.poller import PollReport
 from bot.settings import Settings
 from bot.storage.db import session_scope
 from bot.storage.items import list_items
-from bot.storage.models import Item
+from bot.storage.signals import list_signals, signal_items
 from bot.storage.sources import list_sources
 
 DAY1 = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
 DAY2 = DAY1 + timedelta(days=1)
 TEAM, CHANNEL = "T_DEMO", "C_DEMO"
+REASONS = {"new_metro": "the company's first roles in this metro", "new_function": "its first roles in this function",
+           "new_function_in_metro": "its first roles of this kind here", "surge": "well above its usual pace"}
 Echo = Callable[[str], None]
 
 
@@ -129,23 +132,15 @@ def _what_day_two_brought(ctx: Context, echo: Echo) -> None:
     echo(f"\n4. Stored: {total} items. New on day 2: {len(news)} news items, {len(jobs)} job postings")
     for item in sorted(news, key=lambda i: i.published_at or i.first_seen_at, reverse=True)[:8]:
         echo(f"   • {short(item.outlet, 22):<22} {short(item.title, 86)}")
-    echo("   New postings by company and place:")
-    for company, where, count, teams in _job_clusters(jobs):
-        echo(f"   • {company}: {count} new role{'s' if count > 1 else ''} in {where} ({teams})")
-
-
-def _job_clusters(jobs: list[Item]) -> list[tuple[str, str, int, str]]:
-    """New postings grouped by company and region: a preview of the hiring signals the next issue detects."""
-    groups: dict[tuple[str, str], list[Item]] = defaultdict(list)
-    for job in jobs:
-        place = (job.locations or [{}])[0]
-        region = place.get("region") or place.get("country") or ("remote" if place.get("remote") else "unknown")
-        groups[(job.outlet, region)].append(job)
-    out = []
-    for (company, region), items in sorted(groups.items(), key=lambda kv: -len(kv[1])):
-        cities = Counter(str((i.locations or [{}])[0].get("city") or "") for i in items)
-        where = ", ".join(c for c, _ in cities.most_common(3) if c) or region
-        where = f"{where} ({region})" if where != region else where
-        teams = ", ".join(sorted({i.department or "—" for i in items}))
-        out.append((company, where, len(items), short(teams, 60)))
-    return out
+    report = update_signals(engine=ctx.engine, clock=ctx.clock, params=ctx.settings.signal_params(), team_id=TEAM)
+    with session_scope(ctx.engine) as session:
+        found = list_signals(session=session, team_id=TEAM)
+        items = signal_items(session=session, signal_ids=[s.id for s in found if s.id is not None])
+    echo(f"\n5. Hiring signals: {len(report.created)} found in the new postings (a lone posting or a steady "
+         "trickle is not one)")
+    labels = family_labels()
+    for signal in found:
+        titles = ", ".join(dict.fromkeys(i.job_title or i.title for i in items.get(signal.id or 0, [])))
+        echo(f"   • {signal.company}: {signal.item_count} new {labels.get(signal.family, signal.family)} roles in "
+             f"{signal.metro} ({REASONS.get(signal.reason, signal.reason)})")
+        echo(f"     {short(titles, 110)}")

@@ -167,7 +167,9 @@ class Poller:
         with session_scope(self.engine) as session:
             counts = None
             if fetched.items:
-                counts = store_items(session=session, source=source, items=fetched.items, now=self.clock())
+                # What a source's first successful poll finds was there before we looked: history, not news.
+                counts = store_items(session=session, source=source, items=fetched.items, now=self.clock(),
+                                     backfill=source.last_success_at is None)
             finished = self.clock()
             outcome = PollOutcome(
                 outcome=fetched.outcome, started_at=started, finished_at=finished,

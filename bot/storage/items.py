@@ -24,7 +24,9 @@ class StoreCounts:
     unchanged: int = 0
 
 
-def store_items(*, session: Session, source: Source, items: Sequence[NormalisedItem], now: datetime) -> StoreCounts:
+def store_items(
+    *, session: Session, source: Source, items: Sequence[NormalisedItem], now: datetime, backfill: bool = False
+) -> StoreCounts:
     """Store what one poll of `source` found.
 
     - the same (source, external id) is stored once, and updated when its content hash changes;
@@ -63,6 +65,7 @@ def store_items(*, session: Session, source: Source, items: Sequence[NormalisedI
         item = by_url.get(entry.url_key)
         if item is None:
             item = _new_item(source, entry, now)
+            item.backfill = backfill
             session.add(item)
             by_url[entry.url_key] = item
             new += 1
@@ -167,7 +170,7 @@ def item_as_dict(item: Item, source_ids: list[int] | None = None) -> dict[str, A
         "title": item.title, "text": item.text, "outlet": item.outlet, "author": item.author,
         "published_at": item.published_at.isoformat() if item.published_at else None,
         "first_seen_at": item.first_seen_at.isoformat(), "updated_at": item.updated_at.isoformat(),
-        "content_hash": item.content_hash,
+        "content_hash": item.content_hash, "backfill": item.backfill, "story_id": item.story_id,
     }
     if item.kind == "job":
         data |= {"job_title": item.job_title, "department": item.department,

@@ -83,6 +83,7 @@ class Item(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("team_id", "url_key", name="uq_items_team_url"),
         Index("ix_items_team_first_seen", "team_id", "first_seen_at"),
+        Index("ix_items_team_kind_outlet", "team_id", "kind", "outlet"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -100,6 +101,9 @@ class Item(SQLModel, table=True):
     first_seen_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     content_hash: str = Field(max_length=80)
+    # Stored by its source's first poll: history to compare against, never news to alert on.
+    backfill: bool = False
+    story_id: int | None = Field(default=None, foreign_key="stories.id", index=True)
 
     job_title: str | None = Field(default=None, max_length=300)
     department: str | None = Field(default=None, max_length=300)
@@ -146,3 +150,61 @@ class Poll(SQLModel, table=True):
     items_linked: int = 0
     duration_ms: int = 0
     notes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class Story(SQLModel, table=True):
+    """News items from several sources and outlets that report one event."""
+
+    __tablename__ = "stories"
+    __table_args__ = (Index("ix_stories_team_last", "team_id", "last_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspaces.team_id", max_length=32)
+    headline: str = Field(sa_column=Column(Text, nullable=False))
+    item_count: int = 0
+    outlets: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    first_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    last_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    state: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    version: int = 1  # bumped whenever the story gains items
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Signal(SQLModel, table=True):
+    """A hiring signal: a company's cluster of new postings in one job-function family and one metro."""
+
+    __tablename__ = "signals"
+    __table_args__ = (
+        Index("ix_signals_team_key", "team_id", "company", "family", "metro"),
+        Index("ix_signals_team_last", "team_id", "last_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspaces.team_id", max_length=32)
+    company: str = Field(max_length=300)
+    family: str = Field(max_length=64)
+    metro: str = Field(max_length=200)
+    reason: str = Field(max_length=32)
+    status: str = Field(default="open", max_length=16)  # open while postings keep arriving; closed after a quiet window
+    item_count: int = 0
+    baseline: float = 0.0
+    functions: list[list[Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    first_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    last_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    version: int = 1  # bumped whenever the signal gains postings
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class SignalItem(SQLModel, table=True):
+    """The postings behind a signal."""
+
+    __tablename__ = "signal_items"
+    __table_args__ = (UniqueConstraint("signal_id", "item_id", name="uq_signal_items"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspaces.team_id", index=True, max_length=32)
+    signal_id: int = Field(foreign_key="signals.id", index=True)
+    item_id: int = Field(foreign_key="items.id", index=True)
+    added_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

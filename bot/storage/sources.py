@@ -22,6 +22,10 @@ def ensure_workspace(*, session: Session, team_id: str, now: datetime, name: str
     return workspace
 
 
+def list_team_ids(*, session: Session) -> list[str]:
+    return list(session.exec(select(Workspace.team_id).order_by(col(Workspace.team_id))))
+
+
 def add_source(
     *, session: Session, team_id: str, kind: str, locator: str, spec: str, title: str, now: datetime
 ) -> tuple[Source, bool]:

@@ -1,0 +1,99 @@
+"""Data functions for hiring signals: a company's postings as the core reads them, and signals that grow."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from bot.core.jobs import job_function, metros_of
+from bot.core.signals import Posting, SignalFinding
+from bot.storage.models import Item, Signal, SignalItem
+
+
+def companies_hiring_since(*, session: Session, team_id: str, since: datetime) -> list[str]:
+    """Companies with postings first seen since `since` that are news (not a source's backfill)."""
+    query = (select(Item.outlet).where(Item.team_id == team_id, Item.kind == "job", col(Item.backfill).is_(False),
+                                       col(Item.first_seen_at) >= since).distinct())
+    return sorted(c for c in session.exec(query) if c)
+
+
+def company_postings(*, session: Session, team_id: str, company: str) -> list[Posting]:
+    query = select(Item).where(Item.team_id == team_id, Item.kind == "job", Item.outlet == company)
+    return [
+        Posting(item_id=item.id or 0, company=company, title=item.job_title or item.title,
+                function=job_function(item.job_title or item.title, item.department),
+                metros=tuple(metros_of(item.locations)), first_seen_at=item.first_seen_at, backfill=item.backfill)
+        for item in session.exec(query)
+    ]
+
+
+def save_finding(*, session: Session, team_id: str, finding: SignalFinding, first_at: datetime, last_at: datetime,
+                 now: datetime) -> tuple[Signal, bool]:
+    """The open signal for the finding's key, created or grown; the flag says whether anything changed."""
+    signal = session.exec(
+        select(Signal).where(Signal.team_id == team_id, Signal.company == finding.company,
+                             Signal.family == finding.family, Signal.metro == finding.metro, Signal.status == "open")
+    ).first()
+    if signal is None:
+        signal = Signal(team_id=team_id, company=finding.company, family=finding.family, metro=finding.metro,
+                        reason=finding.reason, first_at=first_at, last_at=last_at, created_at=now, updated_at=now)
+        session.add(signal)
+        session.flush()
+        known: set[int] = set()
+    else:
+        known = set(session.exec(select(SignalItem.item_id).where(SignalItem.signal_id == signal.id)))
+    added = [i for i in finding.item_ids if i not in known]
+    if not added:
+        return signal, False
+    session.add_all(SignalItem(team_id=team_id, signal_id=signal.id or 0, item_id=i, added_at=now) for i in added)
+    if known:
+        signal.version += 1
+    signal.item_count = len(known) + len(added)
+    signal.functions = [list(f) for f in finding.functions]
+    signal.baseline = finding.baseline
+    signal.first_at, signal.last_at = min(signal.first_at, first_at), max(signal.last_at, last_at)
+    signal.updated_at = now
+    return signal, True
+
+
+def close_quiet_signals(*, session: Session, team_id: str, before: datetime, now: datetime) -> int:
+    """Signals with no new posting since `before` are closed; a later burst starts a new signal."""
+    quiet = session.exec(select(Signal).where(Signal.team_id == team_id, Signal.status == "open",
+                                              col(Signal.last_at) < before)).all()
+    for signal in quiet:
+        signal.status, signal.updated_at = "closed", now
+    return len(quiet)
+
+
+def list_signals(*, session: Session, team_id: str | None = None, since: datetime | None = None,
+                 limit: int = 50) -> list[Signal]:
+    query = select(Signal)
+    if team_id is not None:
+        query = query.where(Signal.team_id == team_id)
+    if since is not None:
+        query = query.where(col(Signal.updated_at) >= since)
+    return list(session.exec(query.order_by(col(Signal.last_at).desc(), col(Signal.id).desc()).limit(limit)))
+
+
+def signal_items(*, session: Session, signal_ids: list[int]) -> dict[int, list[Item]]:
+    out: dict[int, list[Item]] = {sid: [] for sid in signal_ids}
+    if not signal_ids:
+        return out
+    query = (select(SignalItem.signal_id, Item).join(Item, col(Item.id) == SignalItem.item_id)
+             .where(col(SignalItem.signal_id).in_(signal_ids)).order_by(col(Item.first_seen_at), col(Item.id)))
+    for signal_id, item in session.exec(query):
+        out[signal_id].append(item)
+    return out
+
+
+def signal_as_dict(signal: Signal, items: list[Item]) -> dict[str, Any]:
+    return {
+        "id": signal.id, "team_id": signal.team_id, "company": signal.company, "family": signal.family,
+        "metro": signal.metro, "reason": signal.reason, "status": signal.status, "item_count": signal.item_count,
+        "baseline": signal.baseline, "functions": signal.functions, "version": signal.version,
+        "first_at": signal.first_at.isoformat(), "last_at": signal.last_at.isoformat(),
+        "updated_at": signal.updated_at.isoformat(),
+        "items": [{"id": i.id, "title": i.title, "url": i.url, "locations": i.locations} for i in items],
+    }
