@@ -1,0 +1,74 @@
+"""What a brief is made from and what it holds, shared by every writer. Pure data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+SubjectKind = Literal["story", "signal"]
+HEADLINE_MAX = 90
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    """One stored item a brief stands on. Its URL is the only kind of link a brief may carry."""
+
+    item_id: int
+    title: str
+    url: str
+    outlet: str
+    published_at: datetime | None
+    text: str = ""  # plain text, capped; for the writer to read, never to follow
+
+
+@dataclass(frozen=True, slots=True)
+class BriefInput:
+    """Everything a writer may use, as data. Feed text in here is material, never instructions."""
+
+    subject: SubjectKind
+    subject_id: int
+    subject_version: int
+    items: tuple[SourceRef, ...]
+    # signals
+    company: str = ""
+    function_label: str = ""  # e.g. "fulfillment and logistics"
+    main_function_label: str = ""  # the commonest function, e.g. "fulfillment and warehouse operations"
+    metro: str = ""
+    cities: tuple[str, ...] = ()
+    reason: str = ""  # new_metro | new_function | new_function_in_metro | surge
+    baseline: float = 0.0
+    window_days: int = 14
+    # stories
+    outlets: tuple[str, ...] = ()
+    first_at: datetime | None = None
+    last_at: datetime | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class BriefDraft(BaseModel):
+    """A brief as a writer returns it (the LLM's JSON is validated into this)."""
+
+    headline: str = Field(min_length=8, max_length=120, description="Who, what, where; at most about 90 characters.")
+    summary: str = Field(min_length=10, max_length=600, description="One or two sentences.")
+    why_it_matters: str = Field(min_length=5, max_length=400)
+    entities: list[str] = Field(default_factory=list, max_length=12, description="Companies and organisations.")
+    places: list[str] = Field(default_factory=list, max_length=12)
+    event_type: str = Field(min_length=2, max_length=40, description="e.g. hiring_new_metro, funding, acquisition.")
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenBrief:
+    """A draft plus how it was written: recorded beside every brief."""
+
+    draft: BriefDraft
+    writer: Literal["llm", "builtin"]
+    prompt_name: str | None = None
+    prompt_version: str | None = None
+    model: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    input_hash: str = ""
+    note: str | None = None  # why the built-in writer stood in, when it did
