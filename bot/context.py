@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
+from bot.analysis.run import AnalysisReport, analyse
+from bot.briefs.builtin import WRITER_NOTE
+from bot.briefs.writers import BriefWriter, BuiltinWriter
 from bot.clock import Clock, fixed_clock, utc_now
 from bot.fetch.http import Fetcher, build_fetcher
 from bot.ingest.poller import Poller
@@ -27,6 +30,15 @@ class Context:
 
     def poller(self, fetcher: Fetcher) -> Poller:
         return Poller(settings=self.settings, engine=self.engine, fetcher=fetcher, clock=self.clock)
+
+    def brief_writer(self) -> BriefWriter:
+        """The LLM writer when an endpoint is configured, with the built-in writer behind it; otherwise the
+        built-in writer, which says so in every brief."""
+        return BuiltinWriter(WRITER_NOTE)
+
+    def analyse(self, team_id: str | None = None) -> AnalysisReport:
+        return analyse(engine=self.engine, clock=self.clock, settings=self.settings, writer=self.brief_writer(),
+                       team_id=team_id)
 
 
 def build_context(settings: Settings | None = None, *, migrate: bool = True) -> Context:

@@ -29,7 +29,7 @@ SEATTLE = BriefInput(
 def test_signal_brief() -> None:
     written = write_builtin(SEATTLE)
     draft = written.draft
-    assert written.writer == "builtin" and "built-in writer" in (written.note or "")
+    assert written.writer == "builtin" and "no LLM configured" in (written.note or "")
     assert draft.headline == "Kestrel Commerce hiring 5 fulfillment and logistics roles in Seattle"
     assert draft.summary == (
         "Kestrel Commerce posted 5 fulfillment and logistics roles in the Seattle area (Kent and Seattle) between "

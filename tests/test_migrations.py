@@ -20,10 +20,10 @@ def test_migrations_match_the_models(engine: Engine) -> None:
 
 def test_upgrade_is_idempotent_and_every_workspace_table_has_a_team_id(engine: Engine) -> None:
     upgrade(engine)
-    assert current_revision(engine) == "0002"
+    assert current_revision(engine) == "0003"
     tables = set(inspect(engine).get_table_names()) - {"alembic_version"}
     assert tables == {"workspaces", "sources", "subscriptions", "items", "item_links", "polls", "stories", "signals",
-                      "signal_items"}
+                      "signal_items", "briefs"}
     for table in tables:
         assert "team_id" in {c["name"] for c in inspect(engine).get_columns(table)}, table
 
@@ -39,8 +39,8 @@ def test_upgrading_a_database_that_has_items_keeps_them(db_url: str) -> None:
     engine = build_engine(make_settings(db_url))
     # The fixture migrated to head; go back to 0001 by rebuilding the schema there, with data.
     with engine.begin() as conn:
-        for table in ("signal_items", "signals", "item_links", "polls", "subscriptions", "items", "stories", "sources",
-                      "workspaces", "alembic_version"):
+        for table in ("briefs", "signal_items", "signals", "item_links", "polls", "subscriptions", "items", "stories",
+                      "sources", "workspaces", "alembic_version"):
             conn.execute(text(f"DROP TABLE {table}"))
     upgrade(engine, "0001")
     now = datetime(2026, 11, 25, tzinfo=UTC).replace(tzinfo=None)

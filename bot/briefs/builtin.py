@@ -10,7 +10,7 @@ from datetime import datetime
 from bot.briefs.model import HEADLINE_MAX, BriefDraft, BriefInput, SourceRef, WrittenBrief
 from bot.core.normalize import cap_text
 
-WRITER_NOTE = "written by the built-in writer (no LLM configured)"
+WRITER_NOTE = "no LLM configured (set OPENAI_BASE_URL or OPENAI_API_KEY for LLM-written briefs)"
 WHY_SIGNAL = {
     "new_metro": "A first cluster of roles in a new metro often comes before a new site opens there.",
     "new_function": "Hiring for a kind of role the company never posted before points to a new line of work.",

@@ -5,7 +5,17 @@ from __future__ import annotations
 import click
 
 from bot import __version__
-from bot.cli import config_cmd, db_cmd, demo_cmd, items_cmd, poll_cmd, signals_cmd, sources_cmd, worker_cmd
+from bot.cli import (
+    briefs_cmd,
+    config_cmd,
+    db_cmd,
+    demo_cmd,
+    items_cmd,
+    poll_cmd,
+    signals_cmd,
+    sources_cmd,
+    worker_cmd,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -14,5 +24,5 @@ def main() -> None:
     """briefbot: market signals from news and job sources, briefed into Slack."""
 
 
-for module in (config_cmd, db_cmd, demo_cmd, items_cmd, poll_cmd, signals_cmd, sources_cmd, worker_cmd):
+for module in (briefs_cmd, config_cmd, db_cmd, demo_cmd, items_cmd, poll_cmd, signals_cmd, sources_cmd, worker_cmd):
     module.register(main)

@@ -41,13 +41,19 @@ def register(group: click.Group) -> None:
                 await fetcher.aclose()
 
         report = asyncio.run(run())
+        analysis = ctx.analyse()
         if as_json:
             echo_json({"polled": report.polled, "ok": report.ok, "not_modified": report.not_modified,
                        "unchanged": report.unchanged, "errors": report.errors, "items_new": report.items_new,
                        "items_updated": report.items_updated, "items_linked": report.items_linked,
-                       "failures": [{"source_id": i, "kind": k, "error": e} for i, k, e in report.failures]})
+                       "failures": [{"source_id": i, "kind": k, "error": e} for i, k, e in report.failures],
+                       "signals_created": analysis.signals_created, "signals_grown": analysis.signals_grown,
+                       "briefs": analysis.briefs})
             return
         click.echo(format_report(report))
+        if analysis.signals_created or analysis.briefs:
+            click.echo(f"{len(analysis.signals_created)} new hiring signals, {len(analysis.briefs)} new briefs "
+                       "(see: briefbot briefs)")
 
 
 def format_report(report: PollReport) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from bot.analysis.signal_update import update_signals
 from bot.cli.common import context, echo_json, json_option, parse_since, short, table, team_option
 from bot.core.jobs import family_labels
 from bot.storage.db import session_scope
@@ -20,7 +19,6 @@ def register(group: click.Group) -> None:
     def signals(since: str | None, limit: int, team: str | None, as_json: bool) -> None:
         """Hiring signals: a company's burst of new postings in one function and metro."""
         ctx = context()
-        update_signals(engine=ctx.engine, clock=ctx.clock, params=ctx.settings.signal_params(), team_id=team)
         with session_scope(ctx.engine) as session:
             found = list_signals(session=session, team_id=team, since=parse_since(since, ctx.clock()), limit=limit)
             items = signal_items(session=session, signal_ids=[s.id for s in found if s.id is not None])

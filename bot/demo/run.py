@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from bot.analysis.signal_update import update_signals
+from bot.cli.briefs_cmd import format_brief
 from bot.cli.common import ago, short, table
 from bot.context import Context, build_context
 from bot.core.jobs import family_labels
@@ -20,9 +20,10 @@ from bot.demo.server import LocalServer, Route
 from bot.ingest.add import add_by_spec
 from bot.ingest.poller import PollReport
 from bot.settings import Settings
+from bot.storage.briefs import brief_as_dict, list_briefs
 from bot.storage.db import session_scope
 from bot.storage.items import list_items
-from bot.storage.signals import list_signals, signal_items
+from bot.storage.signals import list_signals
 from bot.storage.sources import list_sources
 
 DAY1 = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
@@ -132,15 +133,16 @@ def _what_day_two_brought(ctx: Context, echo: Echo) -> None:
     echo(f"\n4. Stored: {total} items. New on day 2: {len(news)} news items, {len(jobs)} job postings")
     for item in sorted(news, key=lambda i: i.published_at or i.first_seen_at, reverse=True)[:8]:
         echo(f"   • {short(item.outlet, 22):<22} {short(item.title, 86)}")
-    report = update_signals(engine=ctx.engine, clock=ctx.clock, params=ctx.settings.signal_params(), team_id=TEAM)
+    analysis = ctx.analyse(team_id=TEAM)
     with session_scope(ctx.engine) as session:
         found = list_signals(session=session, team_id=TEAM)
-        items = signal_items(session=session, signal_ids=[s.id for s in found if s.id is not None])
-    echo(f"\n5. Hiring signals: {len(report.created)} found in the new postings (a lone posting or a steady "
-         "trickle is not one)")
+        briefs = list_briefs(session=session, team_id=TEAM)
+    echo(f"\n5. Hiring signals: {len(analysis.signals_created)} found in the new postings (a lone posting or a "
+         "steady trickle is not one; day 1 was the boards' backfill)")
     labels = family_labels()
     for signal in found:
-        titles = ", ".join(dict.fromkeys(i.job_title or i.title for i in items.get(signal.id or 0, [])))
         echo(f"   • {signal.company}: {signal.item_count} new {labels.get(signal.family, signal.family)} roles in "
              f"{signal.metro} ({REASONS.get(signal.reason, signal.reason)})")
-        echo(f"     {short(titles, 110)}")
+    echo(f"\n6. Briefs: {len(briefs)}")
+    for brief in briefs:
+        echo("   " + format_brief(brief_as_dict(brief)).rstrip().replace("\n", "\n   "))

@@ -208,3 +208,37 @@ class SignalItem(SQLModel, table=True):
     signal_id: int = Field(foreign_key="signals.id", index=True)
     item_id: int = Field(foreign_key="items.id", index=True)
     added_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Brief(SQLModel, table=True):
+    """A short brief on one story or signal, at one version of it, with how it was written."""
+
+    __tablename__ = "briefs"
+    __table_args__ = (
+        UniqueConstraint("team_id", "subject", "subject_id", "subject_version", name="uq_briefs_subject_version"),
+        Index("ix_briefs_team_created", "team_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspaces.team_id", max_length=32)
+    subject: str = Field(max_length=16)  # story | signal
+    subject_id: int
+    subject_version: int
+    item_count: int = 0
+    outlet_count: int = 0
+    headline: str = Field(sa_column=Column(Text, nullable=False))
+    summary: str = Field(sa_column=Column(Text, nullable=False))
+    why_it_matters: str = Field(sa_column=Column(Text, nullable=False))
+    entities: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    places: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    event_type: str = Field(max_length=40)
+    sources: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    writer: str = Field(max_length=16)  # llm | builtin
+    writer_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    prompt_name: str | None = Field(default=None, max_length=64)
+    prompt_version: str | None = Field(default=None, max_length=32)
+    model: str | None = Field(default=None, max_length=100)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    input_hash: str = Field(max_length=80, index=True)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

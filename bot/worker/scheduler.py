@@ -9,7 +9,6 @@ from datetime import timedelta
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from bot.analysis.signal_update import SignalReport, update_signals
 from bot.context import Context
 from bot.ingest.poller import PollReport
 
@@ -28,16 +27,8 @@ def poll_due_once(ctx: Context) -> PollReport:
     if report.polled:
         log.info("polled %d sources: %d new items, %d updated, %d failed", report.polled, report.items_new,
                  report.items_updated, report.errors)
-    analyse(ctx)
+    ctx.analyse()
     return report
-
-
-def analyse(ctx: Context) -> SignalReport:
-    """Stories and signals from what the polls stored. Idempotent, so it also catches up after a crash."""
-    signals = update_signals(engine=ctx.engine, clock=ctx.clock, params=ctx.settings.signal_params())
-    if signals.created or signals.grown:
-        log.info("signals: %d new, %d grown", len(signals.created), len(signals.grown))
-    return signals
 
 
 def build_scheduler(ctx: Context) -> BlockingScheduler:

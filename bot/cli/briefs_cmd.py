@@ -1,0 +1,46 @@
+"""`briefbot briefs`: the briefs written so far, newest first."""
+
+from __future__ import annotations
+
+import click
+
+from bot.cli.common import context, echo_json, json_option, parse_since, short, team_option
+from bot.storage.briefs import brief_as_dict, list_briefs
+from bot.storage.db import session_scope
+
+
+def register(group: click.Group) -> None:
+    @group.command("briefs")
+    @click.option("--since", default=None, help="Only briefs written since (ISO time or 12h, 7d).")
+    @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
+    @team_option
+    @json_option
+    def briefs(since: str | None, limit: int, team: str | None, as_json: bool) -> None:
+        """Briefs on stories and hiring signals, with the items they stand on."""
+        ctx = context()
+        with session_scope(ctx.engine) as session:
+            found = list_briefs(session=session, team_id=team, since=parse_since(since, ctx.clock()), limit=limit)
+        if as_json:
+            echo_json([brief_as_dict(b) for b in found])
+            return
+        if not found:
+            click.echo("no briefs yet; they are written after polls find stories and hiring signals")
+            return
+        for brief in found:
+            click.echo(format_brief(brief_as_dict(brief)))
+
+
+def format_brief(brief: dict[str, object]) -> str:
+    """A brief as plain text for a terminal."""
+    sources = brief["sources"] if isinstance(brief["sources"], list) else []
+    lines = [f"■ {brief['headline']}", f"  {brief['summary']}", f"  Why it matters: {brief['why_it_matters']}"]
+    for n, source in enumerate(sources[:5], 1):
+        when = str(source.get("published_at") or "")[:10]
+        title = short(str(source.get("title")), 60)
+        lines.append(f"  [{n}] {title} ({source.get('outlet')}, {when}) {source.get('url')}")
+    if len(sources) > 5:
+        lines.append(f"  … and {len(sources) - 5} more")
+    writer = f"{brief['writer']}" + (f" — {brief['writer_note']}" if brief.get("writer_note") else "")
+    lines.append(f"  {brief['subject']} {brief['subject_id']} v{brief['subject_version']} · brief {brief['id']} · "
+                 f"writer: {writer}")
+    return "\n".join(lines) + "\n"
