@@ -4,7 +4,9 @@ Everything else receives what it needs from here."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
@@ -14,8 +16,13 @@ from bot.briefs.writers import BriefWriter, BuiltinWriter
 from bot.clock import Clock, fixed_clock, utc_now
 from bot.fetch.http import Fetcher, build_fetcher
 from bot.ingest.poller import Poller
+from bot.llm.brief_writer import LLMBriefWriter
+from bot.llm.client import build_client, llm_configured
+from bot.llm.fallback import LLMWithFallback
+from bot.llm.prompts import Prompt, default_directory, load_all
 from bot.settings import Settings
-from bot.storage.db import build_engine, upgrade
+from bot.storage.briefs import tokens_since
+from bot.storage.db import build_engine, session_scope, upgrade
 
 
 @dataclass(slots=True)
@@ -23,6 +30,7 @@ class Context:
     settings: Settings
     engine: Engine
     clock: Clock
+    prompts: dict[str, Prompt] = field(default_factory=dict)
 
     def fetcher(self) -> Fetcher:
         """A new HTTP client; build it inside the event loop that uses it, and close it there."""
@@ -34,7 +42,18 @@ class Context:
     def brief_writer(self) -> BriefWriter:
         """The LLM writer when an endpoint is configured, with the built-in writer behind it; otherwise the
         built-in writer, which says so in every brief."""
-        return BuiltinWriter(WRITER_NOTE)
+        if not llm_configured(self.settings):
+            return BuiltinWriter(WRITER_NOTE)
+        client = build_client(self.settings, timeout=self.settings.briefbot_llm_timeout,
+                              max_retries=self.settings.briefbot_llm_max_retries)
+        llm = LLMBriefWriter(client, self.settings.briefbot_brief_model, self.prompts)
+        return LLMWithFallback(llm, tokens_left=self._tokens_left)
+
+    def _tokens_left(self) -> int:
+        now = self.clock()
+        with session_scope(self.engine) as session:
+            used = tokens_since(session=session, since=now.replace(hour=0, minute=0, second=0, microsecond=0))
+        return self.settings.briefbot_daily_token_budget - used
 
     def analyse(self, team_id: str | None = None) -> AnalysisReport:
         return analyse(engine=self.engine, clock=self.clock, settings=self.settings, writer=self.brief_writer(),
@@ -48,7 +67,18 @@ def build_context(settings: Settings | None = None, *, migrate: bool = True) -> 
     if migrate:
         upgrade(engine)
     clock = fixed_clock(settings.briefbot_now) if settings.briefbot_now else utc_now
-    return Context(settings=settings, engine=engine, clock=clock)
+    # Every prompt is validated at start-up, LLM or not: a broken prompt file stops the bot here.
+    prompts = load_all(prompts_directory(settings))
+    return Context(settings=settings, engine=engine, clock=clock, prompts=prompts)
+
+
+def prompts_directory(settings: Settings) -> Path:
+    """BRIEFBOT_PROMPTS_DIR, else the checkout's prompts/, else the copy a wheel installs under share/."""
+    if settings.briefbot_prompts_dir is not None:
+        return settings.briefbot_prompts_dir
+    installed = Path(sys.prefix) / "share" / "briefbot" / "prompts"
+    checkout = default_directory()
+    return checkout if checkout.is_dir() or not installed.is_dir() else installed
 
 
 def configure_logging(settings: Settings) -> None:

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     briefbot_brief_model: str = "gpt-4o-mini"
     briefbot_answer_model: str = "gpt-4o-mini"
     briefbot_embedding_model: str | None = None
+    briefbot_llm_timeout: float = Field(default=30.0, gt=0, description="Seconds per LLM call attempt.")
+    briefbot_llm_max_retries: int = Field(default=2, ge=0, description="Retries on 429, 5xx and timeouts.")
+    briefbot_daily_token_budget: int = Field(default=500_000, ge=0, description="LLM tokens per UTC day for briefs.")
+    briefbot_prompts_dir: Path | None = Field(default=None, description="The prompts/ folder; default: found.")
 
     slack_bot_token: SecretStr | None = None
     slack_app_token: SecretStr | None = None

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot.briefs.builtin import write_builtin
+from bot.briefs.guard import check_draft
 from bot.briefs.model import BriefInput, WrittenBrief
 
 BUILTIN_VERSION = "builtin-1"
@@ -37,4 +38,6 @@ class BuiltinWriter:
         return hashlib.sha256(f"{BUILTIN_VERSION}\n{canonical_input(inp)}".encode()).hexdigest()
 
     def write(self, inp: BriefInput) -> WrittenBrief:
-        return replace(write_builtin(inp, note=self.note), input_hash=self.input_hash(inp))
+        written = write_builtin(inp, note=self.note)
+        allowed = {item.url for item in inp.items if item.url}
+        return replace(written, draft=check_draft(written.draft, allowed), input_hash=self.input_hash(inp))

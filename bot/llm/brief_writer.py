@@ -1,0 +1,207 @@
+"""The LLM brief writer: one prompt per subject, structured output, one repair, the output guard.
+
+Any failure ends in LLMUnavailable or LLMBadOutput, and the caller uses the built-in writer instead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from openai import BadRequestError, OpenAI, OpenAIError, UnprocessableEntityError, omit
+from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+from openai.types.shared_params import ResponseFormatJSONObject, ResponseFormatJSONSchema
+from pydantic import ValidationError
+
+from bot.briefs.guard import UnsafeDraftError, check_draft
+from bot.briefs.model import BriefDraft, BriefInput, SourceRef, WrittenBrief
+from bot.llm.client import LLMBadOutput, LLMUnavailable
+from bot.llm.prompts import Prompt, PromptError, render, render_repair
+
+log = logging.getLogger(__name__)
+
+PROMPT_FOR = {"signal": "brief_signal", "story": "brief_story"}
+HASH_SCHEME = 1  # bump when input_hash changes what it covers
+MAX_ITEMS = 12
+MAX_ITEM_TEXT = 1200
+_SCHEMA_KEYS = {"type", "properties", "items", "description"}  # what every strict-mode server accepts
+REASONS = {
+    "new_metro": "first postings in a metro area where the company had none before",
+    "new_function": "first postings for a job function the company had not hired for before",
+    "new_function_in_metro": "first postings for this job function in this metro area",
+    "surge": "far more postings than usual",
+}
+
+
+class LLMBriefWriter:
+    """`write(inp)` → WrittenBrief(writer="llm"), or LLMUnavailable / LLMBadOutput."""
+
+    def __init__(self, client: OpenAI, model: str, prompts: Mapping[str, Prompt], *,
+                 temperature: float | None = 0.2) -> None:
+        missing = sorted(set(PROMPT_FOR.values()) - set(prompts))
+        if missing:
+            raise PromptError(f"the brief writer needs prompt(s) {', '.join(missing)}")
+        self.client, self.model, self.prompts, self.temperature = client, model, prompts, temperature
+        self._json_schema = True  # until the server rejects it; then json_object for this writer's lifetime
+
+    def prompt_for(self, inp: BriefInput) -> Prompt:
+        return self.prompts[PROMPT_FOR[inp.subject]]
+
+    def input_hash(self, inp: BriefInput) -> str:
+        return input_hash(inp, self.prompt_for(inp), self.model)
+
+    def write(self, inp: BriefInput) -> WrittenBrief:
+        prompt = self.prompt_for(inp)
+        messages = render(prompt, **prompt_values(inp))
+        allowed = {item.url for item in inp.items if item.url}
+        usage = [0, 0]
+        content = self._complete(messages, usage)
+        try:
+            draft = accept(content, allowed)
+        except ValueError as first:
+            log.info("brief %s: invalid reply (%s); one repair request", prompt.name, first)
+            messages = [*messages, {"role": "assistant", "content": content}, render_repair(prompt, str(first))]
+            content = self._complete(messages, usage)
+            try:
+                draft = accept(content, allowed)
+            except ValueError as second:
+                raise LLMBadOutput(f"{prompt.name}: still invalid after one repair: {second}") from second
+        log.info("brief %s v%s by %s: %d prompt + %d completion tokens", prompt.name, prompt.version, self.model,
+                 *usage)
+        return WrittenBrief(draft=draft, writer="llm", prompt_name=prompt.name, prompt_version=prompt.version,
+                            model=self.model, prompt_tokens=usage[0], completion_tokens=usage[1],
+                            input_hash=input_hash(inp, prompt, self.model))
+
+    def _complete(self, messages: list[ChatCompletionMessageParam], usage: list[int]) -> str:
+        try:
+            try:
+                completion = self._create(messages)
+            except (BadRequestError, UnprocessableEntityError) as exc:
+                if not (self._json_schema and _names_response_format(exc)):
+                    raise
+                log.warning("%s rejects json_schema output (%s); using json_object", self.model, exc.message)
+                self._json_schema = False
+                completion = self._create(messages)
+        except OpenAIError as exc:
+            raise LLMUnavailable(f"{self.model}: {type(exc).__name__}: {exc}") from exc
+        if completion.usage is not None:
+            usage[0] += completion.usage.prompt_tokens
+            usage[1] += completion.usage.completion_tokens
+        return (completion.choices[0].message.content or "") if completion.choices else ""
+
+    def _create(self, messages: list[ChatCompletionMessageParam]) -> ChatCompletion:
+        response_format: ResponseFormatJSONSchema | ResponseFormatJSONObject = (
+            {"type": "json_schema", "json_schema": {"name": "brief", "strict": True, "schema": draft_schema()}}
+            if self._json_schema else {"type": "json_object"}
+        )
+        return self.client.chat.completions.create(
+            model=self.model, messages=messages, response_format=response_format,
+            temperature=omit if self.temperature is None else self.temperature,
+        )
+
+
+def accept(content: str, allowed_urls: set[str]) -> BriefDraft:
+    """The reply as a guarded draft, or ValueError with a message fit to send back in the repair request."""
+    text = re.sub(r"^\s*```(?:json)?\s*|\s*```\s*$", "", content)  # some servers fence JSON even in JSON mode
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"the reply is not valid JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise ValueError("the reply must be one JSON object")
+    try:
+        draft = BriefDraft.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'reply'}: {e['msg']}" for e in exc.errors())
+        raise ValueError(f"the JSON does not fit the brief's fields ({problems})") from exc
+    try:
+        return check_draft(draft, allowed_urls)
+    except UnsafeDraftError as exc:
+        raise ValueError(f"{exc}; write plain text without links or mentions") from exc
+
+
+def draft_schema() -> dict[str, Any]:
+    """BriefDraft's JSON schema in the strict subset: every field required, no extras, limits in the text."""
+    schema = _strict(BriefDraft.model_json_schema())
+    schema.pop("description", None)  # the class docstring speaks to developers, not to the model
+    return schema
+
+
+def _strict(node: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in node.items() if k in _SCHEMA_KEYS}
+    limit = (f"at most {node['maxLength']} characters" if "maxLength" in node
+             else f"at most {node['maxItems']} items" if "maxItems" in node else "")
+    described = out.get("description", "")
+    if limit and "at most" not in described:
+        out["description"] = f"{described.rstrip('.')} ({limit})." if described else f"{limit.capitalize()}."
+    if "properties" in node:
+        out["properties"] = {k: _strict(v) for k, v in node["properties"].items()}
+        out["required"] = list(node["properties"])
+        out["additionalProperties"] = False
+    if isinstance(node.get("items"), dict):
+        out["items"] = _strict(node["items"])
+    return out
+
+
+def _names_response_format(exc: BadRequestError | UnprocessableEntityError) -> bool:
+    text = f"{exc.message} {exc.param or ''} {json.dumps(exc.body, default=str)}".lower()
+    return "response_format" in text or "json_schema" in text
+
+
+def prompt_values(inp: BriefInput) -> dict[str, str]:
+    """The placeholders' values. Missing facts say so rather than leaving holes the model may fill."""
+    def given(value: str) -> str:
+        return value.strip() or "not given"
+
+    common = {"count": str(len(inp.items)), "items": format_items(inp.items)}
+    if inp.subject == "signal":
+        return {**common, "company": given(inp.company), "reason": REASONS.get(inp.reason, given(inp.reason)),
+                "function_label": given(inp.function_label), "main_function_label": given(inp.main_function_label),
+                "metro": given(inp.metro), "cities": given(", ".join(inp.cities)),
+                "window_days": str(inp.window_days), "baseline": f"{inp.baseline:g}"}
+    return {**common, "outlets": given(", ".join(inp.outlets)), "first_seen": _when(inp.first_at),
+            "last_seen": _when(inp.last_at)}
+
+
+def format_items(items: tuple[SourceRef, ...]) -> str:
+    """Numbered items, two lines each. Whitespace is flattened so no item can fake another's header."""
+    lines = []
+    for number, item in enumerate(items[:MAX_ITEMS], start=1):
+        text = _flat(item.text)
+        if len(text) > MAX_ITEM_TEXT:
+            text = text[:MAX_ITEM_TEXT].rsplit(" ", 1)[0] + " …"
+        lines.append(f"[{number}] outlet: {_flat(item.outlet) or 'unknown'} | date: {_when(item.published_at)}"
+                     f" | title: {_flat(item.title) or 'untitled'}")
+        lines.append(f"text: {text or '(none)'}")
+    if len(items) > MAX_ITEMS:
+        lines.append(f"({len(items) - MAX_ITEMS} more items not shown)")
+    return "\n".join(lines)
+
+
+def input_hash(inp: BriefInput, prompt: Prompt, model: str) -> str:
+    """sha256 over the prompt (name, version, file digest), the model and the input as canonical JSON."""
+    payload = {"scheme": HASH_SCHEME, "prompt": [prompt.name, prompt.version, prompt.digest], "model": model,
+               "input": dataclasses.asdict(inp)}
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_jsonable)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _jsonable(value: object) -> str:
+    if isinstance(value, datetime):  # one instant, one string, whatever zone it came in
+        return (value.astimezone(UTC) if value.tzinfo else value).isoformat()
+    raise TypeError(f"cannot hash {type(value).__name__}")
+
+
+def _when(value: datetime | None) -> str:
+    return value.astimezone(UTC).date().isoformat() if value and value.tzinfo else (
+        value.date().isoformat() if value else "unknown")
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())

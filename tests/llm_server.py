@@ -1,0 +1,125 @@
+"""A local OpenAI-compatible server for tests: POST /v1/chat/completions answers from a queue of scripted
+replies and records every request body (parsed JSON) and its headers.
+
+    with FakeLLM() as llm:
+        llm.enqueue(completion('{"headline": ...}'), error(429, "slow down", headers={"Retry-After": "1"}))
+        client = OpenAI(base_url=llm.base_url, api_key="x")
+        ...
+        llm.requests  # [{"model": ..., "messages": [...], ...}, ...]
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+PATH = "/v1/chat/completions"
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: Any = None  # dict/list: sent as JSON; str/bytes: sent as is
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before the status line (ended early when the server stops)
+
+
+def completion(content: str | None, *, prompt_tokens: int = 120, completion_tokens: int = 40,
+               model: str = "test-model", finish_reason: str = "stop") -> Reply:
+    """A chat completion whose one choice says `content`, with the given token usage."""
+    return Reply(body={
+        "id": "chatcmpl-test", "object": "chat.completion", "created": 1_764_072_000, "model": model,
+        "choices": [{"index": 0, "finish_reason": finish_reason, "logprobs": None,
+                     "message": {"role": "assistant", "content": content, "refusal": None}}],
+        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                  "total_tokens": prompt_tokens + completion_tokens},
+    })
+
+
+def error(status: int, message: str, *, param: str | None = None, headers: dict[str, str] | None = None,
+          delay: float = 0.0) -> Reply:
+    """An error in OpenAI's shape."""
+    body = {"error": {"message": message, "type": "invalid_request_error" if status < 500 else "server_error",
+                      "param": param, "code": None}}
+    return Reply(status=status, body=body, headers=dict(headers or {}), delay=delay)
+
+
+class FakeLLM:
+    def __init__(self) -> None:
+        self.replies: deque[Reply] = deque()
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="fake-llm", daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+
+    def enqueue(self, *replies: Reply) -> None:
+        with self._lock:
+            self.replies.extend(replies)
+
+    def _next(self, body: dict[str, Any], headers: dict[str, str]) -> Reply:
+        with self._lock:
+            self.requests.append(body)
+            self.headers.append(headers)
+            if self.replies:
+                return self.replies.popleft()
+        # Unscripted: a status the client does not retry, so a test that forgot a reply fails loudly.
+        return error(418, "no scripted reply left")
+
+    def __enter__(self) -> FakeLLM:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stopping.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+def _handler_for(server: FakeLLM) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet
+            pass
+
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if self.path != PATH:
+                return self._send(error(404, f"no route {self.path}"))
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                body = {"unparsable": raw.decode("utf-8", "replace")}
+            reply = server._next(body, {k.lower(): v for k, v in self.headers.items()})
+            if reply.delay and server._stopping.wait(reply.delay):
+                return None
+            return self._send(reply)
+
+        def _send(self, reply: Reply) -> None:
+            body = reply.body
+            data = body if isinstance(body, bytes) else (
+                body.encode() if isinstance(body, str) else json.dumps(body).encode())
+            try:
+                self.send_response(reply.status)
+                self.send_header("Content-Type", "application/json")
+                for key, value in reply.headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test)
+                self.close_connection = True
+
+    return Handler
