@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from bot.clock import Clock
@@ -31,6 +32,7 @@ from bot.storage.sources import PollOutcome, claim_sources, finish_poll
 log = logging.getLogger(__name__)
 MAX_PAGES = 20
 CLAIM_BATCH = 200
+ANALYZE_AFTER = 1000  # new items in one batch
 
 
 @dataclass(slots=True)
@@ -100,7 +102,10 @@ class Poller:
                 if on_progress:
                     on_progress(1)
 
+            new_before = report.items_new
             await asyncio.gather(*(one(s) for s in sources))
+            if report.items_new - new_before >= ANALYZE_AFTER:
+                await asyncio.to_thread(refresh_statistics, self.engine)
         return report
 
     async def poll_source(self, source: Source) -> PollOutcome:
@@ -203,6 +208,17 @@ class Poller:
             finish_poll(session=session, source=source, owner=self.owner, result=outcome)
         log.info("source %s failed (%s): %s", source.id, exc.kind, exc.message)
         return outcome
+
+
+def refresh_statistics(engine: Engine) -> None:
+    """After a big insert into a young table, PostgreSQL's planner still thinks it is empty and looks items up
+    by the team index, reading every row of the team (13 ms per lookup at 10,000 rows instead of 1 ms). SQLite
+    needs no such help."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.begin() as connection:
+        connection.execute(text("ANALYZE items"))
+        connection.execute(text("ANALYZE item_links"))
 
 
 @dataclass(slots=True)

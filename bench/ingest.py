@@ -1,0 +1,255 @@
+"""Ingest benchmark: N synthetic RSS 2.0 feeds of M items on a local HTTP server, polled end to end.
+`.venv/bin/python bench/ingest.py [--sources 1000] [--items 50] [--db sqlite|postgresql] [--pg-url URL]`
+
+Prints figures, asserts nothing; every request goes to 127.0.0.1. The server runs in a forked child so its
+CPU is not charged to the pipeline. Phases: plain feedparser over the same bodies (the reference), a full
+first poll, a full second poll answered 304, a traced first poll of one claim batch for the heap peak."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import functools
+import html
+import logging
+import multiprocessing
+import os
+import platform
+import random
+import re
+import resource
+import sqlite3
+import subprocess
+import tempfile
+import time
+import tracemalloc
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+import feedparser
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+
+from bot.clock import utc_now
+from bot.demo.server import LocalServer, Route
+from bot.fetch.http import build_fetcher
+from bot.ingest.poller import CLAIM_BATCH, Poller, PollReport
+from bot.settings import Settings
+from bot.storage.db import build_engine, session_scope, upgrade
+from bot.storage.sources import add_source
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "news" / "uci-news-aggregator-dev.csv"
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+TEAM = "T_BENCH"
+BASE_DATE = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+def vocabulary() -> list[str]:
+    """Words of the real UCI headlines, read in place; generated words if the corpus is absent."""
+    if CORPUS.exists():
+        with CORPUS.open(newline="", encoding="utf-8") as fh:
+            words = [w for row in csv.DictReader(fh) for w in row["TITLE"].split()
+                     if re.search(r"\w", w.strip("()[]\"'"))]
+        if words:
+            return words
+    print(f"note: {CORPUS} not found; headlines use generated words")
+    rng = random.Random(7)
+    return ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 10))) for _ in range(4000)]
+
+
+def build_feeds(n_sources: int, n_items: int, words: list[str]) -> list[bytes]:
+    rng, feeds = random.Random(2026), []
+    esc = functools.partial(html.escape, quote=False)
+    for s in range(n_sources):
+        host = f"www.outlet{s}.example"
+        outlet = " ".join(rng.sample(words, 2)).title()
+        parts = ['<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel>',
+                 f"<title>{esc(outlet)} News</title><link>https://{host}/</link>",
+                 f"<description>Latest from {esc(outlet)}</description><language>en-us</language>",
+                 f"<lastBuildDate>{format_datetime(BASE_DATE, usegmt=True)}</lastBuildDate>"]
+        for i in range(n_items):
+            title = " ".join(rng.choices(words, k=rng.randint(6, 12)))
+            slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60]
+            link = f"https://{host}/2026/11/{slug}-{s}-{i}.html?utm_source=rss&utm_medium=feed&utm_campaign=s{s}"
+            sentences: list[str] = []
+            while sum(len(x) for x in sentences) < 190:
+                sentences.append(" ".join(rng.choices(words, k=rng.randint(8, 14))) + ".")
+            desc = (f"<p>{esc(sentences[0])}</p><p><b>{esc(' '.join(sentences[1:]))}</b> "
+                    f'<a href="https://{host}/s/{s}-{i}">Read more</a></p>')
+            pub = format_datetime(BASE_DATE - timedelta(minutes=17 * i + s % 60), usegmt=True)
+            parts.append(f"<item><title>{esc(title)}</title><link>{esc(link)}</link>"
+                         f'<guid isPermaLink="false">{host}-{s}-{i}</guid><pubDate>{pub}</pubDate>'
+                         f"<description>{esc(desc)}</description></item>")
+        parts.append("</channel></rss>")
+        feeds.append("".join(parts).encode("utf-8"))
+    return feeds
+
+
+def _serve(bodies: list[bytes], conn: Any) -> None:
+    with LocalServer(host="127.0.0.1") as server:
+        for i, body in enumerate(bodies):
+            server.route(f"/feed/{i}.xml", Route(body=body, content_type="application/rss+xml; charset=utf-8"))
+        conn.send(server.port)
+        conn.recv()  # until the parent says stop
+
+
+@contextmanager
+def serving(bodies: list[bytes]) -> Iterator[int]:
+    ctx = multiprocessing.get_context("fork")  # the child inherits the bodies; nothing is pickled
+    parent, child = ctx.Pipe()
+    proc = ctx.Process(target=_serve, args=(bodies, child), daemon=True)
+    proc.start()
+    try:
+        if not parent.poll(60):
+            raise RuntimeError("the local server did not start")
+        yield int(parent.recv())
+    finally:
+        parent.send("stop")
+        proc.join(10)
+        if proc.is_alive():
+            proc.terminate()
+
+
+@contextmanager
+def fresh_db(db: str, pg_url: str, tmp: str) -> Iterator[str]:
+    """A database URL, empty: a SQLite file in `tmp`, or a new PostgreSQL schema dropped afterwards."""
+    if db == "sqlite":
+        yield f"sqlite:///{Path(tmp) / f'bench-{uuid.uuid4().hex[:8]}.db'}"
+        return
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{pg_url}{'&' if '?' in pg_url else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def prepare(url: str, urls: list[str]) -> tuple[Settings, Engine, float]:
+    """Migrate, add the sources; returns the seconds adding them took."""
+    settings = Settings(database_url=url, briefbot_allow_private_urls=True, _env_file=None)  # type: ignore[call-arg]
+    engine = build_engine(settings)
+    upgrade(engine)
+    started = time.perf_counter()
+    with session_scope(engine) as session:
+        for u in urls:
+            add_source(session=session, team_id=TEAM, kind="feed", locator=u, spec=u, title="", now=utc_now())
+    return settings, engine, time.perf_counter() - started
+
+
+def run_poll(settings: Settings, engine: Engine) -> tuple[PollReport, float, float]:
+    """One full poll (due or not); returns the report, wall seconds and process CPU seconds."""
+    async def go() -> PollReport:  # as the CLI does it: one fetcher per event loop
+        fetcher = build_fetcher(settings)
+        try:
+            return await Poller(settings=settings, engine=engine, fetcher=fetcher, clock=utc_now).poll(due_only=False)
+        finally:
+            await fetcher.aclose()
+
+    wall, cpu = time.perf_counter(), time.process_time()
+    report = asyncio.run(go())
+    return report, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def code_version() -> str:
+    """The commit measured, and whether bot/ had uncommitted changes (the code moves; say which ran)."""
+    def git(*cmd: str) -> str:
+        root = Path(__file__).resolve().parents[1]
+        return subprocess.run(["git", "-C", str(root), *cmd], capture_output=True, text=True, timeout=30).stdout
+    try:
+        return git("rev-parse", "--short", "HEAD").strip() + (" + uncommitted bot/ changes" if git(
+            "status", "--porcelain", "--", "bot").strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def maxrss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sources", type=int, default=1000)
+    ap.add_argument("--items", type=int, default=50)
+    ap.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    ap.add_argument("--pg-url", default=PG_URL)
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    n, m, load0 = args.sources, args.items, os.getloadavg()[0]
+
+    print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+          f"SQLite {sqlite3.sqlite_version}, feedparser {feedparser.__version__}")
+    print(f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; code: {code_version()}; db: {args.db}; "
+          f"{n} sources x {m} items")
+    t0 = time.perf_counter()
+    bodies = build_feeds(n, m, vocabulary())
+    print(f"built {n} feeds, {sum(map(len, bodies)) / 1e6:.1f} MB, in {time.perf_counter() - t0:.1f} s")
+    rows: list[tuple[str, str]] = []
+
+    # Reference: plain feedparser, single-threaded, same bodies.
+    t0, entries = time.perf_counter(), 0
+    for body in bodies:
+        entries += len(feedparser.parse(body).entries)
+    fp_s = time.perf_counter() - t0
+    fp_rate = entries / fp_s
+    rows += [("feedparser.parse alone", f"{entries} entries in {fp_s:.1f} s = {fp_rate:.0f} entries/s"),
+             ("  ru_maxrss after", f"{maxrss_mb():.0f} MB")]
+
+    with serving(bodies) as port, tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+        urls = [f"http://127.0.0.1:{port}/feed/{i}.xml" for i in range(n)]
+        with fresh_db(args.db, args.pg_url, tmp) as url:
+            settings, engine, add_s = prepare(url, urls)
+            with engine.connect() as c:
+                version = c.execute(text("SELECT sqlite_version()" if args.db == "sqlite" else "SHOW server_version"))
+                print(f"{args.db} {version.scalar_one()}; concurrency {settings.briefbot_concurrency}, per host "
+                      f"{settings.briefbot_per_host_concurrency}, claim batch {CLAIM_BATCH}")
+            rows.append(("add sources", f"{n} in {add_s:.1f} s"))
+
+            first, wall, cpu = run_poll(settings, engine)
+            with engine.connect() as c:
+                stored = int(c.execute(text("SELECT count(*) FROM items")).scalar_one())
+            rate = max(stored, 1) / wall  # never 0, so the ratio below is defined
+            rows += [("first poll (full)", f"{first.polled} sources ({first.ok} ok, {first.errors} errors), "
+                      f"{stored} items stored in {wall:.1f} s (CPU {cpu:.1f} s) = {rate:.0f} items/s"),
+                     ("  vs feedparser alone", f"{rate / fp_rate:.2f} of its rate: the pipeline is "
+                      f"{fp_rate / rate:.1f}x slower per entry"),
+                     ("  ru_maxrss after", f"{maxrss_mb():.0f} MB")]
+            for sid, kind, msg in first.failures[:3]:
+                print(f"failure: source {sid} {kind}: {msg}")
+
+            second, wall, cpu = run_poll(settings, engine)
+            rows.append(("second poll (all 304)", f"{second.polled} sources ({second.not_modified} not modified) "
+                         f"in {wall:.2f} s (CPU {cpu:.2f} s) = {1000 * wall / max(1, second.polled):.2f} ms/source"))
+            engine.dispose()
+
+        # Heap peak: the poller holds one claim batch in flight, so one batch shows the peak.
+        k = min(n, CLAIM_BATCH)
+        with fresh_db(args.db, args.pg_url, tmp) as url:
+            settings, engine, _ = prepare(url, urls[:k])
+            tracemalloc.start()
+            report, wall, _ = run_poll(settings, engine)
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            engine.dispose()
+        rows += [("tracemalloc peak", f"{peak / 1e6:.1f} MB during a first poll of {k} sources "
+                  f"({report.items_new} items; traced, {wall:.1f} s)"),
+                 ("ru_maxrss (process)", f"{maxrss_mb():.0f} MB"),
+                 ("load average (1 min)", f"{load0:.2f} at start, {os.getloadavg()[0]:.2f} at end")]
+
+    width = max(len(r[0]) for r in rows)
+    print()
+    for name, value in rows:
+        print(f"{name:<{width}}  {value}")
+
+
+if __name__ == "__main__":
+    main()
