@@ -123,7 +123,7 @@ def with_distractors(
     start, span = items[0].published_at, items[-1].published_at - items[0].published_at
     extra = [StoryInput(-i, t, "", "feeds", start + span * rng.random()) for i, t in enumerate(titles, start=1)]
     stream = sorted([*items, *extra], key=lambda item: (item.published_at, item.item_id))
-    for label, variant in (("params above", params), ("min_shared_terms=2", replace(params, min_shared_terms=2))):
+    for label, variant in (("params above", params), ("min_shared_terms=1", replace(params, min_shared_terms=1))):
         ids, seconds = cluster(stream, variant)
         labelled = {item.item_id: sid for item, sid in zip(stream, ids, strict=True) if item.item_id > 0}
         p, r, f = bcubed([labelled[item.item_id] for item in items], gold)

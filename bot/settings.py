@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot import __version__
 from bot.core.signals import SignalParams
+from bot.core.stories import StoryParams
 
 DEFAULT_NEWS_SEARCH_URL = "https://news.google.com/rss/search?q={query}&hl=en-US&gl=US&ceid=US:en"
 
@@ -56,6 +57,9 @@ class Settings(BaseSettings):
     briefbot_signal_min_novel: int = Field(default=3, ge=1, description="New postings that make a novelty signal.")
     briefbot_signal_min_surge: int = Field(default=5, ge=1, description="New postings that can make a surge.")
     briefbot_signal_surge_ratio: float = Field(default=3.0, ge=1.0, description="Surge: times the usual count.")
+
+    briefbot_story_window_hours: int = Field(default=72, ge=1, description="A story takes reports this long.")
+    briefbot_story_min_outlets: int = Field(default=2, ge=1, description="Outlets a story needs for a brief.")
 
     briefbot_news_search_url: str = DEFAULT_NEWS_SEARCH_URL
     briefbot_user_agent: str = f"briefbot/{__version__} (+https://github.com/briefbot/briefbot; feed poller)"
@@ -107,6 +111,9 @@ class Settings(BaseSettings):
         return SignalParams(window=timedelta(days=self.briefbot_signal_window_days),
                             min_novel=self.briefbot_signal_min_novel, min_surge=self.briefbot_signal_min_surge,
                             surge_ratio=self.briefbot_signal_surge_ratio)
+
+    def story_params(self) -> StoryParams:
+        return StoryParams(window=timedelta(hours=self.briefbot_story_window_hours))
 
     @property
     def is_sqlite(self) -> bool:

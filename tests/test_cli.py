@@ -127,3 +127,19 @@ def test_signals_command_lists_what_the_postings_reveal(cli: Any, server: LocalS
         ("Kestrel Commerce", "Seattle", "new_metro", 3)]
     assert {i["url"] for i in found[0]["items"]} == {f"https://boards.greenhouse.io/k/jobs/{i}" for i in (2, 3, 4)}
     assert "fulfillment and logistics" in cli("signals").output
+
+
+def test_stories_and_items_show_what_belongs_together(cli: Any, server: LocalServer) -> None:
+    server.route("/a", Route(body=rss([("a1", "https://a.example/1", "Kestrel Commerce leases giant Kent warehouse")],
+                                      title="Harbor Ledger")))
+    lease = "Giant Kent warehouse lease for Kestrel Commerce"
+    server.route("/b", Route(body=rss([("b1", "https://b.example/1", lease)], title="Metro Wire")))
+    for path in ("/a", "/b"):
+        cli("sources", "add", server.url(path))
+    cli("poll")
+    stories = json.loads(cli("stories", "--json").output)
+    assert len(stories) == 1 and stories[0]["item_count"] == 2
+    assert sorted(stories[0]["outlets"]) == ["Harbor Ledger", "Metro Wire"]
+    items = json.loads(cli("items", "--json").output)
+    assert {i["story_id"] for i in items} == {stories[0]["id"]} and all(i["signal_ids"] == [] for i in items)
+    assert "Kestrel" in cli("stories").output

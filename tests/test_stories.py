@@ -210,20 +210,23 @@ def test_metrics_on_a_worked_example() -> None:
 
 def test_quality_on_the_labelled_uci_headlines() -> None:
     """The UCI March-2014 headlines in TIMESTAMP order, scored against the human story labels.
-    Achieved with the defaults: B-cubed P 0.969, R 0.812, F1 0.884, pairwise F1 0.922 (129 stories for 34 labels);
-    the notes' online baseline is 0.38 and batch average-link 0.72. The timestamps are crawl times, so each labelled
-    story arrives in one burst; shuffled (seed 7) the clusterer gets B-cubed F1 0.867, which this test also holds."""
+    Achieved with the defaults: B-cubed P 0.977, R 0.544, F1 0.699, pairwise F1 0.690 (313 stories for 34 labels);
+    the notes' online baseline is 0.38 and batch average-link 0.72. The labels are broad (one "story" is weeks of
+    news on one topic), while briefbot wants one event per story: the defaults ask for two shared headline terms
+    and read a capitalised name as one term, which keeps a company's unrelated news apart at the cost of recall
+    here (with min_shared_terms=1 and no name joining the same code scores 0.884). The timestamps are crawl
+    times, so each labelled story arrives in one burst; shuffled (seed 7) it gets 0.697, which this test holds."""
     items, gold = load_headlines(corpus_path("news", "uci-news-aggregator-dev.csv"))
     predicted, _ = cluster(items, StoryParams())
     precision, recall, f1 = bcubed(predicted, gold)
-    assert f1 >= 0.86, (precision, recall, f1)
+    assert f1 >= 0.67, (precision, recall, f1)
     assert precision >= 0.95
-    assert pairwise(predicted, gold)[2] >= 0.9
+    assert pairwise(predicted, gold)[2] >= 0.66
 
     order = list(range(len(items)))
     random.Random(7).shuffle(order)
     shuffled, _ = cluster([items[i] for i in order], StoryParams())
-    assert bcubed(shuffled, [gold[i] for i in order])[2] >= 0.84
+    assert bcubed(shuffled, [gold[i] for i in order])[2] >= 0.67
 
     # Stopping halfway, storing every state as JSON and loading it into a fresh clusterer changes nothing.
     half = len(items) // 2

@@ -17,21 +17,25 @@ from bot.core.normalize import cap_text
 from bot.core.rebrief import needs_brief
 from bot.storage.briefs import brief_by_input_hash, latest_brief, save_brief
 from bot.storage.db import session_scope
-from bot.storage.models import Item, Signal
+from bot.storage.models import Item, Signal, Story
 from bot.storage.signals import signal_items
 from bot.storage.sources import list_team_ids
+from bot.storage.stories import story_items
 
 log = logging.getLogger(__name__)
 MAX_SOURCES = 12  # a brief cites at most this many items; the newest are kept
 SOURCE_TEXT = 500
 
 
-def write_pending_briefs(*, engine: Engine, clock: Clock, writer: BriefWriter, team_id: str | None = None) -> list[int]:
-    """Brief every signal that needs it; returns the new brief ids."""
+def write_pending_briefs(*, engine: Engine, clock: Clock, writer: BriefWriter, team_id: str | None = None,
+                         story_min_outlets: int = 2) -> list[int]:
+    """Brief every signal and story that needs it; returns the new brief ids."""
     written: list[int] = []
     with session_scope(engine) as session:
         teams = [team_id] if team_id else list_team_ids(session=session)
     for team in teams:
+        with session_scope(engine) as session:
+            written += _brief_stories(session, team, writer, clock, story_min_outlets)
         with session_scope(engine) as session:
             signals = list(session.exec(select(Signal).where(Signal.team_id == team).order_by(col(Signal.id))))
             items = signal_items(session=session, signal_ids=[s.id for s in signals if s.id is not None])
@@ -47,6 +51,41 @@ def write_pending_briefs(*, engine: Engine, clock: Clock, writer: BriefWriter, t
                 brief_id = _write(session, team, inp, writer, items=signal.item_count, outlets=1, clock=clock)
                 written.append(brief_id)
     return written
+
+
+def _brief_stories(session: Session, team: str, writer: BriefWriter, clock: Clock, min_outlets: int) -> list[int]:
+    """Stories that several outlets carry get a brief; a story made only of a new source's backlog does not."""
+    stories = [s for s in session.exec(select(Story).where(Story.team_id == team, col(Story.merged_into).is_(None),
+                                                           Story.item_count >= min_outlets).order_by(col(Story.id)))
+               if len(s.outlets) >= min_outlets]
+    members = story_items(session=session, story_ids=[s.id for s in stories if s.id is not None])
+    written = []
+    for story in stories:
+        items = members.get(story.id or 0, [])
+        if all(i.backfill for i in items):
+            continue
+        last = latest_brief(session=session, team_id=team, subject="story", subject_id=story.id or 0)
+        if last is not None and last.subject_version == story.version:
+            continue
+        if not needs_brief(briefed_items=last.item_count if last else None,
+                           briefed_outlets=last.outlet_count if last else None,
+                           items=story.item_count, outlets=len(story.outlets)):
+            continue
+        inp = story_input(story, items)
+        written.append(_write(session, team, inp, writer, items=story.item_count, outlets=len(story.outlets),
+                              clock=clock))
+    return written
+
+
+def story_input(story: Story, items: list[Item]) -> BriefInput:
+    newest = sorted(items, key=lambda i: (i.published_at or i.first_seen_at, i.id or 0))[-MAX_SOURCES:]
+    return BriefInput(
+        subject="story", subject_id=story.id or 0, subject_version=story.version,
+        items=tuple(SourceRef(item_id=i.id or 0, title=i.title, url=i.url, outlet=i.outlet,
+                              published_at=i.published_at or i.first_seen_at, text=cap_text(i.text, SOURCE_TEXT))
+                    for i in newest),
+        outlets=tuple(story.outlets), first_at=story.first_at, last_at=story.last_at,
+    )
 
 
 def _write(session: Session, team: str, inp: BriefInput, writer: BriefWriter, *, items: int, outlets: int,

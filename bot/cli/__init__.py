@@ -14,6 +14,7 @@ from bot.cli import (
     poll_cmd,
     signals_cmd,
     sources_cmd,
+    stories_cmd,
     worker_cmd,
 )
 
@@ -24,5 +25,6 @@ def main() -> None:
     """briefbot: market signals from news and job sources, briefed into Slack."""
 
 
-for module in (briefs_cmd, config_cmd, db_cmd, demo_cmd, items_cmd, poll_cmd, signals_cmd, sources_cmd, worker_cmd):
+for module in (briefs_cmd, config_cmd, db_cmd, demo_cmd, items_cmd, poll_cmd, signals_cmd, sources_cmd, stories_cmd,
+               worker_cmd):
     module.register(main)

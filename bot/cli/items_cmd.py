@@ -7,6 +7,7 @@ import click
 from bot.cli.common import context, echo_json, json_option, parse_since, short, table, team_option
 from bot.storage.db import session_scope
 from bot.storage.items import item_as_dict, list_items, sources_of
+from bot.storage.signals import signals_of
 
 
 def register(group: click.Group) -> None:
@@ -22,9 +23,12 @@ def register(group: click.Group) -> None:
         with session_scope(ctx.engine) as session:
             found = list_items(session=session, team_id=team, source_id=source_id,
                                since=parse_since(since, ctx.clock()), limit=limit)
-            seen_in = sources_of(session=session, item_ids=[i.id for i in found if i.id is not None])
+            ids = [i.id for i in found if i.id is not None]
+            seen_in = sources_of(session=session, item_ids=ids)
+            in_signals = signals_of(session=session, item_ids=ids)
         if as_json:
-            echo_json([item_as_dict(i, seen_in.get(i.id or 0)) for i in found])
+            echo_json([item_as_dict(i, seen_in.get(i.id or 0)) | {"signal_ids": in_signals.get(i.id or 0, [])}
+                       for i in found])
             return
         if not found:
             click.echo("no items yet; run: briefbot poll")

@@ -80,7 +80,7 @@ class StoryParams:
     embedding_floor: float = 0.5  # embedding cosine at or below this means unrelated; above, rescaled to 0..1
     max_outlets: int = 200
     merge_threshold: float = 0.5  # an item this close to two stories merges them
-    min_shared_terms: int = 1  # 2 keeps one-word coincidences apart, at a cost in recall (see bench/stories.py)
+    min_shared_terms: int = 2  # one shared name (a company) is not one event; costs recall on broad labels
     probe_limit: int = 100  # a term carried by more active stories than this does not look up candidates
 
 
@@ -162,12 +162,47 @@ def content_terms(words: Iterable[str]) -> list[str]:
     return [_stem(w) for w in words if len(w) > 1 and w not in STOPWORDS]
 
 
+# Capitalised words ("Kestrel", not the acronym "MH370") in a row.
+_NAME_RUN = re.compile(r"\b[A-Z][a-z][\w'’&.-]*(?:\s+[A-Z][a-z][\w'’&.-]*)+")
+
+
+def join_names(text: str) -> str:
+    """Capitalised runs of words ("Kestrel Commerce", "Federal Reserve") as one word, so that sharing a name
+    counts once, not once per word: two reports about one company are not thereby about one event. In Title
+    Case text capitals say nothing about names, so it is left as it is."""
+    words = [w for w in text.split()[1:] if len(w) > 3]
+    if words and sum(w[0].isupper() for w in words) >= 0.75 * len(words):
+        return text
+
+    def joined(match: re.Match[str]) -> str:
+        parts = match.group(0).split()
+        while len(parts) > 1 and parts[0].lower() in STOPWORDS:  # "In Kent", "The Harbor Ledger"
+            parts = parts[1:]
+        lead = match.group(0)[: match.group(0).index(parts[0])]
+        return lead + "".join(parts)
+
+    return _NAME_RUN.sub(joined, text)
+
+
+def _outlet_terms(outlet: str) -> set[str]:
+    # An outlet's own name ("… appeared first on The Harbor Ledger") says nothing about the event.
+    return set(content_terms(normalise_words(outlet))) | set(content_terms(normalise_words(join_names(outlet))))
+
+
+def title_terms(item: StoryInput) -> list[str]:
+    outlet = _outlet_terms(item.outlet)
+    return [t for t in content_terms(normalise_words(join_names(item.title))) if t not in outlet]
+
+
 def item_vector(item: StoryInput, params: StoryParams) -> dict[str, float]:
     """Term -> weight: each title term 1; the text's terms (sub-linear counts) scaled so that the text part is
     `text_share` as long as the title part, whatever the text's length, and added on top."""
-    vec = dict.fromkeys(content_terms(normalise_words(item.title)), 1.0)
+    outlet = _outlet_terms(item.outlet)
+    vec = dict.fromkeys(title_terms(item), 1.0)
     counts: dict[str, int] = {}
-    for term in content_terms(normalise_words(item.text)[: params.text_words]):
+    for term in content_terms(normalise_words(join_names(item.text))[: params.text_words]):
+        if term in outlet:
+            continue
         counts[term] = counts.get(term, 0) + 1
     if counts and params.text_share > 0:
         text = {term: 1.0 + math.log(count) for term, count in counts.items()}
@@ -302,7 +337,7 @@ class StoryClusterer:
             0, 1, item.published_at, item.published_at, vec, [item.outlet] if item.outlet else [], [signature],
             list(item.embedding) if item.embedding is not None else None, int(item.embedding is not None),
         )
-        ranked = self._ranked(vec, item)
+        ranked = self._ranked(vec, item, set(title_terms(item)))
         target: tuple[int, float, str] | None = None
         # A near-duplicate also shares most terms, so it ranks near the top even when a story has drifted.
         for sid, _ in ranked[:_NEAR_DUPLICATE_CANDIDATES]:
@@ -332,8 +367,10 @@ class StoryClusterer:
         self._fold(self._stories[keep], single)
         return Assignment(keep, False, target[1], target[2], merged)
 
-    def _ranked(self, vec: dict[str, float], item: StoryInput) -> list[tuple[int, float]]:
-        """Candidate stories in the item's window, by score, best first (ties: the oldest id)."""
+    def _ranked(self, vec: dict[str, float], item: StoryInput, titled: set[str]) -> list[tuple[int, float]]:
+        """Candidate stories in the item's window, by score, best first (ties: the oldest id). The gate of
+        `min_shared_terms` counts headline terms only: a story's text terms pile up as it grows, and generic
+        words ("company", "online") would otherwise let anything about the same company in."""
         p = self.params
         active = len(self._stories) + 1
         weights: dict[str, float] = {}
@@ -363,7 +400,8 @@ class StoryClusterer:
                 continue
             score = 0.0
             shared = [t for t in vec if t in story.terms]
-            if shared and len(shared) >= min(p.min_shared_terms, len(vec)):
+            gate = sum(1 for t in titled if t in story.terms) if titled else len(shared)
+            if shared and gate >= min(p.min_shared_terms, len(titled) or len(vec)):
                 dot = sum(vec[t] * weight(t) ** 2 * story.terms[t] for t in shared)
                 score = dot / (item_norm * math.sqrt(sum((c * weight(t)) ** 2 for t, c in story.terms.items())))
             if item.embedding is not None and story.centroid is not None:

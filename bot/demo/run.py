@@ -25,6 +25,7 @@ from bot.storage.db import session_scope
 from bot.storage.items import list_items
 from bot.storage.signals import list_signals
 from bot.storage.sources import list_sources
+from bot.storage.stories import list_stories
 
 DAY1 = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
 DAY2 = DAY1 + timedelta(days=1)
@@ -137,12 +138,18 @@ def _what_day_two_brought(ctx: Context, echo: Echo) -> None:
     with session_scope(ctx.engine) as session:
         found = list_signals(session=session, team_id=TEAM)
         briefs = list_briefs(session=session, team_id=TEAM)
-    echo(f"\n5. Hiring signals: {len(analysis.signals_created)} found in the new postings (a lone posting or a "
+        stories = list_stories(session=session, team_id=TEAM, min_items=2)
+    multi = [s for s in stories if len(s.outlets) > 1]
+    echo(f"\n5. Stories: {len(multi)} reported by more than one outlet (the same event across feeds joins one "
+         "story)")
+    for story in multi:
+        echo(f"   • {short(story.headline, 80)} — {len(story.outlets)} outlets: {short(', '.join(story.outlets), 60)}")
+    echo(f"\n6. Hiring signals: {len(analysis.signals_created)} found in the new postings (a lone posting or a "
          "steady trickle is not one; day 1 was the boards' backfill)")
     labels = family_labels()
     for signal in found:
         echo(f"   • {signal.company}: {signal.item_count} new {labels.get(signal.family, signal.family)} roles in "
              f"{signal.metro} ({REASONS.get(signal.reason, signal.reason)})")
-    echo(f"\n6. Briefs: {len(briefs)}")
+    echo(f"\n7. Briefs: {len(briefs)} (on multi-outlet stories with news from day 2, and on signals)")
     for brief in briefs:
         echo("   " + format_brief(brief_as_dict(brief)).rstrip().replace("\n", "\n   "))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import quote_plus
 
+from bot.core.normalize import strip_html
 from bot.settings import Settings
 from bot.sources import feed
 from bot.sources.base import Document, Parsed, SpecError
@@ -36,4 +37,7 @@ def parse(doc: Document) -> Parsed:
     for entry in parsed.entries:
         if entry.outlet and entry.title.endswith(" - " + entry.outlet):
             entry.title = entry.title[: -len(entry.outlet) - 3]
+        # A search result's description is its own title and outlet again: no text of its own.
+        if " ".join(strip_html(entry.text).split()).startswith(" ".join(entry.title.split())):
+            entry.text = ""
     return parsed

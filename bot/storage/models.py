@@ -167,6 +167,7 @@ class Story(SQLModel, table=True):
     last_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     state: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     version: int = 1  # bumped whenever the story gains items
+    merged_into: int | None = None  # this story turned out to be that one; its items moved there
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 

@@ -88,6 +88,16 @@ def signal_items(*, session: Session, signal_ids: list[int]) -> dict[int, list[I
     return out
 
 
+def signals_of(*, session: Session, item_ids: list[int]) -> dict[int, list[int]]:
+    """The signals each item stands behind."""
+    out: dict[int, list[int]] = {}
+    if item_ids:
+        query = select(SignalItem).where(col(SignalItem.item_id).in_(item_ids)).order_by(col(SignalItem.signal_id))
+        for link in session.exec(query):
+            out.setdefault(link.item_id, []).append(link.signal_id)
+    return out
+
+
 def signal_as_dict(signal: Signal, items: list[Item]) -> dict[str, Any]:
     return {
         "id": signal.id, "team_id": signal.team_id, "company": signal.company, "family": signal.family,

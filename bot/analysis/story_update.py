@@ -1,0 +1,77 @@
+"""Put new news items into stories: the same event across sources and outlets joins one story, and a later
+report attaches to the story it belongs to. Items without a story are the queue, so a crash loses nothing
+and a restart picks up where it stopped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+
+from bot.briefs.builtin import clearest
+from bot.briefs.model import SourceRef
+from bot.clock import Clock
+from bot.core.stories import StoryClusterer, StoryInput, StoryParams
+from bot.storage.db import session_scope
+from bot.storage.sources import list_team_ids
+from bot.storage.stories import (
+    active_states,
+    merge_stories,
+    new_story,
+    save_state,
+    story_items,
+    unclustered_news,
+)
+
+BATCH = 2000
+
+
+@dataclass(slots=True)
+class StoryReport:
+    items: int = 0
+    created: set[int] = field(default_factory=set)
+    grown: set[int] = field(default_factory=set)
+    merged: int = 0
+
+
+def update_stories(*, engine: Engine, clock: Clock, params: StoryParams, team_id: str | None = None) -> StoryReport:
+    report = StoryReport()
+    with session_scope(engine) as session:
+        teams = [team_id] if team_id else list_team_ids(session=session)
+    for team in teams:
+        while _cluster_batch(engine, clock, params, team, report):
+            pass
+    report.grown -= report.created
+    return report
+
+
+def _cluster_batch(engine: Engine, clock: Clock, params: StoryParams, team: str, report: StoryReport) -> bool:
+    """One batch in one transaction: the items' story ids and the stories' states commit together."""
+    now = clock()
+    with session_scope(engine) as session:
+        pending = unclustered_news(session=session, team_id=team, limit=BATCH)
+        if not pending:
+            return False
+        earliest = min(i.published_at or i.first_seen_at for i in pending)
+        clusterer = StoryClusterer(params=params, new_id=lambda: new_story(session=session, team_id=team, now=now))
+        clusterer.load(active_states(session=session, team_id=team, since=earliest - params.window))
+        for item in pending:
+            assignment = clusterer.assign(StoryInput(
+                item_id=item.id or 0, title=item.title, text=item.text, outlet=item.outlet,
+                published_at=item.published_at or item.first_seen_at))
+            item.story_id = assignment.story_id
+            (report.created if assignment.is_new else report.grown).add(assignment.story_id)
+            if assignment.merged:
+                session.flush()
+                merge_stories(session=session, into=assignment.story_id, absorbed=assignment.merged, now=now)
+                report.merged += len(assignment.merged)
+        session.flush()
+        changed = clusterer.take_changed()
+        members = story_items(session=session, story_ids=[s.story_id for s in changed])
+        for state in changed:
+            items = members.get(state.story_id, [])
+            refs = tuple(SourceRef(item_id=i.id or 0, title=i.title, url=i.url, outlet=i.outlet,
+                                   published_at=i.published_at) for i in items)
+            save_state(session=session, state=state, headline=clearest(refs).title if refs else "", now=now)
+        report.items += len(pending)
+        return len(pending) == BATCH

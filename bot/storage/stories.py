@@ -1,0 +1,87 @@
+"""Data functions for stories: the clusterer's states in and out, items moved on a merge, listings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col, func, select
+
+from bot.core.stories import StoryState
+from bot.storage.models import Item, Story
+
+
+def unclustered_news(*, session: Session, team_id: str, limit: int) -> list[Item]:
+    """News items not yet in a story, oldest report first: the durable queue of the clusterer."""
+    order = func.coalesce(Item.published_at, Item.first_seen_at)
+    query = (select(Item).where(Item.team_id == team_id, Item.kind == "news", col(Item.story_id).is_(None))
+             .order_by(order, col(Item.id)).limit(limit))
+    return list(session.exec(query))
+
+
+def active_states(*, session: Session, team_id: str, since: datetime) -> list[StoryState]:
+    query = select(Story).where(Story.team_id == team_id, col(Story.merged_into).is_(None),
+                                col(Story.last_at) >= since, Story.item_count > 0)
+    return [StoryState.from_json(s.state["json"]) for s in session.exec(query) if s.state.get("json")]
+
+
+def new_story(*, session: Session, team_id: str, now: datetime) -> int:
+    """A story row for the clusterer to fill (the database hands out ids)."""
+    story = Story(team_id=team_id, headline="", first_at=now, last_at=now, created_at=now, updated_at=now,
+                  item_count=0)
+    session.add(story)
+    session.flush()
+    return story.id or 0
+
+
+def merge_stories(*, session: Session, into: int, absorbed: tuple[int, ...], now: datetime) -> None:
+    for story_id in absorbed:
+        session.execute(update(Item).where(col(Item.story_id) == story_id).values(story_id=into))
+        story = session.get(Story, story_id)
+        if story is not None:
+            story.merged_into, story.updated_at = into, now
+
+
+def save_state(*, session: Session, state: StoryState, headline: str, now: datetime) -> Story | None:
+    story = session.get(Story, state.story_id)
+    if story is None or story.merged_into is not None:
+        return None
+    if state.item_count > story.item_count and story.item_count > 0:
+        story.version += 1
+    story.item_count, story.outlets = state.item_count, list(state.outlets)
+    story.first_at, story.last_at = state.first_at, state.last_at
+    story.state = {"json": state.to_json()}
+    story.headline = headline or story.headline
+    story.updated_at = now
+    return story
+
+
+def story_items(*, session: Session, story_ids: list[int]) -> dict[int, list[Item]]:
+    out: dict[int, list[Item]] = {sid: [] for sid in story_ids}
+    if story_ids:
+        query = (select(Item).where(col(Item.story_id).in_(story_ids))
+                 .order_by(func.coalesce(Item.published_at, Item.first_seen_at), col(Item.id)))
+        for item in session.exec(query):
+            out[item.story_id or 0].append(item)
+    return out
+
+
+def list_stories(*, session: Session, team_id: str | None = None, since: datetime | None = None,
+                 min_items: int = 1, limit: int = 50) -> list[Story]:
+    query = select(Story).where(col(Story.merged_into).is_(None), Story.item_count >= min_items)
+    if team_id is not None:
+        query = query.where(Story.team_id == team_id)
+    if since is not None:
+        query = query.where(col(Story.last_at) >= since)
+    return list(session.exec(query.order_by(col(Story.last_at).desc(), col(Story.id).desc()).limit(limit)))
+
+
+def story_as_dict(story: Story, items: list[Item]) -> dict[str, Any]:
+    return {
+        "id": story.id, "team_id": story.team_id, "headline": story.headline, "item_count": story.item_count,
+        "outlets": story.outlets, "version": story.version, "first_at": story.first_at.isoformat(),
+        "last_at": story.last_at.isoformat(),
+        "items": [{"id": i.id, "title": i.title, "url": i.url, "outlet": i.outlet,
+                   "published_at": i.published_at.isoformat() if i.published_at else None} for i in items],
+    }
