@@ -15,7 +15,7 @@ from bot.briefs.writers import BuiltinWriter
 from bot.core.signals import SignalParams
 from bot.storage.briefs import list_briefs
 from bot.storage.db import session_scope
-from tests.test_signal_update import board, post
+from tests.test_signal_update import post, seed_seattle_hiring
 
 
 class CountingWriter(BuiltinWriter):
@@ -30,10 +30,7 @@ class CountingWriter(BuiltinWriter):
 
 def test_briefs_follow_material_change_only(engine: Engine, clock: Any) -> None:
     writer = CountingWriter()
-    source = board(engine, clock)
-    post(engine, clock, source, ["Software Engineer"], "Bellingham", backfill=True)
-    clock.now += timedelta(days=1)
-    post(engine, clock, source, ["Warehouse Associate", "Forklift Operator", "Picker"], "Kent")
+    source = seed_seattle_hiring(engine, clock)
 
     def run() -> list[int]:
         update_signals(engine=engine, clock=clock, params=SignalParams())
@@ -60,10 +57,7 @@ def test_briefs_follow_material_change_only(engine: Engine, clock: Any) -> None:
 
 def test_identical_input_is_not_sent_twice(engine: Engine, clock: Any) -> None:
     writer = CountingWriter()
-    source = board(engine, clock)
-    post(engine, clock, source, ["Software Engineer"], "Bellingham", backfill=True)
-    clock.now += timedelta(days=1)
-    post(engine, clock, source, ["Warehouse Associate", "Forklift Operator", "Picker"], "Kent")
+    seed_seattle_hiring(engine, clock)
     update_signals(engine=engine, clock=clock, params=SignalParams())
     write_pending_briefs(engine=engine, clock=clock, writer=writer)
     with session_scope(engine) as session:

@@ -4,7 +4,6 @@ OpenAI-compatible server, with the built-in writer standing in when the LLM fail
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,7 +15,7 @@ from bot.storage.briefs import list_briefs
 from bot.storage.db import session_scope
 from tests.conftest import make_settings
 from tests.llm_server import FakeLLM, completion, error
-from tests.test_signal_update import board, post
+from tests.test_signal_update import seed_seattle_hiring
 
 DRAFT = {"headline": "Kestrel Commerce opens hiring for warehouse roles around Seattle",
          "summary": "Kestrel Commerce posted three warehouse roles in Kent, its first in the Seattle area.",
@@ -38,16 +37,9 @@ def context(settings: Settings, llm: FakeLLM, clock: Any, **overrides: Any) -> C
     return ctx
 
 
-def seed(engine: Engine, clock: Any) -> None:
-    source = board(engine, clock)
-    post(engine, clock, source, ["Software Engineer"], "Bellingham", backfill=True)
-    clock.now += timedelta(days=1)
-    post(engine, clock, source, ["Warehouse Associate", "Forklift Operator", "Picker"], "Kent")
-
-
 def test_an_llm_brief_records_prompt_model_and_tokens(settings: Settings, engine: Engine, clock: Any,
                                                       llm: FakeLLM) -> None:
-    seed(engine, clock)
+    seed_seattle_hiring(engine, clock)
     llm.enqueue(completion(json.dumps(DRAFT), prompt_tokens=321, completion_tokens=54))
     report = context(settings, llm, clock).analyse()
     assert len(report.briefs) == 1 and len(llm.requests) == 1
@@ -63,7 +55,7 @@ def test_an_llm_brief_records_prompt_model_and_tokens(settings: Settings, engine
 
 def test_a_failing_llm_leaves_a_builtin_brief_that_says_why(settings: Settings, engine: Engine, clock: Any,
                                                              llm: FakeLLM) -> None:
-    seed(engine, clock)
+    seed_seattle_hiring(engine, clock)
     llm.enqueue(error(500, "boom"), error(500, "boom again"))
     context(settings, llm, clock).analyse()
     with session_scope(engine) as session:
@@ -74,7 +66,7 @@ def test_a_failing_llm_leaves_a_builtin_brief_that_says_why(settings: Settings, 
 
 
 def test_over_the_budget_no_request_is_made(settings: Settings, engine: Engine, clock: Any, llm: FakeLLM) -> None:
-    seed(engine, clock)
+    seed_seattle_hiring(engine, clock)
     context(settings, llm, clock, briefbot_daily_token_budget=0).analyse()
     with session_scope(engine) as session:
         (brief,) = list_briefs(session=session)

@@ -36,6 +36,15 @@ def post(engine: Engine, clock: Any, source: Source, titles: list[str], city: st
         store_items(session=session, source=source, items=[i for i in items if i], now=clock(), backfill=backfill)
 
 
+def seed_seattle_hiring(engine: Engine, clock: Any) -> Source:
+    """A board whose backfill is one engineer, then a day later three warehouse roles around Seattle."""
+    source = board(engine, clock)
+    post(engine, clock, source, ["Software Engineer"], "Bellingham", backfill=True)
+    clock.now += timedelta(days=1)
+    post(engine, clock, source, ["Warehouse Associate", "Forklift Operator", "Picker"], "Kent")
+    return source
+
+
 def test_a_signal_is_found_once_grows_and_closes(engine: Engine, clock: Any) -> None:
     source = board(engine, clock)
     post(engine, clock, source, ["Software Engineer", "Account Executive"], "Bellingham", backfill=True)
