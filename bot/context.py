@@ -11,18 +11,22 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from bot.analysis.run import AnalysisReport, analyse
+from bot.analysis.story_update import Embed
 from bot.briefs.builtin import WRITER_NOTE
 from bot.briefs.writers import BriefWriter, BuiltinWriter
 from bot.clock import Clock, fixed_clock, utc_now
 from bot.fetch.http import Fetcher, build_fetcher
 from bot.ingest.poller import Poller
 from bot.llm.brief_writer import LLMBriefWriter
-from bot.llm.client import build_client, llm_configured
+from bot.llm.client import LLMError, build_client, llm_configured
+from bot.llm.embeddings import embedder_for
 from bot.llm.fallback import LLMWithFallback
 from bot.llm.prompts import Prompt, default_directory, load_all
 from bot.settings import Settings
 from bot.storage.briefs import tokens_since
 from bot.storage.db import build_engine, session_scope, upgrade
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -55,9 +59,25 @@ class Context:
             used = tokens_since(session=session, since=now.replace(hour=0, minute=0, second=0, microsecond=0))
         return self.settings.briefbot_daily_token_budget - used
 
+    def embed(self) -> Embed | None:
+        """Embeddings for story clustering when BRIEFBOT_EMBEDDING_MODEL and an endpoint are set. A failing
+        endpoint costs one batch its embeddings (clustered on terms alone), never the batch."""
+        embedder = embedder_for(self.settings)
+        if embedder is None:
+            return None
+
+        def embed(texts: list[str]) -> list[tuple[float, ...]] | None:
+            try:
+                return embedder.embed(texts)
+            except LLMError as exc:
+                log.warning("clustering %d items without embeddings: %s", len(texts), exc)
+                return None
+
+        return embed
+
     def analyse(self, team_id: str | None = None) -> AnalysisReport:
         return analyse(engine=self.engine, clock=self.clock, settings=self.settings, writer=self.brief_writer(),
-                       team_id=team_id)
+                       team_id=team_id, embed=self.embed())
 
 
 def build_context(settings: Settings | None = None, *, migrate: bool = True) -> Context:

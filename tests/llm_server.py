@@ -1,11 +1,12 @@
-"""A local OpenAI-compatible server for tests: POST /v1/chat/completions answers from a queue of scripted
-replies and records every request body (parsed JSON) and its headers.
+"""A local OpenAI-compatible server for tests: POST /v1/chat/completions and /v1/embeddings answer from one
+queue of scripted replies and record every request body (parsed JSON), its headers and its path.
 
     with FakeLLM() as llm:
         llm.enqueue(completion('{"headline": ...}'), error(429, "slow down", headers={"Retry-After": "1"}))
         client = OpenAI(base_url=llm.base_url, api_key="x")
         ...
         llm.requests  # [{"model": ..., "messages": [...], ...}, ...]
+        llm.enqueue(embeddings([[0.1, 0.2], [0.3, 0.4]]))  # llm.paths[-1] == "/v1/embeddings"
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from __future__ import annotations
 import json
 import threading
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 PATH = "/v1/chat/completions"
+EMBEDDINGS_PATH = "/v1/embeddings"
 
 
 @dataclass
@@ -40,6 +43,16 @@ def completion(content: str | None, *, prompt_tokens: int = 120, completion_toke
     })
 
 
+def embeddings(vectors: Sequence[Sequence[float]], *, order: Sequence[int] | None = None,
+               model: str = "test-embedding", prompt_tokens: int = 8) -> Reply:
+    """An embeddings reply: `vectors[i]` has index i; `order` lists the indexes in the order `data` gives them
+    (the API numbers its items, so a client must not rely on their order)."""
+    data = [{"object": "embedding", "index": i, "embedding": list(vectors[i])}
+            for i in (range(len(vectors)) if order is None else order)]
+    return Reply(body={"object": "list", "data": data, "model": model,
+                       "usage": {"prompt_tokens": prompt_tokens, "total_tokens": prompt_tokens}})
+
+
 def error(status: int, message: str, *, param: str | None = None, headers: dict[str, str] | None = None,
           delay: float = 0.0) -> Reply:
     """An error in OpenAI's shape."""
@@ -53,6 +66,7 @@ class FakeLLM:
         self.replies: deque[Reply] = deque()
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
+        self.paths: list[str] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -68,10 +82,11 @@ class FakeLLM:
         with self._lock:
             self.replies.extend(replies)
 
-    def _next(self, body: dict[str, Any], headers: dict[str, str]) -> Reply:
+    def _next(self, body: dict[str, Any], headers: dict[str, str], path: str) -> Reply:
         with self._lock:
             self.requests.append(body)
             self.headers.append(headers)
+            self.paths.append(path)
             if self.replies:
                 return self.replies.popleft()
         # Unscripted: a status the client does not retry, so a test that forgot a reply fails loudly.
@@ -96,13 +111,13 @@ def _handler_for(server: FakeLLM) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            if self.path != PATH:
+            if self.path not in (PATH, EMBEDDINGS_PATH):
                 return self._send(error(404, f"no route {self.path}"))
             try:
                 body = json.loads(raw)
             except ValueError:
                 body = {"unparsable": raw.decode("utf-8", "replace")}
-            reply = server._next(body, {k.lower(): v for k, v in self.headers.items()})
+            reply = server._next(body, {k.lower(): v for k, v in self.headers.items()}, self.path)
             if reply.delay and server._stopping.wait(reply.delay):
                 return None
             return self._send(reply)

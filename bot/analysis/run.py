@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 
 from bot.analysis.briefing import write_pending_briefs
 from bot.analysis.signal_update import update_signals
-from bot.analysis.story_update import update_stories
+from bot.analysis.story_update import Embed, update_stories
 from bot.briefs.writers import BriefWriter
 from bot.clock import Clock
 from bot.settings import Settings
@@ -27,9 +27,10 @@ class AnalysisReport:
 
 
 def analyse(*, engine: Engine, clock: Clock, settings: Settings, writer: BriefWriter,
-            team_id: str | None = None) -> AnalysisReport:
+            team_id: str | None = None, embed: Embed | None = None) -> AnalysisReport:
     """Idempotent, so it can run after every poll and catch up after a crash."""
-    stories = update_stories(engine=engine, clock=clock, params=settings.story_params(), team_id=team_id)
+    stories = update_stories(engine=engine, clock=clock, params=settings.story_params(), team_id=team_id,
+                             embed=embed)
     signals = update_signals(engine=engine, clock=clock, params=settings.signal_params(), team_id=team_id)
     briefs = write_pending_briefs(engine=engine, clock=clock, writer=writer, team_id=team_id,
                                   story_min_outlets=settings.briefbot_story_min_outlets)

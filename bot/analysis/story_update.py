@@ -4,6 +4,7 @@ and a restart picks up where it stopped."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
@@ -11,8 +12,9 @@ from sqlalchemy.engine import Engine
 from bot.briefs.builtin import clearest
 from bot.briefs.model import SourceRef
 from bot.clock import Clock
-from bot.core.stories import StoryClusterer, StoryInput, StoryParams
+from bot.core.stories import StoryClusterer, StoryInput, StoryParams, embedding_text
 from bot.storage.db import session_scope
+from bot.storage.models import Item
 from bot.storage.sources import list_team_ids
 from bot.storage.stories import (
     active_states,
@@ -24,6 +26,9 @@ from bot.storage.stories import (
 )
 
 BATCH = 2000
+# Texts in, one vector per text out; None when embeddings cannot be had for this batch (the batch is then
+# clustered on terms alone, not held back). Built by the composition root from the LLM endpoint.
+Embed = Callable[[list[str]], list[tuple[float, ...]] | None]
 
 
 @dataclass(slots=True)
@@ -32,20 +37,23 @@ class StoryReport:
     created: set[int] = field(default_factory=set)
     grown: set[int] = field(default_factory=set)
     merged: int = 0
+    embedded: int = 0  # items clustered with an embedding
 
 
-def update_stories(*, engine: Engine, clock: Clock, params: StoryParams, team_id: str | None = None) -> StoryReport:
+def update_stories(*, engine: Engine, clock: Clock, params: StoryParams, team_id: str | None = None,
+                   embed: Embed | None = None) -> StoryReport:
     report = StoryReport()
     with session_scope(engine) as session:
         teams = [team_id] if team_id else list_team_ids(session=session)
     for team in teams:
-        while _cluster_batch(engine, clock, params, team, report):
+        while _cluster_batch(engine, clock, params, team, report, embed):
             pass
     report.grown -= report.created
     return report
 
 
-def _cluster_batch(engine: Engine, clock: Clock, params: StoryParams, team: str, report: StoryReport) -> bool:
+def _cluster_batch(engine: Engine, clock: Clock, params: StoryParams, team: str, report: StoryReport,
+                   embed: Embed | None) -> bool:
     """One batch in one transaction: the items' story ids and the stories' states commit together."""
     now = clock()
     with session_scope(engine) as session:
@@ -55,10 +63,12 @@ def _cluster_batch(engine: Engine, clock: Clock, params: StoryParams, team: str,
         earliest = min(i.published_at or i.first_seen_at for i in pending)
         clusterer = StoryClusterer(params=params, new_id=lambda: new_story(session=session, team_id=team, now=now))
         clusterer.load(active_states(session=session, team_id=team, since=earliest - params.window))
-        for item in pending:
+        vectors = _embeddings(embed, pending)
+        report.embedded += sum(v is not None for v in vectors)
+        for item, vector in zip(pending, vectors, strict=True):
             assignment = clusterer.assign(StoryInput(
                 item_id=item.id or 0, title=item.title, text=item.text, outlet=item.outlet,
-                published_at=item.published_at or item.first_seen_at))
+                published_at=item.published_at or item.first_seen_at, embedding=vector))
             item.story_id = assignment.story_id
             (report.created if assignment.is_new else report.grown).add(assignment.story_id)
             if assignment.merged:
@@ -75,3 +85,15 @@ def _cluster_batch(engine: Engine, clock: Clock, params: StoryParams, team: str,
             save_state(session=session, state=state, headline=clearest(refs).title if refs else "", now=now)
         report.items += len(pending)
         return len(pending) == BATCH
+
+
+def _embeddings(embed: Embed | None, items: Sequence[Item]) -> list[tuple[float, ...] | None]:
+    vectors: list[tuple[float, ...] | None] = [None] * len(items)
+    texts = {n: text for n, item in enumerate(items) if (text := embedding_text(item.title, item.text))}
+    if embed is None or not texts:
+        return vectors
+    found = embed(list(texts.values()))
+    if found is not None:
+        for n, vector in zip(texts, found, strict=True):
+            vectors[n] = vector
+    return vectors

@@ -78,6 +78,7 @@ class StoryParams:
     fingerprints: int = 8  # MinHashes of the most recent items kept per story
     embedding_weight: float = 0.5  # share of the embedding similarity in the score when both sides have one
     embedding_floor: float = 0.5  # embedding cosine at or below this means unrelated; above, rescaled to 0..1
+    embedding_alone: float = 0.85  # cosine that joins a story without the shared headline terms
     max_outlets: int = 200
     merge_threshold: float = 0.5  # an item this close to two stories merges them
     min_shared_terms: int = 2  # one shared name (a company) is not one event; costs recall on broad labels
@@ -401,12 +402,18 @@ class StoryClusterer:
             score = 0.0
             shared = [t for t in vec if t in story.terms]
             gate = sum(1 for t in titled if t in story.terms) if titled else len(shared)
-            if shared and gate >= min(p.min_shared_terms, len(titled) or len(vec)):
+            gated = bool(shared) and gate >= min(p.min_shared_terms, len(titled) or len(vec))
+            if gated:
                 dot = sum(vec[t] * weight(t) ** 2 * story.terms[t] for t in shared)
                 score = dot / (item_norm * math.sqrt(sum((c * weight(t)) ** 2 for t, c in story.terms.items())))
-            if item.embedding is not None and story.centroid is not None:
-                related = (_cosine(item.embedding, story.centroid) - p.embedding_floor) / (1.0 - p.embedding_floor)
-                score = (1.0 - p.embedding_weight) * score + p.embedding_weight * max(0.0, related)
+            # Embeddings of another size come from another model: no comparison. Without the term gate an embedding
+            # must be very close on its own, or one company's unrelated news would join again through it.
+            if (item.embedding is not None and story.centroid is not None
+                    and len(item.embedding) == len(story.centroid)):
+                cosine = _cosine(item.embedding, story.centroid)
+                if gated or cosine >= p.embedding_alone:
+                    related = (cosine - p.embedding_floor) / (1.0 - p.embedding_floor)
+                    score = (1.0 - p.embedding_weight) * score + p.embedding_weight * max(0.0, related)
             if score > 0.0:
                 scored.append((sid, score))
         scored.sort(key=lambda s: (-s[1], s[0]))
@@ -467,3 +474,11 @@ class StoryClusterer:
         if story is not None:
             for term in story.terms:
                 self._unpost(term, sid)
+
+
+LEAD_WORDS = 60  # the lead says what the event is; reports of one event agree most there
+
+
+def embedding_text(title: str, text: str, *, lead_words: int = LEAD_WORDS) -> str:
+    """What to embed for an item: its headline and the lead of its text; "" when both are empty."""
+    return "\n".join(part for part in (" ".join(title.split()), " ".join(text.split()[:lead_words])) if part)

@@ -1,0 +1,58 @@
+"""Embeddings in story clustering, through the composition root's `embed` and a local embeddings server:
+reports with no words in common join when their embeddings agree; a failing endpoint costs only the embeddings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from bot.analysis.story_update import update_stories
+from bot.context import build_context
+from bot.core.stories import StoryParams
+from bot.settings import Settings
+from tests.conftest import make_settings
+from tests.llm_server import FakeLLM, embeddings, error
+from tests.test_story_update import feed, report, stories
+
+QUICK = {"retry-after-ms": "10"}
+
+
+def embed(settings: Settings, llm: FakeLLM) -> Any:
+    configured = make_settings(settings.database_url, openai_base_url=llm.base_url,
+                               briefbot_embedding_model="test-embedding", briefbot_llm_max_retries=1)
+    return build_context(configured).embed()
+
+
+def two_reports(engine: Engine, clock: Any) -> None:
+    ledger, wire = feed(engine, clock, "ledger"), feed(engine, clock, "wire")
+    report(engine, clock, ledger, "The Harbor Ledger", "Kestrel Commerce leases giant Kent warehouse")
+    report(engine, clock, wire, "Metro Wire", "Online retailer signs deal for huge fulfillment site near Seattle",
+           hours=2)
+
+
+def test_embeddings_join_reports_that_share_no_words(settings: Settings, engine: Engine, clock: Any) -> None:
+    two_reports(engine, clock)
+    with FakeLLM() as llm:
+        llm.enqueue(embeddings([[1.0, 0.02, 0.0], [1.0, 0.0, 0.02]]))
+        done = update_stories(engine=engine, clock=clock, params=StoryParams(), embed=embed(settings, llm))
+        assert llm.requests[0]["model"] == "test-embedding"
+        assert llm.requests[0]["input"] == ["Kestrel Commerce leases giant Kent warehouse",
+                                            "Online retailer signs deal for huge fulfillment site near Seattle"]
+    assert done.embedded == 2
+    assert stories(engine) == [(2, ["Metro Wire", "The Harbor Ledger"])]
+
+
+def test_a_failing_endpoint_clusters_on_terms_alone(settings: Settings, engine: Engine, clock: Any) -> None:
+    two_reports(engine, clock)
+    with FakeLLM() as llm:
+        llm.enqueue(*(error(503, "down", headers=QUICK) for _ in range(2)))
+        done = update_stories(engine=engine, clock=clock, params=StoryParams(), embed=embed(settings, llm))
+    assert done.embedded == 0 and done.items == 2
+    assert stories(engine) == [(1, ["Metro Wire"]), (1, ["The Harbor Ledger"])]
+
+
+def test_no_embedding_model_means_no_embeddings(settings: Settings) -> None:
+    with FakeLLM() as llm:
+        configured = make_settings(settings.database_url, openai_base_url=llm.base_url)
+        assert build_context(configured).embed() is None
