@@ -145,3 +145,12 @@ def test_redact_url_drops_credentials_and_tokens() -> None:
 def test_google_redirect_links_become_their_target() -> None:
     url = "https://www.google.com/url?rct=j&sa=t&url=https://news.example/a%3Futm_source%3Dalert&ct=ga"
     assert canonical_url(url) == "https://news.example/a"
+
+
+def test_a_board_that_is_not_utf8_is_an_encoding_error() -> None:
+    from bot.sources import greenhouse
+    from bot.sources.base import Document, SourceError
+
+    with pytest.raises(SourceError) as info:
+        greenhouse.parse(Document(url="https://x.example/jobs", body=b'{"jobs": [{"title": "Caf\xe9"}]}'))
+    assert info.value.kind == "encoding" and "not UTF-8" in str(info.value)

@@ -161,3 +161,19 @@ def test_an_untrusted_certificate_is_a_tls_error(tmp_path: Any) -> None:
     with LocalServer({"/feed": Route(body=RSS)}, tls=context) as tls_server:
         error = fetch_error(tls_server.url("/feed"))
     assert error.kind == "tls" and "TLS" in str(error)
+
+
+def test_requests_to_one_host_are_capped(server: LocalServer) -> None:
+    for n in range(12):
+        server.route(f"/slow/{n}", Route(body=RSS, delay=0.2))
+    settings = make_settings("sqlite://", briefbot_per_host_concurrency=3, briefbot_concurrency=32)
+
+    async def run() -> list[FetchResult]:
+        fetcher = build_fetcher(settings)
+        try:
+            return await asyncio.gather(*(fetcher.fetch(server.url(f"/slow/{n}")) for n in range(12)))
+        finally:
+            await fetcher.aclose()
+
+    assert len(asyncio.run(run())) == 12
+    assert server.most_active == 3  # never more than the cap, and the cap was reached

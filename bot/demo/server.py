@@ -42,6 +42,8 @@ class LocalServer:
                  tls: ssl.SSLContext | None = None):
         self.routes: dict[str, Route] = dict(routes or {})
         self.hits: Counter[str] = Counter()
+        self.active = 0  # requests being answered now
+        self.most_active = 0  # the most ever answered at once
         self.requests: list[tuple[str, dict[str, str]]] = []
         self._stopping = threading.Event()
         self._lock = threading.Lock()
