@@ -89,6 +89,16 @@ def _handler_for(server: LocalServer) -> type[BaseHTTPRequestHandler]:
             pass
 
         def do_GET(self) -> None:
+            with server._lock:
+                server.active += 1
+                server.most_active = max(server.most_active, server.active)
+            try:
+                self._answer()
+            finally:
+                with server._lock:
+                    server.active -= 1
+
+        def _answer(self) -> None:
             path = self.path
             with server._lock:
                 route = server.routes.get(path) or server.routes.get(path.split("?", 1)[0])
