@@ -123,3 +123,10 @@ def test_job_functions(title: str, department: str | None, function: str) -> Non
 ])
 def test_metros(place: dict[str, object], metro: str | None) -> None:
     assert metro_of(place) == metro
+
+
+def test_no_surge_without_a_window_of_history() -> None:
+    # A board followed a week ago: its steady pace is not a surge, whatever the count.
+    watched = [posting(f"Warehouse Associate {n}", "Reno", "Nevada", days_ago=7, backfill=True) for n in range(3)]
+    pace = [posting(f"Warehouse Associate, Shift {n}", "Reno", "Nevada", days_ago=n % 6) for n in range(6)]
+    assert summary(watched + pace) == []

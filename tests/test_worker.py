@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sqlmodel import select
+
 from bot.context import Context
 from bot.demo.server import LocalServer, Route
 from bot.settings import Settings
@@ -40,3 +42,20 @@ def test_scheduler_has_one_coalescing_job(settings: Settings, clock: Any) -> Non
     assert [j.id for j in jobs] == ["poll-due"]
     assert jobs[0].coalesce is True and jobs[0].max_instances == 1
     assert jobs[0].trigger.interval == timedelta(seconds=settings.briefbot_scheduler_tick)
+
+
+def test_the_worker_analyses_once_to_catch_up_then_only_after_news(settings: Settings, server: LocalServer,
+                                                                   clock: Any) -> None:
+    from bot.storage.models import Item
+    from bot.worker.scheduler import WorkerLoop
+
+    ctx = Context(settings=settings, engine=build_engine(settings), clock=clock)
+    server.route("/feed", Route(body=rss(numbered(2))))
+    with session_scope(ctx.engine) as session:
+        add_source(session=session, team_id="T1", kind="feed", locator=server.url("/feed"), spec="x", title="",
+                   now=clock())
+    loop = WorkerLoop(ctx)
+    assert loop.tick().items_new == 2
+    with session_scope(ctx.engine) as session:
+        assert all(i.story_id for i in session.exec(select(Item)))  # analysed after news: items are in stories
+    assert loop.tick().polled == 0 and loop.caught_up

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -24,6 +25,7 @@ from bot.storage.stories import story_items
 
 log = logging.getLogger(__name__)
 MAX_SOURCES = 12  # a brief cites at most this many items; the newest are kept
+HORIZON = timedelta(days=7)  # subjects unchanged for longer are not looked at again
 SOURCE_TEXT = 500
 
 
@@ -37,7 +39,8 @@ def write_pending_briefs(*, engine: Engine, clock: Clock, writer: BriefWriter, t
         with session_scope(engine) as session:
             written += _brief_stories(session, team, writer, clock, story_min_outlets)
         with session_scope(engine) as session:
-            signals = list(session.exec(select(Signal).where(Signal.team_id == team).order_by(col(Signal.id))))
+            recent = select(Signal).where(Signal.team_id == team, col(Signal.updated_at) >= clock() - HORIZON)
+            signals = list(session.exec(recent.order_by(col(Signal.id))))
             items = signal_items(session=session, signal_ids=[s.id for s in signals if s.id is not None])
             for signal in signals:
                 last = latest_brief(session=session, team_id=team, subject="signal", subject_id=signal.id or 0)
@@ -55,9 +58,9 @@ def write_pending_briefs(*, engine: Engine, clock: Clock, writer: BriefWriter, t
 
 def _brief_stories(session: Session, team: str, writer: BriefWriter, clock: Clock, min_outlets: int) -> list[int]:
     """Stories that several outlets carry get a brief; a story made only of a new source's backlog does not."""
-    stories = [s for s in session.exec(select(Story).where(Story.team_id == team, col(Story.merged_into).is_(None),
-                                                           Story.item_count >= min_outlets).order_by(col(Story.id)))
-               if len(s.outlets) >= min_outlets]
+    query = select(Story).where(Story.team_id == team, col(Story.merged_into).is_(None),
+                                Story.item_count >= min_outlets, col(Story.updated_at) >= clock() - HORIZON)
+    stories = [s for s in session.exec(query.order_by(col(Story.id))) if len(s.outlets) >= min_outlets]
     members = story_items(session=session, story_ids=[s.id for s in stories if s.id is not None])
     written = []
     for story in stories:

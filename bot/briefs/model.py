@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Literal
 
@@ -22,6 +22,14 @@ class SourceRef:
     outlet: str
     published_at: datetime | None
     text: str = ""  # plain text, capped; for the writer to read, never to follow
+
+
+def hashable(inp: BriefInput) -> dict[str, object]:
+    """What a writer sees, without which subject or version it is: two inputs alike in this are briefed alike,
+    so the second can reuse the first brief."""
+    data = asdict(inp)
+    del data["subject_id"], data["subject_version"]
+    return data
 
 
 @dataclass(frozen=True, slots=True)

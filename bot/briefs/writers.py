@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 
 from bot.briefs.builtin import write_builtin
 from bot.briefs.guard import check_draft
-from bot.briefs.model import BriefInput, WrittenBrief
+from bot.briefs.model import BriefInput, WrittenBrief, hashable
 
 BUILTIN_VERSION = "builtin-1"
 
@@ -25,7 +25,7 @@ def canonical_input(inp: BriefInput) -> str:
     def default(value: Any) -> str:
         return value.isoformat() if isinstance(value, datetime) else str(value)
 
-    return json.dumps(asdict(inp), sort_keys=True, ensure_ascii=False, default=default)
+    return json.dumps(hashable(inp), sort_keys=True, ensure_ascii=False, default=default)
 
 
 class BuiltinWriter:

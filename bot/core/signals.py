@@ -81,6 +81,8 @@ def _company_signals(company: str, postings: list[Posting], now: datetime, param
     # A company watched for less than the whole baseline period is averaged over the time it was watched.
     watched_since = max(baseline_start, min(p.first_seen_at for p in postings))
     windows = max(1.0, (start - watched_since) / params.window)
+    # A pace needs a window of history before this one: until then there is no baseline to surge above.
+    watched_full_window = start - min(p.first_seen_at for p in postings) >= params.window
     groups: dict[tuple[str, str], list[Posting]] = defaultdict(list)
     for posting in recent:
         for metro in posting.metros:
@@ -99,7 +101,7 @@ def _company_signals(company: str, postings: list[Posting], now: datetime, param
                 reason = "new_function"
             else:
                 reason = "new_function_in_metro"
-        elif count >= max(params.min_surge, params.surge_ratio * baseline):
+        elif watched_full_window and count >= max(params.min_surge, params.surge_ratio * baseline):
             reason = "surge"
         else:
             continue

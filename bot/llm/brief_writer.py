@@ -5,7 +5,6 @@ Any failure ends in LLMUnavailable or LLMBadOutput, and the caller uses the buil
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import logging
@@ -20,7 +19,7 @@ from openai.types.shared_params import ResponseFormatJSONObject, ResponseFormatJ
 from pydantic import ValidationError
 
 from bot.briefs.guard import UnsafeDraftError, check_draft
-from bot.briefs.model import BriefDraft, BriefInput, SourceRef, WrittenBrief
+from bot.briefs.model import BriefDraft, BriefInput, SourceRef, WrittenBrief, hashable
 from bot.llm.client import LLMBadOutput, LLMUnavailable
 from bot.llm.prompts import Prompt, PromptError, render, render_repair
 
@@ -187,7 +186,7 @@ def format_items(items: tuple[SourceRef, ...]) -> str:
 def input_hash(inp: BriefInput, prompt: Prompt, model: str) -> str:
     """sha256 over the prompt (name, version, file digest), the model and the input as canonical JSON."""
     payload = {"scheme": HASH_SCHEME, "prompt": [prompt.name, prompt.version, prompt.digest], "model": model,
-               "input": dataclasses.asdict(inp)}
+               "input": hashable(inp)}
     canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_jsonable)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

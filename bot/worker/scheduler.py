@@ -15,7 +15,8 @@ from bot.ingest.poller import PollReport
 log = logging.getLogger(__name__)
 
 
-def poll_due_once(ctx: Context) -> PollReport:
+def poll_due_once(ctx: Context, *, analyse_when_idle: bool = True) -> PollReport:
+    """Poll what is due, then analyse (stories, signals, briefs) if anything was stored, or when asked to."""
     async def run() -> PollReport:
         fetcher = ctx.fetcher()
         try:
@@ -27,14 +28,29 @@ def poll_due_once(ctx: Context) -> PollReport:
     if report.polled:
         log.info("polled %d sources: %d new items, %d updated, %d failed", report.polled, report.items_new,
                  report.items_updated, report.errors)
-    ctx.analyse()
+    if analyse_when_idle or report.items_new or report.items_updated or report.items_linked:
+        ctx.analyse()
     return report
+
+
+class WorkerLoop:
+    """The scheduled job: the first tick analyses whatever a crash left unanalysed; later ticks analyse only
+    when a poll stored something (an idle analysis pass costs tens of queries, bench/briefs.py)."""
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+        self.caught_up = False
+
+    def tick(self) -> PollReport:
+        report = poll_due_once(self.ctx, analyse_when_idle=not self.caught_up)
+        self.caught_up = True
+        return report
 
 
 def build_scheduler(ctx: Context) -> BlockingScheduler:
     scheduler = BlockingScheduler(timezone="UTC")
     scheduler.add_job(
-        poll_due_once, "interval", args=[ctx], id="poll-due",
+        WorkerLoop(ctx).tick, "interval", id="poll-due",
         seconds=ctx.settings.briefbot_scheduler_tick,
         next_run_time=ctx.clock() + timedelta(seconds=1),
         coalesce=True, max_instances=1, misfire_grace_time=ctx.settings.briefbot_scheduler_tick,
