@@ -35,6 +35,10 @@ class Context:
     engine: Engine
     clock: Clock
     prompts: dict[str, Prompt] = field(default_factory=dict)
+    # Built once, on first use: an LLM client holds a connection pool that must not be rebuilt every pass.
+    _writer: BriefWriter | None = field(default=None, init=False, repr=False)
+    _embed: Embed | None = field(default=None, init=False, repr=False)
+    _embed_built: bool = field(default=False, init=False, repr=False)
 
     def fetcher(self) -> Fetcher:
         """A new HTTP client; build it inside the event loop that uses it, and close it there."""
@@ -46,12 +50,15 @@ class Context:
     def brief_writer(self) -> BriefWriter:
         """The LLM writer when an endpoint is configured, with the built-in writer behind it; otherwise the
         built-in writer, which says so in every brief."""
-        if not llm_configured(self.settings):
-            return BuiltinWriter(WRITER_NOTE)
-        client = build_client(self.settings, timeout=self.settings.briefbot_llm_timeout,
-                              max_retries=self.settings.briefbot_llm_max_retries)
-        llm = LLMBriefWriter(client, self.settings.briefbot_brief_model, self.prompts)
-        return LLMWithFallback(llm, tokens_left=self._tokens_left)
+        if self._writer is None:
+            if not llm_configured(self.settings):
+                self._writer = BuiltinWriter(WRITER_NOTE)
+            else:
+                client = build_client(self.settings, timeout=self.settings.briefbot_llm_timeout,
+                                      max_retries=self.settings.briefbot_llm_max_retries)
+                llm = LLMBriefWriter(client, self.settings.briefbot_brief_model, self.prompts)
+                self._writer = LLMWithFallback(llm, tokens_left=self._tokens_left)
+        return self._writer
 
     def _tokens_left(self) -> int:
         now = self.clock()
@@ -62,6 +69,11 @@ class Context:
     def embed(self) -> Embed | None:
         """Embeddings for story clustering when BRIEFBOT_EMBEDDING_MODEL and an endpoint are set. A failing
         endpoint costs one batch its embeddings (clustered on terms alone), never the batch."""
+        if not self._embed_built:
+            self._embed, self._embed_built = self._build_embed(), True
+        return self._embed
+
+    def _build_embed(self) -> Embed | None:
         embedder = embedder_for(self.settings)
         if embedder is None:
             return None

@@ -71,3 +71,8 @@ def test_over_the_budget_no_request_is_made(settings: Settings, engine: Engine, 
     with session_scope(engine) as session:
         (brief,) = list_briefs(session=session)
     assert llm.requests == [] and "daily LLM token budget" in (brief.writer_note or "")
+
+
+def test_the_llm_client_is_built_once_per_process(settings: Settings, llm: FakeLLM, clock: Any) -> None:
+    ctx = context(settings, llm, clock)
+    assert ctx.brief_writer() is ctx.brief_writer()
