@@ -67,3 +67,14 @@ def test_clearest_and_proper_nouns() -> None:
     assert clearest(items).item_id == 1
     assert proper_nouns([i.title for i in items]) == ["Acme", "Widgetco"]
     assert proper_nouns(["Acme Robotics opens Reno plant"]) == ["Acme Robotics", "Reno"]
+
+
+def test_a_headline_made_only_of_a_mention_still_gives_a_safe_brief() -> None:
+    from bot.briefs.writers import BuiltinWriter
+
+    # Once the mention is removed nothing is left of the headline: the guard rejects the draft, and the writer
+    # falls back to what the structured fields say instead of failing the analysis pass.
+    story = BriefInput(subject="story", subject_id=9, subject_version=1, first_at=D1, last_at=D2,
+                       outlets=("A",), items=(ref(1, "<!channel>", "A"),))
+    draft = BuiltinWriter("test").write(story).draft
+    assert "<!" not in draft.headline + draft.summary and draft.headline == "A story reported by 1 outlets"

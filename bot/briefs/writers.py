@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot.briefs.builtin import write_builtin
-from bot.briefs.guard import check_draft
+from bot.briefs.guard import UnsafeDraftError, check_draft
 from bot.briefs.model import BriefInput, WrittenBrief, hashable
 
 BUILTIN_VERSION = "builtin-1"
@@ -38,6 +38,29 @@ class BuiltinWriter:
         return hashlib.sha256(f"{BUILTIN_VERSION}\n{canonical_input(inp)}".encode()).hexdigest()
 
     def write(self, inp: BriefInput) -> WrittenBrief:
-        written = write_builtin(inp, note=self.note)
-        allowed = {item.url for item in inp.items if item.url}
-        return replace(written, draft=check_draft(written.draft, allowed), input_hash=self.input_hash(inp))
+        return replace(guarded_builtin(inp, self.note), input_hash=self.input_hash(inp))
+
+
+def guarded_builtin(inp: BriefInput, note: str) -> WrittenBrief:
+    """The built-in writer's brief, through the same output guard as an LLM's. Feed titles are its
+    material, so a mention or a foreign link in one is cleaned out here too."""
+    written = write_builtin(inp, note=note)
+    allowed = {item.url for item in inp.items if item.url}
+    try:
+        return replace(written, draft=check_draft(written.draft, allowed))
+    except UnsafeDraftError:
+        # Nothing readable was left of the feed's words: say only what the structured fields say.
+        plain = written.draft.model_copy(update={"headline": _plain_headline(inp), "summary": _plain_summary(inp),
+                                                 "entities": [], "places": []})
+        return replace(written, draft=check_draft(plain, allowed))
+
+
+def _plain_headline(inp: BriefInput) -> str:
+    if inp.subject == "signal":
+        return f"{inp.company} hiring in {inp.metro}"[:90]
+    return f"A story reported by {len(set(inp.outlets)) or 1} outlets"
+
+
+def _plain_summary(inp: BriefInput) -> str:
+    return f"{len(inp.items)} items; open the sources for details."
+
