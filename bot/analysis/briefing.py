@@ -4,8 +4,10 @@ Idempotent: a subject version is briefed once, and identical inputs reuse the br
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
+from functools import partial
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -20,7 +22,7 @@ from bot.storage.briefs import brief_by_input_hash, latest_brief, save_brief
 from bot.storage.db import session_scope
 from bot.storage.models import Item, Signal, Story
 from bot.storage.signals import signal_items
-from bot.storage.sources import list_team_ids
+from bot.storage.sources import teams_to_process
 from bot.storage.stories import story_items
 
 log = logging.getLogger(__name__)
@@ -34,7 +36,7 @@ def write_pending_briefs(*, engine: Engine, clock: Clock, writer: BriefWriter, t
     """Brief every signal and story that needs it; returns the new brief ids."""
     written: list[int] = []
     with session_scope(engine) as session:
-        teams = [team_id] if team_id else list_team_ids(session=session)
+        teams = teams_to_process(session=session, team_id=team_id)
     for team in teams:
         with session_scope(engine) as session:
             written += _brief_stories(session, team, writer, clock, story_min_outlets)
@@ -43,17 +45,27 @@ def write_pending_briefs(*, engine: Engine, clock: Clock, writer: BriefWriter, t
             signals = list(session.exec(recent.order_by(col(Signal.id))))
             items = signal_items(session=session, signal_ids=[s.id for s in signals if s.id is not None])
             for signal in signals:
-                last = latest_brief(session=session, team_id=team, subject="signal", subject_id=signal.id or 0)
-                if last is not None and last.subject_version == signal.version:
-                    continue
-                if not needs_brief(briefed_items=last.item_count if last else None,
-                                   briefed_outlets=last.outlet_count if last else None,
-                                   items=signal.item_count, outlets=1):
-                    continue
-                inp = signal_input(signal, items.get(signal.id or 0, []))
-                brief_id = _write(session, team, inp, writer, items=signal.item_count, outlets=1, clock=clock)
-                written.append(brief_id)
+                brief_id = _brief_if_needed(
+                    session, team, writer, clock, subject="signal", subject_id=signal.id or 0,
+                    version=signal.version, items=signal.item_count, outlets=1,
+                    make_input=partial(signal_input, signal, items.get(signal.id or 0, [])))
+                if brief_id is not None:
+                    written.append(brief_id)
     return written
+
+
+def _brief_if_needed(session: Session, team: str, writer: BriefWriter, clock: Clock, *, subject: str,
+                     subject_id: int, version: int, items: int, outlets: int,
+                     make_input: Callable[[], BriefInput]) -> int | None:
+    """A brief for this version of the subject, unless it has one or has not changed materially since its
+    last; the new brief's id, or None."""
+    last = latest_brief(session=session, team_id=team, subject=subject, subject_id=subject_id)
+    if last is not None and last.subject_version == version:
+        return None
+    if not needs_brief(briefed_items=last.item_count if last else None,
+                       briefed_outlets=last.outlet_count if last else None, items=items, outlets=outlets):
+        return None
+    return _write(session, team, make_input(), writer, items=items, outlets=outlets, clock=clock)
 
 
 def _brief_stories(session: Session, team: str, writer: BriefWriter, clock: Clock, min_outlets: int) -> list[int]:
@@ -67,16 +79,12 @@ def _brief_stories(session: Session, team: str, writer: BriefWriter, clock: Cloc
         items = members.get(story.id or 0, [])
         if all(i.backfill for i in items):
             continue
-        last = latest_brief(session=session, team_id=team, subject="story", subject_id=story.id or 0)
-        if last is not None and last.subject_version == story.version:
-            continue
-        if not needs_brief(briefed_items=last.item_count if last else None,
-                           briefed_outlets=last.outlet_count if last else None,
-                           items=story.item_count, outlets=len(story.outlets)):
-            continue
-        inp = story_input(story, items)
-        written.append(_write(session, team, inp, writer, items=story.item_count, outlets=len(story.outlets),
-                              clock=clock))
+        brief_id = _brief_if_needed(
+            session, team, writer, clock, subject="story", subject_id=story.id or 0, version=story.version,
+            items=story.item_count, outlets=len(story.outlets),
+            make_input=partial(story_input, story, items))
+        if brief_id is not None:
+            written.append(brief_id)
     return written
 
 

@@ -11,7 +11,7 @@ from bot.clock import Clock
 from bot.core.signals import SignalParams, detect_signals
 from bot.storage.db import session_scope
 from bot.storage.signals import close_quiet_signals, companies_hiring_since, company_postings, save_finding
-from bot.storage.sources import list_team_ids
+from bot.storage.sources import teams_to_process
 
 
 @dataclass(slots=True)
@@ -24,7 +24,8 @@ class SignalReport:
 def update_signals(*, engine: Engine, clock: Clock, params: SignalParams, team_id: str | None = None) -> SignalReport:
     report = SignalReport()
     now = clock()
-    teams = [team_id] if team_id else _teams(engine)
+    with session_scope(engine) as session:
+        teams = teams_to_process(session=session, team_id=team_id)
     for team in teams:
         with session_scope(engine) as session:
             report.closed += close_quiet_signals(session=session, team_id=team, before=now - params.window, now=now)
@@ -38,11 +39,3 @@ def update_signals(*, engine: Engine, clock: Clock, params: SignalParams, team_i
                     if changed:
                         (report.grown if signal.version > 1 else report.created).append(signal.id or 0)
     return report
-
-
-def _teams(engine: Engine) -> list[str]:
-    with session_scope(engine) as session:
-        return list_team_ids(session=session)
-
-
-

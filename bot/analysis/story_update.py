@@ -15,7 +15,7 @@ from bot.clock import Clock
 from bot.core.stories import StoryClusterer, StoryInput, StoryParams, embedding_text
 from bot.storage.db import session_scope
 from bot.storage.models import Item
-from bot.storage.sources import list_team_ids
+from bot.storage.sources import teams_to_process
 from bot.storage.stories import (
     active_states,
     merge_stories,
@@ -44,7 +44,7 @@ def update_stories(*, engine: Engine, clock: Clock, params: StoryParams, team_id
                    embed: Embed | None = None) -> StoryReport:
     report = StoryReport()
     with session_scope(engine) as session:
-        teams = [team_id] if team_id else list_team_ids(session=session)
+        teams = teams_to_process(session=session, team_id=team_id)
     for team in teams:
         while _cluster_batch(engine, clock, params, team, report, embed):
             pass

@@ -26,6 +26,11 @@ def list_team_ids(*, session: Session) -> list[str]:
     return list(session.exec(select(Workspace.team_id).order_by(col(Workspace.team_id))))
 
 
+def teams_to_process(*, session: Session, team_id: str | None) -> list[str]:
+    """The one team asked for, or every team."""
+    return [team_id] if team_id else list_team_ids(session=session)
+
+
 def add_source(
     *, session: Session, team_id: str, kind: str, locator: str, spec: str, title: str, now: datetime
 ) -> tuple[Source, bool]:
