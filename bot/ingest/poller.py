@@ -21,7 +21,7 @@ from bot.core.normalize import one_line, strip_html
 from bot.core.schedule import next_due
 from bot.fetch.http import Fetcher
 from bot.settings import Settings
-from bot.sources.base import Document, Entry, SourceError
+from bot.sources.base import Entry, SourceError
 from bot.sources.normalise import NormalisedItem, normalise_entry
 from bot.sources.registry import get_kind
 from bot.storage.db import session_scope
@@ -254,8 +254,3 @@ def _host(url: str) -> str:
     from urllib.parse import urlsplit
 
     return urlsplit(url).hostname or ""
-
-
-def parse_document(kind_name: str, doc: Document) -> list[Entry]:
-    """Parse one document with one kind (for tools and benchmarks)."""
-    return get_kind(kind_name).parse(doc).entries

@@ -216,11 +216,6 @@ def count_sources(*, session: Session) -> int:
     return int(session.exec(query).one())
 
 
-def recent_polls(*, session: Session, source_id: int, limit: int = 10) -> list[Poll]:
-    query = select(Poll).where(Poll.source_id == source_id).order_by(col(Poll.started_at).desc()).limit(limit)
-    return list(session.exec(query))
-
-
 def item_count(*, session: Session, team_id: str | None = None) -> int:
     query = select(func.count()).select_from(Item)
     if team_id is not None:
