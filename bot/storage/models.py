@@ -243,3 +243,133 @@ class Brief(SQLModel, table=True):
     completion_tokens: int = 0
     input_hash: str = Field(max_length=80, index=True)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    # Set once the brief's deliveries are in the outbox (routing is one transaction; briefs from before
+    # the Slack app were marked routed by the migration).
+    routed_at: datetime | None = _ts(index=True)
+
+
+class Channel(SQLModel, table=True):
+    """A Slack channel that uses briefbot: its digest schedule, mute, and whether alerts are paused."""
+
+    __tablename__ = "channels"
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", name="uq_channels"),
+                      Index("ix_channels_digest_due", "next_digest_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspaces.team_id", index=True, max_length=32)
+    channel_id: str = Field(max_length=32)
+    muted: bool = False  # alerts held; digests still come
+    digest: str = Field(default="off", max_length=8)  # off | daily | weekly
+    digest_time: str | None = Field(default=None, max_length=5)  # HH:MM in the workspace's time zone
+    digest_day: int | None = None  # 0 = Monday, for weekly digests
+    next_digest_at: datetime | None = _ts()
+    last_digest_at: datetime | None = _ts()
+    paused_reason: str | None = Field(default=None, max_length=200)  # e.g. the bot was removed
+    paused_at: datetime | None = _ts()
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Watch(SQLModel, table=True):
+    """A channel watches a company or keyword: any brief that mentions it is alerted there."""
+
+    __tablename__ = "watches"
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", "term_key", name="uq_watches"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspaces.team_id", index=True, max_length=32)
+    channel_id: str = Field(max_length=32)
+    term: str = Field(max_length=200)
+    term_key: str = Field(max_length=200)
+    source_id: int | None = Field(default=None, foreign_key="sources.id")  # the news search it added
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Mute(SQLModel, table=True):
+    """A channel muted one company's alerts."""
+
+    __tablename__ = "mutes"
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", "company_key", name="uq_mutes"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspaces.team_id", index=True, max_length=32)
+    channel_id: str = Field(max_length=32)
+    company: str = Field(max_length=300)
+    company_key: str = Field(max_length=300)
+    user_id: str = Field(default="", max_length=32)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Delivery(SQLModel, table=True):
+    """The outbox: one message to post (or update) in one channel. A row stays until Slack confirms it;
+    `dedupe_key` makes every alert, update and digest exist once."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_due", "status", "next_attempt_at"),
+                      Index("ix_deliveries_channel", "team_id", "channel_id", "created_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspaces.team_id", max_length=32)
+    channel_id: str = Field(max_length=32)
+    kind: str = Field(max_length=8)  # alert | update | digest
+    subject: str = Field(default="", max_length=16)  # story | signal ("" for digests)
+    subject_id: int | None = None
+    brief_id: int | None = Field(default=None, foreign_key="briefs.id")
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    dedupe_key: str = Field(max_length=200, unique=True)
+    # pending: to post | sending: posted or about to be, unconfirmed | sent | held: muted, for digests only
+    # | paused: the channel is unreachable | failed: Slack refused it for good
+    status: str = Field(default="pending", max_length=8)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    lease_owner: str | None = Field(default=None, max_length=100)
+    lease_until: datetime | None = _ts()
+    attempt_started_at: datetime | None = _ts()
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    message_ts: str | None = Field(default=None, max_length=32)
+    thread_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    sent_at: datetime | None = _ts()
+
+
+class AlertMessage(SQLModel, table=True):
+    """The alert posted for a story or signal in a channel: later briefs update it and reply in its thread."""
+
+    __tablename__ = "alert_messages"
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", "subject", "subject_id", name="uq_alert_messages"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspaces.team_id", index=True, max_length=32)
+    channel_id: str = Field(max_length=32)
+    subject: str = Field(max_length=16)
+    subject_id: int
+    ts: str = Field(max_length=32)
+    brief_id: int = Field(foreign_key="briefs.id")
+    item_count: int = 0
+    outlet_count: int = 0
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class SlackEvent(SQLModel, table=True):
+    """Events API ids already handled: Slack's retries and Socket Mode redeliveries are handled once."""
+
+    __tablename__ = "slack_events"
+
+    event_id: str = Field(primary_key=True, max_length=64)
+    team_id: str = Field(default="", max_length=32)
+    received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+
+
+class Feedback(SQLModel, table=True):
+    """A reaction to a brief or answer from its buttons ("Not useful")."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("team_id", "user_id", "brief_id", "value", name="uq_feedback"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspaces.team_id", index=True, max_length=32)
+    channel_id: str = Field(default="", max_length=32)
+    user_id: str = Field(max_length=32)
+    brief_id: int = Field(foreign_key="briefs.id")
+    value: str = Field(max_length=32)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -6,6 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import bot.storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from bot.storage.db import is_ours
 
 target_metadata = SQLModel.metadata
 connection = context.config.attributes.get("connection")
@@ -15,6 +16,7 @@ if connection is None:
 context.configure(
     connection=connection,
     target_metadata=target_metadata,
+    include_name=is_ours,
     render_as_batch=connection.dialect.name == "sqlite",
 )
 with context.begin_transaction():
