@@ -60,6 +60,12 @@ class Context:
                 self._writer = LLMWithFallback(llm, tokens_left=self._tokens_left)
         return self._writer
 
+    def writer_label(self) -> str:
+        """How briefs are written, for people: shown in `/brief status` and App Home."""
+        if not llm_configured(self.settings):
+            return "the built-in writer (no LLM is configured: set OPENAI_BASE_URL or OPENAI_API_KEY)"
+        return f"LLM {self.settings.briefbot_brief_model}, with the built-in writer when it fails"
+
     def _tokens_left(self) -> int:
         now = self.clock()
         with session_scope(self.engine) as session:

@@ -42,6 +42,14 @@ class Settings(BaseSettings):
     slack_client_id: str | None = None
     slack_client_secret: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    briefbot_slack_timeout: float = Field(default=10.0, gt=0, description="Seconds per Slack Web API call.")
+    briefbot_channel_post_interval: float = Field(
+        default=1.0, ge=0, description="Least seconds between two posts in one channel (Slack allows about 1/s).")
+    briefbot_delivery_tick: int = Field(default=5, ge=1, description="How often the worker posts due deliveries.")
+    briefbot_digest_max_briefs: int = Field(default=10, ge=1, le=20, description="Briefs in one digest, at most.")
+    briefbot_listener_threads: int = Field(default=10, ge=1, description="Threads for Slack listeners' slow work.")
+    port: int = Field(default=3000, ge=1, le=65535, description="`briefbot serve` listens here (hosts set PORT).")
+    web_concurrency: int = Field(default=2, ge=1, description="`briefbot serve` worker processes.")
 
     briefbot_poll_interval: int = Field(default=900, ge=10, description="Seconds between polls of one source.")
     briefbot_max_backoff: int = Field(default=6 * 3600, ge=60, description="Longest wait after failures, seconds.")

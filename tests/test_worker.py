@@ -36,12 +36,13 @@ def test_poll_due_once_polls_what_is_due_and_survives_a_restart(settings: Settin
         assert len(list_items(session=session)) == 2
 
 
-def test_scheduler_has_one_coalescing_job(settings: Settings, clock: Any) -> None:
+def test_scheduler_has_two_coalescing_jobs(settings: Settings, clock: Any) -> None:
     ctx = Context(settings=settings, engine=build_engine(settings), clock=clock)
     jobs = build_scheduler(ctx).get_jobs()
-    assert [j.id for j in jobs] == ["poll-due"]
-    assert jobs[0].coalesce is True and jobs[0].max_instances == 1
+    assert [j.id for j in jobs] == ["poll-due", "deliver"]
+    assert all(j.coalesce is True and j.max_instances == 1 for j in jobs)
     assert jobs[0].trigger.interval == timedelta(seconds=settings.briefbot_scheduler_tick)
+    assert jobs[1].trigger.interval == timedelta(seconds=settings.briefbot_delivery_tick)
 
 
 def test_the_worker_analyses_once_to_catch_up_then_only_after_news(settings: Settings, server: LocalServer,

@@ -13,6 +13,7 @@ from bot.cli import (
     items_cmd,
     poll_cmd,
     signals_cmd,
+    slack_cmd,
     sources_cmd,
     stories_cmd,
     worker_cmd,
@@ -25,6 +26,6 @@ def main() -> None:
     """briefbot: market signals from news and job sources, briefed into Slack."""
 
 
-for module in (briefs_cmd, config_cmd, db_cmd, demo_cmd, items_cmd, poll_cmd, signals_cmd, sources_cmd, stories_cmd,
-               worker_cmd):
+for module in (briefs_cmd, config_cmd, db_cmd, demo_cmd, items_cmd, poll_cmd, signals_cmd, slack_cmd, sources_cmd,
+               stories_cmd, worker_cmd):
     module.register(main)

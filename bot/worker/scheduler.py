@@ -7,10 +7,13 @@ import asyncio
 import logging
 from datetime import timedelta
 
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from bot.context import Context
 from bot.ingest.poller import PollReport
+from bot.worker.outbox import OutboxLoop
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +50,19 @@ class WorkerLoop:
         return report
 
 
-def build_scheduler(ctx: Context) -> BlockingScheduler:
-    scheduler = BlockingScheduler(timezone="UTC")
+def build_scheduler(ctx: Context, *, background: bool = False) -> BaseScheduler:
+    """Two jobs: poll-and-analyse every BRIEFBOT_SCHEDULER_TICK seconds, and the Slack outbox every
+    BRIEFBOT_DELIVERY_TICK seconds. `background` runs them in threads beside Socket Mode (`briefbot run`)."""
+    scheduler: BaseScheduler = BackgroundScheduler(timezone="UTC") if background else BlockingScheduler(timezone="UTC")
+    start = ctx.clock() + timedelta(seconds=1)
     scheduler.add_job(
         WorkerLoop(ctx).tick, "interval", id="poll-due",
-        seconds=ctx.settings.briefbot_scheduler_tick,
-        next_run_time=ctx.clock() + timedelta(seconds=1),
+        seconds=ctx.settings.briefbot_scheduler_tick, next_run_time=start,
         coalesce=True, max_instances=1, misfire_grace_time=ctx.settings.briefbot_scheduler_tick,
+    )
+    scheduler.add_job(
+        OutboxLoop(ctx).tick, "interval", id="deliver",
+        seconds=ctx.settings.briefbot_delivery_tick, next_run_time=start + timedelta(seconds=2),
+        coalesce=True, max_instances=1, misfire_grace_time=ctx.settings.briefbot_delivery_tick,
     )
     return scheduler

@@ -1,0 +1,54 @@
+"""`briefbot run` (Socket Mode with the scheduler in one process) and `briefbot serve` (HTTP for Slack,
+behind uvicorn; run `briefbot worker` beside it)."""
+
+from __future__ import annotations
+
+import click
+
+from bot.cli.common import context
+
+
+def register(group: click.Group) -> None:
+    @group.command("run")
+    def run() -> None:
+        """Socket Mode: the Slack app and the scheduler in one process; no public URL needed (one workspace)."""
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        from bot.slack.app import SlackNotConfigured, build_app
+        from bot.worker.scheduler import build_scheduler
+
+        ctx = context()
+        try:
+            app = build_app(ctx, socket_mode=True)
+        except SlackNotConfigured as exc:
+            raise click.ClickException(str(exc)) from exc
+        token = ctx.settings.slack_app_token
+        assert token is not None  # build_app checked
+        scheduler = build_scheduler(ctx, background=True)
+        scheduler.start()
+        click.echo(f"briefbot: connected over Socket Mode; {ctx.writer_label()}. Ctrl-C stops.")
+        try:
+            SocketModeHandler(app, token.get_secret_value()).start()  # type: ignore[no-untyped-call]
+        except (KeyboardInterrupt, SystemExit):
+            click.echo("stopped")
+        finally:
+            scheduler.shutdown(wait=False)
+
+    @group.command("serve")
+    @click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")
+    @click.option("--port", type=int, default=None, help="Port (default: PORT, else 3000).")
+    @click.option("--workers", type=int, default=None, help="Processes (default: WEB_CONCURRENCY, else 2).")
+    def serve(host: str, port: int | None, workers: int | None) -> None:
+        """HTTP mode for Slack (events, commands, buttons, OAuth install) under uvicorn. No scheduler here:
+        run `briefbot worker` beside it."""
+        import uvicorn
+
+        from bot.slack.app import SlackNotConfigured, build_app
+
+        ctx = context()  # migrates once, before the workers start
+        try:
+            build_app(ctx)
+        except SlackNotConfigured as exc:
+            raise click.ClickException(str(exc)) from exc
+        uvicorn.run("bot.slack.web:create_asgi", factory=True, host=host, port=port or ctx.settings.port,
+                    workers=workers or ctx.settings.web_concurrency, proxy_headers=True, log_level="info")

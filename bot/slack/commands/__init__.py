@@ -1,0 +1,1 @@
+"""`/brief` subcommands: parsing (pure) and what each one does."""

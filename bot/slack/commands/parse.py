@@ -1,0 +1,72 @@
+"""Parsing `/brief` text into a subcommand and its argument. Pure: no Slack, no database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+USAGE: dict[str, str] = {
+    "help": "`/brief help`: what briefbot can do",
+    "follow": "`/brief follow SPEC`: follow a source in this channel, e.g. a feed URL, `greenhouse:acme`, "
+              "`lever:acme`, `news:\"acme robotics\"` or a careers page URL",
+    "unfollow": "`/brief unfollow SPEC`: stop following a source here (the spec, or its number in `/brief list`)",
+    "watch": "`/brief watch TERM`: alert this channel on any brief that mentions a company or keyword",
+    "unwatch": "`/brief unwatch TERM`: stop watching a term",
+    "list": "`/brief list`: this channel's follows, watches and digest, with source health",
+    "status": "`/brief status`: how briefbot is doing in this workspace",
+    "digest": "`/brief digest daily HH:MM | weekly DAY HH:MM | off`: a digest of the best briefs on a schedule, "
+              "in the workspace's time zone (add a zone like `Europe/Berlin` to set it)",
+    "mute": "`/brief mute [COMPANY]`: hold this channel's alerts (digests still come), or one company's",
+    "unmute": "`/brief unmute [COMPANY]`: alerts again",
+    "ask": "`/brief ask QUESTION`: ask about what briefbot has seen",
+}
+NEEDS_ARGUMENT = frozenset({"follow", "unfollow", "watch", "unwatch", "digest", "ask"})
+NO_ARGUMENT = frozenset({"help", "list", "status"})
+ARGUMENT_MAX = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    arg: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Wrong usage: what to show instead of running anything."""
+
+    text: str
+
+
+def parse(text: str) -> Command | Usage:
+    """`follow https://…` → Command("follow", "https://…"); wrong usage → that subcommand's usage line; an
+    unknown subcommand (or none) → the help text."""
+    words = (text or "").strip().split(None, 1)
+    if not words:
+        return Usage(help_text())
+    name = words[0].lower()
+    arg = _unwrap(words[1].strip()) if len(words) > 1 else ""
+    if name not in USAGE:
+        return Usage(f"I don't know `{_safe_word(name)}`.\n" + help_text())
+    if name in NEEDS_ARGUMENT and not arg:
+        return Usage("Usage: " + USAGE[name])
+    if name in NO_ARGUMENT and arg:
+        return Usage("Usage: " + USAGE[name])
+    if len(arg) > ARGUMENT_MAX:
+        return Usage(f"That is longer than {ARGUMENT_MAX} characters. Usage: " + USAGE[name])
+    return Command(name, arg)
+
+
+def help_text() -> str:
+    return "*briefbot* watches news and job sources and briefs this channel on what matters.\n" + "\n".join(
+        "• " + line for line in USAGE.values())
+
+
+def _unwrap(arg: str) -> str:
+    """Slack turns a pasted URL into `<https://…>` or `<https://…|label>`; take the URL back out."""
+    if arg.startswith("<") and arg.endswith(">") and " " not in arg:
+        return arg[1:-1].split("|", 1)[0]
+    return arg
+
+
+def _safe_word(word: str) -> str:
+    return "".join(ch for ch in word[:30] if ch.isalnum() or ch in "-_")

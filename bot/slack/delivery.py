@@ -1,0 +1,350 @@
+"""The outbox worker: posts due deliveries to Slack, at most one message per second per channel, and keeps
+each one until Slack confirms it.
+
+Exactly once: a delivery is marked `sending` before its post and `sent` with the message's ts after. A post
+whose answer never came (a crash, a timeout, a 5xx) stays `sending`, and before any retry the channel is
+searched for the message's metadata (`delivery_id`), so an alert that did reach Slack is never posted again."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from bot.clock import Clock
+from bot.settings import Settings
+from bot.slack.blocks.alert import alert_message, growth_reply
+from bot.slack.blocks.digest import digest_message
+from bot.slack.model import DigestView, Growth, Message
+from bot.slack.views import alert_view
+from bot.storage.channels import pause_channel
+from bot.storage.db import session_scope
+from bot.storage.deliveries import claim_deliveries
+from bot.storage.models import AlertMessage, Brief, Delivery, Workspace
+
+log = logging.getLogger(__name__)
+METADATA_TYPE = "briefbot_delivery"
+CHANNEL_GONE = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+TOKEN_GONE = frozenset({"invalid_auth", "account_inactive", "token_revoked", "token_expired", "not_authed",
+                        "team_access_not_granted", "missing_scope", "no_token"})
+BLOCKS_REFUSED = frozenset({"invalid_blocks", "invalid_blocks_format", "msg_blocks_too_long", "msg_too_long"})
+LEASE = timedelta(minutes=5)
+MAX_BACKOFF = timedelta(hours=1)
+
+
+class ClientSource(Protocol):
+    def for_team(self, team_id: str) -> WebClient | None: ...
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retried: int = 0
+    paused: int = 0
+    failed: int = 0
+    reconciled: int = 0  # unconfirmed posts found already in the channel
+    errors: list[str] = field(default_factory=list)
+
+
+class UndeliverableError(Exception):
+    """This delivery can never be posted (its brief is gone); the message is the reason."""
+
+
+class RetryLaterError(Exception):
+    """Try this delivery again after `after`; `uncertain` when Slack may have posted it."""
+
+    def __init__(self, reason: str, after: timedelta, *, uncertain: bool):
+        super().__init__(reason)
+        self.after, self.uncertain = after, uncertain
+
+
+class Deliverer:
+    def __init__(self, *, engine: Engine, clock: Clock, clients: ClientSource, settings: Settings,
+                 owner: str | None = None, sleep: Callable[[float], None] = time.sleep,
+                 monotonic: Callable[[], float] = time.monotonic):
+        self.engine, self.clock, self.clients, self.settings = engine, clock, clients, settings
+        self.owner = owner or f"deliver-{uuid.uuid4().hex[:12]}"
+        self.sleep, self.monotonic = sleep, monotonic
+        self._ready_at: dict[tuple[str, str], float] = {}  # per channel: when the next post may go
+
+    def run_once(self, limit: int = 200) -> DeliveryReport:
+        """Post what is due now: channels interleaved, each paced to BRIEFBOT_CHANNEL_POST_INTERVAL."""
+        report = DeliveryReport()
+        with Session(self.engine, expire_on_commit=False) as session:
+            claimed = claim_deliveries(session=session, owner=self.owner, now=self.clock(), lease=LEASE, limit=limit)
+        queues: dict[tuple[str, str], deque[Delivery]] = {}
+        for delivery in claimed:
+            queues.setdefault((delivery.team_id, delivery.channel_id), deque()).append(delivery)
+        while queues:
+            key = min(queues, key=lambda k: self._ready_at.get(k, 0.0))
+            wait = self._ready_at.get(key, 0.0) - self.monotonic()
+            if wait > 0:
+                self.sleep(wait)
+            delivery = queues[key].popleft()
+            stop_channel = self._deliver_one(delivery, report)
+            if stop_channel:  # rate limited or gone: leave the rest of this channel for later
+                self._release(list(queues[key]), after=stop_channel)
+                queues[key].clear()
+            if not queues[key]:
+                del queues[key]
+        return report
+
+    # One delivery ---------------------------------------------------------------------------------------
+
+    def _deliver_one(self, delivery: Delivery, report: DeliveryReport) -> timedelta | None:
+        # Unconfirmed: an earlier attempt may have posted it, until the channel shows it didn't.
+        unconfirmed = delivery.status == "sending"
+        client = self.clients.for_team(delivery.team_id)
+        try:
+            if client is None:
+                raise RetryLaterError("no Slack token for this workspace (not installed, or uninstalled)", MAX_BACKOFF,
+                            uncertain=False)
+            if unconfirmed:
+                found = self._already_posted(client, delivery)
+                if found is not None:
+                    self._mark_sent(delivery, found, report, reconciled=True)
+                    return None
+                unconfirmed = False
+            ts = self._post(client, delivery)
+        except RetryLaterError as retry:
+            self._retry(delivery, retry, report, unconfirmed=unconfirmed or retry.uncertain)
+            return retry.after if not retry.uncertain else None
+        except SlackApiError as exc:
+            return self._refused(delivery, _error(exc), report, unconfirmed=unconfirmed)
+        except UndeliverableError as exc:
+            return self._refused(delivery, str(exc), report, unconfirmed=False)
+        finally:
+            self._ready_at[(delivery.team_id, delivery.channel_id)] = (
+                self.monotonic() + self.settings.briefbot_channel_post_interval)
+        self._mark_sent(delivery, ts, report)
+        return None
+
+    def _post(self, client: WebClient, delivery: Delivery) -> str:
+        with Session(self.engine, expire_on_commit=False) as session:
+            if delivery.kind == "digest":
+                message, thread_ts, alert = self._digest(session, delivery), None, None
+            else:
+                brief = session.get(Brief, delivery.brief_id)
+                if brief is None or brief.team_id != delivery.team_id:
+                    raise UndeliverableError("brief_missing")
+                alert = _alert_message(session, delivery)
+                view = alert_view(session=session, brief=brief)
+                if delivery.kind == "update" and alert is not None:
+                    self._update(client, delivery, alert, alert_message(view))
+                    growth = Growth(more_items=max(0, brief.item_count - alert.item_count),
+                                    more_outlets=max(0, brief.outlet_count - alert.outlet_count))
+                    message, thread_ts = growth_reply(view, growth), alert.ts
+                elif delivery.kind == "update" and _alert_unsent(session, delivery):
+                    raise RetryLaterError("waiting for the first alert to be posted", timedelta(seconds=10),
+                                          uncertain=False)
+                else:
+                    message, thread_ts = alert_message(view), None
+        self._mark_sending(delivery)
+        return self._send(client, delivery, message, thread_ts)
+
+    def _send(self, client: WebClient, delivery: Delivery, message: Message, thread_ts: str | None) -> str:
+        args: dict[str, Any] = {
+            "channel": delivery.channel_id, "text": message.text, "blocks": message.blocks,
+            "unfurl_links": False, "unfurl_media": False, "link_names": False,
+            "metadata": {"event_type": METADATA_TYPE, "event_payload": {"delivery_id": delivery.id}},
+        }
+        if thread_ts:
+            args["thread_ts"] = thread_ts
+        try:
+            response = _call(client.chat_postMessage, **args)
+        except SlackApiError as exc:
+            if _error(exc) not in BLOCKS_REFUSED:
+                raise
+            log.warning("delivery %s: Slack refused the blocks (%s); posting the text alone", delivery.id, _error(exc))
+            del args["blocks"]
+            response = _call(client.chat_postMessage, **args)
+        return str(response["ts"])
+
+    def _update(self, client: WebClient, delivery: Delivery, alert: AlertMessage, message: Message) -> None:
+        try:
+            _call(client.chat_update, channel=delivery.channel_id, ts=alert.ts, text=message.text,
+                  blocks=message.blocks)
+        except SlackApiError as exc:
+            if _error(exc) in CHANNEL_GONE or _error(exc) in TOKEN_GONE:
+                raise
+            # The alert was deleted or can't be edited any more: the thread reply still says what changed.
+            log.info("delivery %s: could not update alert %s: %s", delivery.id, alert.ts, _error(exc))
+
+    def _digest(self, session: Session, delivery: Delivery) -> Message:
+        ids = [int(i) for i in delivery.payload.get("brief_ids", [])]
+        briefs = {b.id: b for b in session.exec(select(Brief).where(col(Brief.id).in_(ids),
+                                                                    Brief.team_id == delivery.team_id))}
+        views = tuple(alert_view(session=session, brief=briefs[i]) for i in ids if i in briefs)
+        workspace = session.get(Workspace, delivery.team_id)
+        since = delivery.payload.get("since")
+        return digest_message(DigestView(
+            channel_id=delivery.channel_id, since=datetime.fromisoformat(since) if since else None,
+            until=datetime.fromisoformat(delivery.payload["until"]), briefs=views,
+            timezone=workspace.timezone if workspace else "UTC"))
+
+    def _already_posted(self, client: WebClient, delivery: Delivery) -> str | None:
+        """The ts of this delivery's message if an earlier, unconfirmed attempt did reach the channel."""
+        started = delivery.attempt_started_at or delivery.created_at
+        oldest = f"{started.timestamp() - 60:.6f}"
+        try:
+            if delivery.thread_ts:
+                response = _call(client.conversations_replies, channel=delivery.channel_id, ts=delivery.thread_ts,
+                                 oldest=oldest, include_all_metadata=True, limit=200)
+            else:
+                response = _call(client.conversations_history, channel=delivery.channel_id, oldest=oldest,
+                                 include_all_metadata=True, limit=200)
+        except SlackApiError as exc:
+            if _error(exc) in ("missing_scope", "not_allowed_token_type"):
+                log.warning("delivery %s: can't read the channel to check an unconfirmed post (%s); posting again",
+                            delivery.id, _error(exc))
+                return None
+            raise
+        for message in response.get("messages") or []:
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if (message.get("metadata") or {}).get("event_type") == METADATA_TYPE and \
+                    payload.get("delivery_id") == delivery.id:
+                return str(message["ts"])
+        return None
+
+    # Recording outcomes ----------------------------------------------------------------------------------
+
+    def _mark_sending(self, delivery: Delivery) -> None:
+        with session_scope(self.engine) as session:
+            row = session.get(Delivery, delivery.id)
+            if row is None or row.lease_owner != self.owner:
+                raise RetryLaterError("lease lost to another worker", timedelta(0), uncertain=False)
+            row.status, row.attempt_started_at, row.attempts = "sending", self.clock(), row.attempts + 1
+            if delivery.kind == "update":
+                alert = _alert_message(session, row)
+                row.thread_ts = alert.ts if alert else None
+            delivery.status, delivery.attempt_started_at, delivery.thread_ts = "sending", row.attempt_started_at, \
+                row.thread_ts
+
+    def _mark_sent(self, delivery: Delivery, ts: str, report: DeliveryReport, *, reconciled: bool = False) -> None:
+        now = self.clock()
+        with session_scope(self.engine) as session:
+            row = session.get(Delivery, delivery.id)
+            if row is None:
+                return
+            row.status, row.sent_at, row.lease_owner, row.lease_until, row.last_error = "sent", now, None, None, None
+            row.message_ts = ts
+            if row.kind != "digest":
+                _record_alert(session, row, ts, now)
+        report.sent += 1
+        report.reconciled += int(reconciled)
+
+    def _retry(self, delivery: Delivery, retry: RetryLaterError, report: DeliveryReport, *, unconfirmed: bool) -> None:
+        with session_scope(self.engine) as session:
+            row = session.get(Delivery, delivery.id)
+            if row is None or row.lease_owner != self.owner:
+                return
+            row.next_attempt_at = self.clock() + retry.after
+            row.lease_owner = row.lease_until = None
+            row.last_error = str(retry)[:500]
+            row.status = "sending" if unconfirmed else "pending"
+        report.retried += 1
+        log.info("delivery %s to %s: %s; again in %ss", delivery.id, delivery.channel_id, retry,
+                 int(retry.after.total_seconds()))
+
+    def _refused(self, delivery: Delivery, error: str, report: DeliveryReport, *,
+                 unconfirmed: bool) -> timedelta | None:
+        """Slack said no. A channel the bot can't post to is paused; a refused token waits for a new one;
+        anything else fails this delivery for good, visibly (App Home, `/brief status`)."""
+        if error in TOKEN_GONE:
+            refused = RetryLaterError(f"Slack refused the token: {error}", MAX_BACKOFF, uncertain=False)
+            self._retry(delivery, refused, report, unconfirmed=unconfirmed)
+            return MAX_BACKOFF
+        now = self.clock()
+        with session_scope(self.engine) as session:
+            row = session.get(Delivery, delivery.id)
+            if row is None or row.lease_owner != self.owner:
+                return None
+            row.lease_owner = row.lease_until = None
+            row.last_error = error[:500]
+            row.next_attempt_at = now + MAX_BACKOFF
+            if error in CHANNEL_GONE:
+                pause_channel(session=session, team_id=delivery.team_id, channel_id=delivery.channel_id,
+                              reason=error, now=now)
+                row.status = "sending" if unconfirmed else "paused"
+            else:
+                row.status = "sending" if unconfirmed else "failed"
+        if error in CHANNEL_GONE:
+            report.paused += 1
+            log.warning("channel %s paused: %s", delivery.channel_id, error)
+            return MAX_BACKOFF
+        report.failed += 1
+        report.errors.append(f"delivery {delivery.id}: {error}")
+        log.error("delivery %s to %s failed: %s", delivery.id, delivery.channel_id, error)
+        return None
+
+    def _release(self, deliveries: list[Delivery], *, after: timedelta) -> None:
+        if not deliveries:
+            return
+        with session_scope(self.engine) as session:
+            for delivery in deliveries:
+                row = session.get(Delivery, delivery.id)
+                if row is not None and row.lease_owner == self.owner:
+                    row.lease_owner = row.lease_until = None
+                    row.next_attempt_at = max(row.next_attempt_at, self.clock() + after)
+
+
+def _call(method: Callable[..., Any], **kwargs: Any) -> Any:
+    """One Web API call, with the answers that mean "try again" turned into RetryLaterError."""
+    try:
+        return method(**kwargs)
+    except SlackApiError as exc:
+        status = exc.response.status_code
+        if status == 429:
+            after = int(exc.response.headers.get("Retry-After", exc.response.headers.get("retry-after", 30)) or 30)
+            raise RetryLaterError("rate limited by Slack", timedelta(seconds=max(1, after)), uncertain=False) from exc
+        if status >= 500:
+            raise RetryLaterError(f"Slack answered HTTP {status}", timedelta(seconds=15), uncertain=True) from exc
+        raise
+    except (OSError, TimeoutError) as exc:  # URLError, connection reset, socket timeout
+        raise RetryLaterError(f"no answer from Slack: {type(exc).__name__}", timedelta(seconds=15),
+                              uncertain=True) from exc
+
+
+def _error(exc: SlackApiError) -> str:
+    try:
+        return str(exc.response.get("error") or f"http_{exc.response.status_code}")
+    except AttributeError:
+        return "unknown_error"
+
+
+def _alert_message(session: Session, delivery: Delivery) -> AlertMessage | None:
+    return session.exec(select(AlertMessage).where(
+        AlertMessage.team_id == delivery.team_id, AlertMessage.channel_id == delivery.channel_id,
+        AlertMessage.subject == delivery.subject, AlertMessage.subject_id == delivery.subject_id)).first()
+
+
+def _alert_unsent(session: Session, delivery: Delivery) -> bool:
+    alert = session.exec(select(Delivery).where(
+        Delivery.team_id == delivery.team_id, Delivery.channel_id == delivery.channel_id, Delivery.kind == "alert",
+        Delivery.subject == delivery.subject, Delivery.subject_id == delivery.subject_id)).first()
+    return alert is not None and alert.status in ("pending", "sending")
+
+
+def _record_alert(session: Session, delivery: Delivery, ts: str, now: datetime) -> None:
+    brief = session.get(Brief, delivery.brief_id)
+    if brief is None or delivery.subject_id is None:
+        return
+    alert = _alert_message(session, delivery)
+    if alert is None:
+        session.add(AlertMessage(team_id=delivery.team_id, channel_id=delivery.channel_id, subject=delivery.subject,
+                                 subject_id=delivery.subject_id, ts=ts, brief_id=brief.id or 0,
+                                 item_count=brief.item_count, outlet_count=brief.outlet_count, created_at=now,
+                                 updated_at=now))
+    else:
+        alert.brief_id, alert.item_count, alert.outlet_count, alert.updated_at = (
+            brief.id or 0, brief.item_count, brief.outlet_count, now)

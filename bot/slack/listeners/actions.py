@@ -1,0 +1,76 @@
+"""The buttons on alerts: "Ask a follow-up", "Mute this company", "Not useful". A button only ever acts
+on a brief of the workspace that pressed it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from sqlalchemy.exc import IntegrityError
+
+from bot.context import Context
+from bot.slack.escape import escape
+from bot.slack.views import alert_view
+from bot.storage.channels import set_company_mute
+from bot.storage.db import session_scope
+from bot.storage.models import Brief, Feedback
+
+
+def _brief(ctx: Context, body: dict[str, Any]) -> Brief | None:
+    value = str((body.get("actions") or [{}])[0].get("value") or "")
+    team_id = str((body.get("team") or {}).get("id") or "")
+    if not value.isdigit():
+        return None
+    with session_scope(ctx.engine) as session:
+        brief = session.get(Brief, int(value))
+    return brief if brief is not None and brief.team_id == team_id else None
+
+
+def _channel(body: dict[str, Any]) -> str:
+    return str((body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or "")
+
+
+def _say(respond: Respond, text: str) -> None:
+    respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+def register(app: App, ctx: Context) -> None:
+    @app.action("brief_ask")
+    def ask(ack: Ack, respond: Respond) -> None:
+        ack()
+        _say(respond, "Follow-up questions aren't answered yet: that part of briefbot is still being built. "
+                      "The alert's sources are linked under it.")
+
+    @app.action("brief_mute_company")
+    def mute_company(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        brief = _brief(ctx, body)
+        channel_id = _channel(body)
+        if brief is None or not channel_id:
+            _say(respond, "That alert is no longer known to briefbot.")
+            return
+        with session_scope(ctx.engine) as session:
+            company = alert_view(session=session, brief=brief).mute_company
+            if company:
+                set_company_mute(session=session, team_id=brief.team_id, channel_id=channel_id, company=company,
+                                 user_id=str((body.get("user") or {}).get("id") or ""), now=ctx.clock(), muted=True)
+        if not company:
+            _say(respond, "This alert names no company to mute.")
+            return
+        _say(respond, f"Muted *{escape(company)}* in this channel. `/brief unmute {escape(company)}` undoes it.")
+
+    @app.action("brief_not_useful")
+    def not_useful(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        brief = _brief(ctx, body)
+        if brief is None:
+            _say(respond, "That alert is no longer known to briefbot.")
+            return
+        user_id = str((body.get("user") or {}).get("id") or "")
+        try:
+            with session_scope(ctx.engine) as session:
+                session.add(Feedback(team_id=brief.team_id, channel_id=_channel(body), user_id=user_id,
+                                     brief_id=brief.id or 0, value="not_useful", created_at=ctx.clock()))
+        except IntegrityError:
+            pass  # pressed twice: counted once
+        _say(respond, "Thanks: noted that this alert wasn't useful.")

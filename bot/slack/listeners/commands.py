@@ -1,0 +1,64 @@
+"""`/brief`: ack within Slack's 3 seconds with an ephemeral line, then do the work and replace that line
+with the answer through the command's response_url."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.context import Context
+from bot.slack.commands import handlers
+from bot.slack.commands.handlers import Request
+from bot.slack.commands.parse import Command, Usage, help_text, parse
+from bot.slack.escape import escape
+
+log = logging.getLogger(__name__)
+
+WORKING = {
+    "follow": "Looking at `{arg}`…", "unfollow": "Unfollowing `{arg}`…", "watch": "Setting up a watch on `{arg}`…",
+    "unwatch": "Removing the watch on `{arg}`…", "list": "Gathering this channel's follows…",
+    "status": "Checking…", "digest": "Setting the digest…", "mute": "Muting…", "unmute": "Unmuting…",
+}
+
+
+def run(ctx: Context, command: Command, req: Request, client: WebClient | None) -> str:
+    """The reply to one parsed subcommand."""
+    table: dict[str, Callable[[], str]] = {
+        "help": help_text,
+        "follow": lambda: handlers.follow(ctx, req),
+        "unfollow": lambda: handlers.unfollow(ctx, req),
+        "watch": lambda: handlers.watch(ctx, req),
+        "unwatch": lambda: handlers.unwatch(ctx, req),
+        "list": lambda: handlers.list_channel(ctx, req),
+        "status": lambda: handlers.status(ctx, req),
+        "digest": lambda: handlers.digest(ctx, req, client),
+        "mute": lambda: handlers.mute(ctx, req, muted=True),
+        "unmute": lambda: handlers.mute(ctx, req, muted=False),
+        "ask": lambda: handlers.ask(ctx, req),
+    }
+    return table[command.name]()
+
+
+def register(app: App, ctx: Context) -> None:
+    @app.command("/brief")
+    def brief(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        parsed = parse(str(body.get("text") or ""))
+        if isinstance(parsed, Usage):
+            ack(text=parsed.text, response_type="ephemeral")
+            return
+        req = Request(team_id=str(body["team_id"]), channel_id=str(body["channel_id"]),
+                      user_id=str(body["user_id"]), arg=parsed.arg)
+        if parsed.name not in WORKING:  # instant answers
+            ack(text=run(ctx, parsed, req, client), response_type="ephemeral")
+            return
+        ack(text=WORKING[parsed.name].format(arg=escape(parsed.arg[:100])), response_type="ephemeral")
+        try:
+            text = run(ctx, parsed, req, client)
+        except Exception:
+            log.exception("/brief %s failed", parsed.name)
+            text = f"Sorry, `/brief {parsed.name}` failed on briefbot's side; the error is in its log."
+        respond(text=text, response_type="ephemeral", replace_original=True)

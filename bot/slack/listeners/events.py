@@ -1,0 +1,77 @@
+"""Events: App Home, the bot leaving or rejoining channels, archived channels, and (until questions are
+answered) a clear "not yet" to mentions and direct messages."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App, BoltContext, Say
+from slack_sdk import WebClient
+
+from bot.context import Context
+from bot.slack.blocks.home import home_view
+from bot.slack.views import home_view_data
+from bot.storage.channels import pause_channel, resume_channel
+from bot.storage.db import session_scope
+from bot.storage.deliveries import delivery_counts
+
+log = logging.getLogger(__name__)
+NOT_YET = ("I can't answer questions yet: that part of briefbot is still being built. `/brief help` lists what "
+           "works today.")
+
+
+def publish_home(ctx: Context, client: WebClient, team_id: str, user_id: str) -> None:
+    with session_scope(ctx.engine) as session:
+        failed = delivery_counts(session=session, team_id=team_id).get("failed", 0)
+        data = home_view_data(session=session, team_id=team_id, writer=ctx.writer_label(), failed_deliveries=failed)
+    client.views_publish(user_id=user_id, view=home_view(data))
+
+
+def _team(body: dict[str, Any], context: BoltContext) -> str:
+    return str(context.team_id or body.get("team_id") or "")
+
+
+def register(app: App, ctx: Context) -> None:
+    @app.event("app_home_opened")
+    def home_opened(event: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        if event.get("tab", "home") == "home":
+            publish_home(ctx, client, _team(body, context), str(event["user"]))
+
+    def paused(reason: str) -> Any:
+        def handler(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
+            channel = event.get("channel")
+            channel_id = channel.get("id") if isinstance(channel, dict) else channel
+            if channel_id:
+                with session_scope(ctx.engine) as session:
+                    pause_channel(session=session, team_id=_team(body, context), channel_id=str(channel_id),
+                                  reason=reason, now=ctx.clock())
+                log.info("paused channel %s: %s", channel_id, reason)
+        return handler
+
+    def resumed(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
+        channel_id = event.get("channel")
+        if event.get("type") == "member_joined_channel" and event.get("user") != context.bot_user_id:
+            return
+        if channel_id:
+            with session_scope(ctx.engine) as session:
+                if resume_channel(session=session, team_id=_team(body, context), channel_id=str(channel_id),
+                                  now=ctx.clock()):
+                    log.info("resumed channel %s", channel_id)
+
+    for name in ("channel_left", "group_left"):
+        app.event(name)(paused("not_in_channel"))
+    for name in ("channel_archive", "group_archive"):
+        app.event(name)(paused("is_archived"))
+    for name in ("channel_unarchive", "group_unarchive", "member_joined_channel"):
+        app.event(name)(resumed)
+
+    @app.event("app_mention")
+    def mentioned(event: dict[str, Any], say: Say) -> None:
+        say(text=NOT_YET, thread_ts=event.get("thread_ts") or event.get("ts"))
+
+    @app.event("message")
+    def message(event: dict[str, Any], say: Say) -> None:
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            return  # channel chatter, edits, and the bot's own posts
+        say(text=NOT_YET, thread_ts=event.get("thread_ts"))

@@ -1,0 +1,94 @@
+"""Reading what Slack surfaces show out of the database into the plain view data of `bot.slack.model`."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from bot.core.digest import DigestSchedule
+from bot.slack.model import AlertView, ChannelView, FollowView, HomeView, SignalDetails, SourceLink
+from bot.storage.briefs import list_briefs
+from bot.storage.channels import channel_follows, list_channels, list_mutes, list_watches
+from bot.storage.deliveries import subject_item_ids
+from bot.storage.models import Brief, Channel, Item, Signal, Subscription, Watch, Workspace
+from bot.storage.sources import status_of
+
+PAUSE_REASONS = {
+    "not_in_channel": "the bot was removed from this channel: invite it back with /invite to resume",
+    "channel_not_found": "the channel is gone, or the bot can no longer see it",
+    "is_archived": "the channel was archived: unarchive it to resume",
+}
+
+
+def alert_view(*, session: Session, brief: Brief) -> AlertView:
+    signal = _signal_details(session=session, brief=brief) if brief.subject == "signal" else None
+    company = signal.company if signal else (brief.entities[0] if brief.entities else "")
+    return AlertView(
+        brief_id=brief.id or 0, subject=brief.subject, subject_id=brief.subject_id, headline=brief.headline,
+        summary=brief.summary, why_it_matters=brief.why_it_matters,
+        sources=tuple(SourceLink(title=str(s.get("title") or ""), url=str(s.get("url") or ""),
+                                 outlet=str(s.get("outlet") or ""), published_at=_parse(s.get("published_at")))
+                      for s in reversed(brief.sources)),
+        item_count=brief.item_count, outlet_count=brief.outlet_count, created_at=brief.created_at,
+        writer_note=brief.writer_note if brief.writer == "builtin" else None, signal=signal,
+        mute_company=company[:60],
+    )
+
+
+def _signal_details(*, session: Session, brief: Brief) -> SignalDetails | None:
+    signal = session.get(Signal, brief.subject_id)
+    if signal is None or signal.team_id != brief.team_id:
+        return None
+    ids = subject_item_ids(session=session, team_id=brief.team_id, subject="signal", subject_id=signal.id or 0)
+    titles: Counter[str] = Counter()
+    if ids:
+        for item in session.exec(select(Item).where(col(Item.id).in_(ids))):
+            titles[(item.job_title or item.title).strip()] += 1
+    return SignalDetails(company=signal.company, metro=signal.metro, reason=signal.reason,
+                         roles=tuple(titles.most_common()), postings=signal.item_count)
+
+
+def _parse(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def digest_label(channel: Channel) -> str:
+    if channel.digest == "off" or channel.digest_time is None:
+        return "off"
+    hour, minute = (int(p) for p in channel.digest_time.split(":"))
+    return DigestSchedule(channel.digest, hour, minute, channel.digest_day).describe()
+
+
+def channel_view(*, session: Session, team_id: str, channel_id: str, channel: Channel | None) -> ChannelView:
+    follows = tuple(
+        FollowView(source_id=source.id or 0, label=source.title or source.spec, kind=source.kind,
+                   status="paused" if sub.paused else status_of(source), last_error=source.last_error,
+                   last_success_at=source.last_success_at)
+        for sub, source in channel_follows(session=session, team_id=team_id, channel_id=channel_id))
+    watches = tuple(w.term for w in list_watches(session=session, team_id=team_id, channel_id=channel_id))
+    companies = tuple(m.company for m in list_mutes(session=session, team_id=team_id, channel_id=channel_id))
+    reason = channel.paused_reason if channel else None
+    return ChannelView(channel_id=channel_id, follows=follows, watches=watches,
+                       digest=digest_label(channel) if channel else "off", muted=bool(channel and channel.muted),
+                       muted_companies=companies, paused_reason=PAUSE_REASONS.get(reason or "", reason))
+
+
+def home_view_data(*, session: Session, team_id: str, writer: str, failed_deliveries: int) -> HomeView:
+    workspace = session.get(Workspace, team_id)
+    channels = {c.channel_id: c for c in list_channels(session=session, team_id=team_id)}
+    ids = set(channels) | set(session.exec(select(Subscription.channel_id).where(Subscription.team_id == team_id)))
+    ids |= set(session.exec(select(Watch.channel_id).where(Watch.team_id == team_id)))
+    views = tuple(channel_view(session=session, team_id=team_id, channel_id=c, channel=channels.get(c))
+                  for c in sorted(ids))
+    latest = tuple(alert_view(session=session, brief=b) for b in list_briefs(session=session, team_id=team_id,
+                                                                              limit=10))
+    return HomeView(team_id=team_id, timezone=workspace.timezone if workspace else "UTC", writer=writer,
+                    channels=views, latest=latest, failed_deliveries=failed_deliveries)
+

@@ -1,0 +1,140 @@
+"""Data functions for Slack channels: their follows, watches, mutes, digest schedule, and pausing a channel
+the bot can no longer post to. Every function takes the team id and never crosses it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from bot.storage.models import Channel, Delivery, Mute, Source, Subscription, Watch
+from bot.storage.sources import ensure_workspace
+
+
+def term_key(term: str) -> str:
+    """The comparable form of a watched term or a muted company: case-folded, spaces collapsed."""
+    return " ".join(term.casefold().split())
+
+
+def ensure_channel(*, session: Session, team_id: str, channel_id: str, now: datetime) -> Channel:
+    ensure_workspace(session=session, team_id=team_id, now=now)
+    channel = get_channel(session=session, team_id=team_id, channel_id=channel_id)
+    if channel is None:
+        channel = Channel(team_id=team_id, channel_id=channel_id, created_at=now)
+        session.add(channel)
+        session.flush()
+    return channel
+
+
+def get_channel(*, session: Session, team_id: str, channel_id: str) -> Channel | None:
+    return session.exec(select(Channel).where(Channel.team_id == team_id, Channel.channel_id == channel_id)).first()
+
+
+def list_channels(*, session: Session, team_id: str) -> list[Channel]:
+    return list(session.exec(select(Channel).where(Channel.team_id == team_id).order_by(col(Channel.channel_id))))
+
+
+def channel_follows(*, session: Session, team_id: str, channel_id: str) -> list[tuple[Subscription, Source]]:
+    query = (select(Subscription, Source).join(Source, col(Source.id) == col(Subscription.source_id))
+             .where(Subscription.team_id == team_id, Subscription.channel_id == channel_id,
+                    col(Source.removed_at).is_(None))
+             .order_by(col(Subscription.id)))
+    return [(sub, source) for sub, source in session.exec(query)]
+
+
+def find_follow(*, session: Session, team_id: str, channel_id: str, target: str) -> tuple[Subscription, Source] | None:
+    """The channel's follow that `target` names: its number in `/brief list`, its spec, URL or title."""
+    follows = channel_follows(session=session, team_id=team_id, channel_id=channel_id)
+    wanted = target.strip()
+    if wanted.isdigit() and 1 <= int(wanted) <= len(follows):
+        return follows[int(wanted) - 1]
+    key = term_key(wanted)
+    for sub, source in follows:
+        if key in {term_key(source.spec), term_key(source.locator), term_key(source.title)}:
+            return sub, source
+    return None
+
+
+def other_subscribers(*, session: Session, source_id: int, except_sub: int) -> int:
+    query = select(Subscription.id).where(Subscription.source_id == source_id, col(Subscription.id) != except_sub)
+    return len(list(session.exec(query)))
+
+
+def add_watch(*, session: Session, team_id: str, channel_id: str, term: str, source_id: int | None,
+              now: datetime) -> tuple[Watch, bool]:
+    ensure_channel(session=session, team_id=team_id, channel_id=channel_id, now=now)
+    key = term_key(term)
+    existing = session.exec(select(Watch).where(Watch.team_id == team_id, Watch.channel_id == channel_id,
+                                                Watch.term_key == key)).first()
+    if existing is not None:
+        return existing, False
+    watch = Watch(team_id=team_id, channel_id=channel_id, term=" ".join(term.split()), term_key=key,
+                  source_id=source_id, created_at=now)
+    session.add(watch)
+    session.flush()
+    return watch, True
+
+
+def find_watch(*, session: Session, team_id: str, channel_id: str, term: str) -> Watch | None:
+    return session.exec(select(Watch).where(Watch.team_id == team_id, Watch.channel_id == channel_id,
+                                            Watch.term_key == term_key(term))).first()
+
+
+def list_watches(*, session: Session, team_id: str, channel_id: str | None = None) -> list[Watch]:
+    query = select(Watch).where(Watch.team_id == team_id)
+    if channel_id is not None:
+        query = query.where(Watch.channel_id == channel_id)
+    return list(session.exec(query.order_by(col(Watch.id))))
+
+
+def set_company_mute(*, session: Session, team_id: str, channel_id: str, company: str, user_id: str, now: datetime,
+                     muted: bool) -> bool:
+    """Mute or unmute one company's alerts in a channel; True when that changed anything."""
+    ensure_channel(session=session, team_id=team_id, channel_id=channel_id, now=now)
+    key = term_key(company)
+    existing = session.exec(select(Mute).where(Mute.team_id == team_id, Mute.channel_id == channel_id,
+                                               Mute.company_key == key)).first()
+    if muted and existing is None:
+        session.add(Mute(team_id=team_id, channel_id=channel_id, company=" ".join(company.split())[:300],
+                         company_key=key[:300], user_id=user_id, created_at=now))
+        return True
+    if not muted and existing is not None:
+        session.delete(existing)
+        return True
+    return False
+
+
+def list_mutes(*, session: Session, team_id: str, channel_id: str | None = None) -> list[Mute]:
+    query = select(Mute).where(Mute.team_id == team_id)
+    if channel_id is not None:
+        query = query.where(Mute.channel_id == channel_id)
+    return list(session.exec(query.order_by(col(Mute.id))))
+
+
+def pause_channel(*, session: Session, team_id: str, channel_id: str, reason: str, now: datetime) -> None:
+    """The bot can't post here (removed, archived): pause the channel's follows and keep its deliveries."""
+    channel = ensure_channel(session=session, team_id=team_id, channel_id=channel_id, now=now)
+    if channel.paused_reason is None:
+        channel.paused_at = now
+    channel.paused_reason = reason[:200]
+    session.execute(update(Subscription).where(col(Subscription.team_id) == team_id,
+                                               col(Subscription.channel_id) == channel_id).values(paused=True))
+    session.execute(update(Delivery).where(col(Delivery.team_id) == team_id, col(Delivery.channel_id) == channel_id,
+                                           col(Delivery.status) == "pending")
+                    .values(status="paused", lease_owner=None, lease_until=None))
+    # An unconfirmed post ("sending") keeps its state: it is checked against the channel before any retry.
+
+
+def resume_channel(*, session: Session, team_id: str, channel_id: str, now: datetime) -> bool:
+    """The bot is back (invited again, channel unarchived): resume follows and the deliveries held for it."""
+    channel = get_channel(session=session, team_id=team_id, channel_id=channel_id)
+    if channel is None or channel.paused_reason is None:
+        return False
+    channel.paused_reason = channel.paused_at = None
+    session.execute(update(Subscription).where(col(Subscription.team_id) == team_id,
+                                               col(Subscription.channel_id) == channel_id).values(paused=False))
+    session.execute(update(Delivery).where(col(Delivery.team_id) == team_id, col(Delivery.channel_id) == channel_id,
+                                           col(Delivery.status) == "paused")
+                    .values(status="pending", next_attempt_at=now))
+    return True

@@ -1,0 +1,159 @@
+"""Data functions for the delivery outbox: routing new briefs into it, and leasing due deliveries to a
+worker so that several workers never post one delivery twice."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, update
+from sqlmodel import Session, col, select
+
+from bot.core.routing import BriefFacts, ChannelAudience, Route, route
+from bot.storage.channels import list_channels, list_mutes, list_watches, term_key
+from bot.storage.models import Brief, Delivery, Item, ItemLink, Signal, SignalItem, Subscription
+
+UNSENT = ("pending", "held", "paused")
+
+
+def route_new_briefs(*, session: Session, team_id: str, now: datetime, limit: int = 500) -> int:
+    """Put every brief not yet routed into the outbox of each channel it belongs to; returns the number of
+    deliveries created or brought up to date. Each brief is claimed by setting `routed_at`, so two workers
+    never route one brief twice."""
+    briefs = list(session.exec(select(Brief).where(Brief.team_id == team_id, col(Brief.routed_at).is_(None))
+                               .order_by(col(Brief.id)).limit(limit)))
+    if not briefs:
+        return 0
+    audiences = channel_audiences(session=session, team_id=team_id)
+    changed = 0
+    for brief in briefs:
+        claimed = session.execute(update(Brief).where(col(Brief.id) == brief.id, col(Brief.routed_at).is_(None))
+                                  .values(routed_at=now))
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            continue
+        for target in route(brief_facts(session=session, brief=brief), audiences):
+            changed += _enqueue(session=session, brief=brief, target=target, now=now)
+    return changed
+
+
+def _enqueue(*, session: Session, brief: Brief, target: Route, now: datetime) -> int:
+    """One brief into one channel's outbox: a new alert, or the newest version of a waiting one, or an update
+    of the alert already posted."""
+    same_subject = select(Delivery).where(
+        Delivery.team_id == brief.team_id, Delivery.channel_id == target.channel_id,
+        Delivery.subject == brief.subject, Delivery.subject_id == brief.subject_id)
+    alert = session.exec(same_subject.where(Delivery.kind == "alert")).first()
+    payload = {"reason": target.reason, "held": target.held}
+    if alert is None:
+        key = f"alert:{brief.team_id}:{target.channel_id}:{brief.subject}:{brief.subject_id}"
+        session.add(_delivery(brief, target, "alert", key, payload, now))
+        return 1
+    if alert.status in UNSENT:  # not posted yet: post the newest brief instead
+        alert.brief_id, alert.payload = brief.id, payload
+        if alert.status != "paused":
+            alert.status = target.status
+        return 1
+    waiting = session.exec(same_subject.where(Delivery.kind == "update", col(Delivery.status).in_(UNSENT))).first()
+    if waiting is not None:
+        waiting.brief_id, waiting.status, waiting.payload = brief.id, target.status, payload
+        return 1
+    key = f"update:{brief.team_id}:{target.channel_id}:{brief.id}"
+    session.add(_delivery(brief, target, "update", key, payload, now))
+    return 1
+
+
+def _delivery(brief: Brief, target: Route, kind: str, key: str, payload: dict[str, str | None],
+              now: datetime) -> Delivery:
+    return Delivery(team_id=brief.team_id, channel_id=target.channel_id, kind=kind, subject=brief.subject,
+                    subject_id=brief.subject_id, brief_id=brief.id, payload=payload, dedupe_key=key,
+                    status=target.status, next_attempt_at=now, created_at=now)
+
+
+def channel_audiences(*, session: Session, team_id: str) -> list[ChannelAudience]:
+    sources: dict[str, set[int]] = {}
+    paused_subs: dict[str, bool] = {}
+    for sub in session.exec(select(Subscription).where(Subscription.team_id == team_id)):
+        sources.setdefault(sub.channel_id, set()).add(sub.source_id)
+        paused_subs[sub.channel_id] = paused_subs.get(sub.channel_id, False) or sub.paused
+    terms: dict[str, list[str]] = {}
+    for watch in list_watches(session=session, team_id=team_id):
+        terms.setdefault(watch.channel_id, []).append(watch.term_key)
+    companies: dict[str, set[str]] = {}
+    for mute in list_mutes(session=session, team_id=team_id):
+        companies.setdefault(mute.channel_id, set()).add(mute.company_key)
+    settings = {c.channel_id: c for c in list_channels(session=session, team_id=team_id)}
+    out = []
+    for channel_id in sorted(set(sources) | set(terms)):
+        channel = settings.get(channel_id)
+        out.append(ChannelAudience(
+            channel_id=channel_id, source_ids=frozenset(sources.get(channel_id, ())),
+            watch_terms=tuple(terms.get(channel_id, ())), muted=bool(channel and channel.muted),
+            muted_companies=frozenset(companies.get(channel_id, ())),
+            paused=bool(channel and channel.paused_reason)))
+    return out
+
+
+def brief_facts(*, session: Session, brief: Brief) -> BriefFacts:
+    item_ids = subject_item_ids(session=session, team_id=brief.team_id, subject=brief.subject,
+                                subject_id=brief.subject_id)
+    source_ids: set[int] = set()
+    if item_ids:
+        query = select(ItemLink.source_id).where(ItemLink.team_id == brief.team_id,
+                                                 col(ItemLink.item_id).in_(item_ids)).distinct()
+        source_ids = {int(s) for s in session.exec(query)}
+    companies = {term_key(e) for e in brief.entities if e.strip()}
+    if brief.subject == "signal":
+        signal = session.get(Signal, brief.subject_id)
+        if signal is not None and signal.team_id == brief.team_id:
+            companies.add(term_key(signal.company))
+    text = "\n".join([brief.headline, brief.summary, brief.why_it_matters, *brief.entities, *brief.places,
+                      *(str(s.get("title", "")) for s in brief.sources)])
+    return BriefFacts(source_ids=frozenset(source_ids), text=text, companies=frozenset(companies))
+
+
+def subject_item_ids(*, session: Session, team_id: str, subject: str, subject_id: int) -> list[int]:
+    if subject == "story":
+        query = select(Item.id).where(Item.team_id == team_id, Item.story_id == subject_id)
+        return [int(i) for i in session.exec(query) if i is not None]
+    query2 = select(SignalItem.item_id).where(SignalItem.team_id == team_id, SignalItem.signal_id == subject_id)
+    return [int(i) for i in session.exec(query2)]
+
+
+def claim_deliveries(*, session: Session, owner: str, now: datetime, lease: timedelta, limit: int) -> list[Delivery]:
+    """Lease up to `limit` due deliveries (pending, or unconfirmed ones whose last attempt was cut short) to
+    `owner`, oldest first. SKIP LOCKED on PostgreSQL; a single atomic UPDATE on SQLite."""
+    free = or_(col(Delivery.lease_until).is_(None), col(Delivery.lease_until) < now)
+    candidates = (select(Delivery.id)
+                  .where(col(Delivery.status).in_(("pending", "sending")), col(Delivery.next_attempt_at) <= now, free)
+                  .order_by(col(Delivery.id)).limit(limit))
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    statement = (update(Delivery).where(col(Delivery.id).in_(candidates.scalar_subquery()), free)
+                 .values(lease_owner=owner, lease_until=now + lease).returning(col(Delivery.id)))
+    claimed = [row[0] for row in session.execute(statement)]
+    session.commit()
+    if not claimed:
+        return []
+    return list(session.exec(select(Delivery).where(col(Delivery.id).in_(claimed)).order_by(col(Delivery.id))))
+
+
+def delivery_counts(*, session: Session, team_id: str) -> dict[str, int]:
+    query = (select(Delivery.status, func.count()).where(Delivery.team_id == team_id)
+             .group_by(col(Delivery.status)))
+    return {str(status): int(n) for status, n in session.exec(query).all()}
+
+
+def channel_briefs_since(*, session: Session, team_id: str, channel_id: str, since: datetime,
+                         until: datetime) -> list[Brief]:
+    """The newest brief of each story or signal routed to a channel in (since, until], for its digest. A
+    company the channel muted stays out; a channel-wide mute doesn't (muted channels still get digests)."""
+    query = (select(Delivery, Brief).join(Brief, col(Brief.id) == col(Delivery.brief_id))
+             .where(Delivery.team_id == team_id, Delivery.channel_id == channel_id,
+                    col(Delivery.kind).in_(("alert", "update")), col(Brief.created_at) > since,
+                    col(Brief.created_at) <= until)
+             .order_by(col(Brief.id)))
+    newest: dict[tuple[str, int], Brief] = {}
+    for delivery, brief in session.exec(query):
+        if (delivery.payload or {}).get("held") == "company":
+            continue
+        newest[(brief.subject, brief.subject_id)] = brief
+    return list(newest.values())

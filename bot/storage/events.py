@@ -1,0 +1,31 @@
+"""Events API ids already handled, so a retried or redelivered event is handled once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col
+
+from bot.storage.models import SlackEvent
+
+KEEP = timedelta(days=1)  # Slack retries within minutes; a day is plenty
+
+
+def first_time(*, engine: Engine, event_id: str, team_id: str, now: datetime) -> bool:
+    """True the first time an event id is seen, on any process sharing the database."""
+    with Session(engine) as session:
+        session.add(SlackEvent(event_id=event_id[:64], team_id=team_id[:32], received_at=now))
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            return False
+    return True
+
+
+def prune_events(*, session: Session, now: datetime) -> int:
+    result = session.execute(delete(SlackEvent).where(col(SlackEvent.received_at) < now - KEEP))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
