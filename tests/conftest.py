@@ -116,3 +116,72 @@ def clock() -> Callable[[], datetime]:
             return self.now
 
     return Manual()
+
+
+# Slack: the recording Web API server, the real Bolt app on a real HTTP server (uvicorn), signed requests.
+SLACK_SECRET = "test-signing-secret"
+
+
+@pytest.fixture
+def slack() -> Iterator[Any]:
+    from tests.slack_server import SlackServer
+
+    with SlackServer() as fake:
+        yield fake
+
+
+@pytest.fixture
+def slack_settings(db_url: str, slack: Any) -> Settings:
+    return make_settings(db_url, slack_bot_token="xoxb-test", slack_signing_secret=SLACK_SECRET,
+                         slack_api_url=slack.api_url, briefbot_channel_post_interval=0.0, briefbot_slack_timeout=2.0)
+
+
+@pytest.fixture
+def slack_ctx(slack_settings: Settings, clock: Any) -> Iterator[Any]:
+    from bot.context import Context, prompts_directory
+    from bot.llm.prompts import load_all
+
+    ctx = Context(settings=slack_settings, engine=build_engine(slack_settings), clock=clock,
+                  prompts=load_all(prompts_directory(slack_settings)))
+    yield ctx
+    ctx.engine.dispose()
+
+
+@pytest.fixture
+def web(slack_ctx: Any) -> Iterator[str]:
+    """The Bolt app behind `briefbot serve`'s ASGI app, on uvicorn at 127.0.0.1; yields its base URL."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from bot.slack.web import create_asgi
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(create_asgi(slack_ctx), log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=5)
+    sock.close()
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
+    """Poll until `predicate()` is truthy (listeners run on Bolt's threads after the ack); fail on timeout."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out after {timeout}s waiting for {predicate}")
