@@ -123,10 +123,11 @@ SLACK_SECRET = "test-signing-secret"
 
 
 @pytest.fixture
-def slack() -> Iterator[Any]:
+def slack(clock: Any) -> Iterator[Any]:
+    """The fake Web API; its message timestamps follow the test's clock, as Slack's follow real time."""
     from tests.slack_server import SlackServer
 
-    with SlackServer() as fake:
+    with SlackServer(clock=clock) as fake:
         yield fake
 
 

@@ -40,6 +40,7 @@ TOKEN_GONE = frozenset({"invalid_auth", "account_inactive", "token_revoked", "to
 BLOCKS_REFUSED = frozenset({"invalid_blocks", "invalid_blocks_format", "msg_blocks_too_long", "msg_too_long"})
 LEASE = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(hours=1)
+CLOCK_SKEW = timedelta(minutes=10)  # how far Slack's clock may be behind ours, when searching for a post
 
 
 class ClientSource(Protocol):
@@ -195,7 +196,7 @@ class Deliverer:
     def _already_posted(self, client: WebClient, delivery: Delivery) -> str | None:
         """The ts of this delivery's message if an earlier, unconfirmed attempt did reach the channel."""
         started = delivery.attempt_started_at or delivery.created_at
-        oldest = f"{started.timestamp() - 60:.6f}"
+        oldest = f"{started.timestamp() - CLOCK_SKEW.total_seconds():.6f}"
         try:
             if delivery.thread_ts:
                 response = _call(client.conversations_replies, channel=delivery.channel_id, ts=delivery.thread_ts,

@@ -46,7 +46,7 @@ def enqueue_due_digests(*, session: Session, now: datetime, max_briefs: int) -> 
     for channel in due:
         workspace = session.get(Workspace, channel.team_id)
         zone = workspace.timezone if workspace else "UTC"
-        slot = channel.next_digest_at
+        slot, previous = channel.next_digest_at, channel.last_digest_at  # before the claim updates them
         assert slot is not None
         following = next_due(schedule_of(channel), zone, now)
         claimed = session.execute(update(Channel).where(col(Channel.id) == channel.id,
@@ -54,8 +54,7 @@ def enqueue_due_digests(*, session: Session, now: datetime, max_briefs: int) -> 
                                   .values(next_digest_at=following, last_digest_at=slot))
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             continue
-        since = channel.last_digest_at or slot - (timedelta(days=7) if channel.digest == "weekly"
-                                                  else timedelta(days=1))
+        since = previous or slot - (timedelta(days=7) if channel.digest == "weekly" else timedelta(days=1))
         briefs = rank(channel_briefs_since(session=session, team_id=channel.team_id, channel_id=channel.channel_id,
                                            since=since, until=slot))
         if not briefs:
