@@ -17,6 +17,7 @@ from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT7
 
+import bot.slack.app
 from tests.conftest import corpus_path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,8 +26,8 @@ HTTP = ROOT / "manifest.http.json"
 HOST_URL = "https://YOUR-HOST/slack/events"
 REDIRECT_URL = "https://YOUR-HOST/slack/oauth_redirect"
 
-BOT_SCOPES = {"commands", "chat:write", "app_mentions:read", "channels:history", "groups:history", "im:history",
-              "channels:read", "groups:read", "im:read", "users:read", "assistant:write"}
+# The scopes the app asks for when it is installed through OAuth: the manifests must ask for the same.
+BOT_SCOPES = set(bot.slack.app.BOT_SCOPES)
 # Each event the app subscribes to, and the bot scopes of which Slack needs at least one to deliver it
 # (the event reference pages on docs.slack.dev; empty: no scope needed).
 EVENT_SCOPES: dict[str, set[str]] = {

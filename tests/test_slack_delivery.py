@@ -12,9 +12,9 @@ from sqlmodel import Session, select
 
 from bot.core.digest import DigestSchedule
 from bot.slack.clients import SlackClients
-from bot.slack.digests import set_schedule
 from bot.storage.channels import ensure_channel, pause_channel, resume_channel
 from bot.storage.db import session_scope
+from bot.storage.digests import set_schedule
 from bot.storage.models import Channel, Delivery, Source, Subscription
 from bot.storage.sources import subscribe
 from bot.worker.outbox import OutboxLoop, route_and_schedule

@@ -27,9 +27,17 @@ from bot.slack.blocks.alert import alert_message, growth_reply
 from bot.slack.blocks.digest import digest_message
 from bot.slack.model import DigestView, Growth, Message
 from bot.slack.views import alert_view
-from bot.storage.channels import pause_channel
 from bot.storage.db import session_scope
-from bot.storage.deliveries import claim_deliveries
+from bot.storage.deliveries import (
+    alert_message_for,
+    alert_unsent,
+    claim_deliveries,
+    mark_refused,
+    mark_retry,
+    mark_sending,
+    mark_sent,
+    release,
+)
 from bot.storage.models import AlertMessage, Brief, Delivery, Workspace
 
 log = logging.getLogger(__name__)
@@ -138,14 +146,14 @@ class Deliverer:
                 brief = session.get(Brief, delivery.brief_id)
                 if brief is None or brief.team_id != delivery.team_id:
                     raise UndeliverableError("brief_missing")
-                alert = _alert_message(session, delivery)
+                alert = alert_message_for(session=session, delivery=delivery)
                 view = alert_view(session=session, brief=brief)
                 if delivery.kind == "update" and alert is not None:
                     self._update(client, delivery, alert, alert_message(view))
                     growth = Growth(more_items=max(0, brief.item_count - alert.item_count),
                                     more_outlets=max(0, brief.outlet_count - alert.outlet_count))
                     message, thread_ts = growth_reply(view, growth), alert.ts
-                elif delivery.kind == "update" and _alert_unsent(session, delivery):
+                elif delivery.kind == "update" and alert_unsent(session=session, delivery=delivery):
                     raise RetryLaterError("waiting for the first alert to be posted", timedelta(seconds=10),
                                           uncertain=False)
                 else:
@@ -221,38 +229,22 @@ class Deliverer:
 
     def _mark_sending(self, delivery: Delivery) -> None:
         with session_scope(self.engine) as session:
-            row = session.get(Delivery, delivery.id)
-            if row is None or row.lease_owner != self.owner:
+            row = mark_sending(session=session, delivery_id=delivery.id or 0, owner=self.owner, now=self.clock())
+            if row is None:
                 raise RetryLaterError("lease lost to another worker", timedelta(0), uncertain=False)
-            row.status, row.attempt_started_at, row.attempts = "sending", self.clock(), row.attempts + 1
-            if delivery.kind == "update":
-                alert = _alert_message(session, row)
-                row.thread_ts = alert.ts if alert else None
-            delivery.status, delivery.attempt_started_at, delivery.thread_ts = "sending", row.attempt_started_at, \
-                row.thread_ts
+            delivery.status, delivery.attempt_started_at, delivery.thread_ts = (
+                row.status, row.attempt_started_at, row.thread_ts)
 
     def _mark_sent(self, delivery: Delivery, ts: str, report: DeliveryReport, *, reconciled: bool = False) -> None:
-        now = self.clock()
         with session_scope(self.engine) as session:
-            row = session.get(Delivery, delivery.id)
-            if row is None:
-                return
-            row.status, row.sent_at, row.lease_owner, row.lease_until, row.last_error = "sent", now, None, None, None
-            row.message_ts = ts
-            if row.kind != "digest":
-                _record_alert(session, row, ts, now)
+            mark_sent(session=session, delivery_id=delivery.id or 0, ts=ts, now=self.clock())
         report.sent += 1
         report.reconciled += int(reconciled)
 
     def _retry(self, delivery: Delivery, retry: RetryLaterError, report: DeliveryReport, *, unconfirmed: bool) -> None:
         with session_scope(self.engine) as session:
-            row = session.get(Delivery, delivery.id)
-            if row is None or row.lease_owner != self.owner:
-                return
-            row.next_attempt_at = self.clock() + retry.after
-            row.lease_owner = row.lease_until = None
-            row.last_error = str(retry)[:500]
-            row.status = "sending" if unconfirmed else "pending"
+            mark_retry(session=session, delivery_id=delivery.id or 0, owner=self.owner,
+                       at=self.clock() + retry.after, error=str(retry), unconfirmed=unconfirmed)
         report.retried += 1
         log.info("delivery %s to %s: %s; again in %ss", delivery.id, delivery.channel_id, retry,
                  int(retry.after.total_seconds()))
@@ -265,21 +257,12 @@ class Deliverer:
             refused = RetryLaterError(f"Slack refused the token: {error}", MAX_BACKOFF, uncertain=False)
             self._retry(delivery, refused, report, unconfirmed=unconfirmed)
             return MAX_BACKOFF
-        now = self.clock()
+        gone = error in CHANNEL_GONE
         with session_scope(self.engine) as session:
-            row = session.get(Delivery, delivery.id)
-            if row is None or row.lease_owner != self.owner:
-                return None
-            row.lease_owner = row.lease_until = None
-            row.last_error = error[:500]
-            row.next_attempt_at = now + MAX_BACKOFF
-            if error in CHANNEL_GONE:
-                pause_channel(session=session, team_id=delivery.team_id, channel_id=delivery.channel_id,
-                              reason=error, now=now)
-                row.status = "sending" if unconfirmed else "paused"
-            else:
-                row.status = "sending" if unconfirmed else "failed"
-        if error in CHANNEL_GONE:
+            mark_refused(session=session, delivery_id=delivery.id or 0, owner=self.owner, now=self.clock(),
+                         retry_at=self.clock() + MAX_BACKOFF, error=error, unconfirmed=unconfirmed,
+                         channel_gone=gone)
+        if gone:
             report.paused += 1
             log.warning("channel %s paused: %s", delivery.channel_id, error)
             return MAX_BACKOFF
@@ -289,14 +272,10 @@ class Deliverer:
         return None
 
     def _release(self, deliveries: list[Delivery], *, after: timedelta) -> None:
-        if not deliveries:
-            return
-        with session_scope(self.engine) as session:
-            for delivery in deliveries:
-                row = session.get(Delivery, delivery.id)
-                if row is not None and row.lease_owner == self.owner:
-                    row.lease_owner = row.lease_until = None
-                    row.next_attempt_at = max(row.next_attempt_at, self.clock() + after)
+        if deliveries:
+            with session_scope(self.engine) as session:
+                release(session=session, delivery_ids=[d.id or 0 for d in deliveries], owner=self.owner,
+                        not_before=self.clock() + after)
 
 
 def _call(method: Callable[..., Any], **kwargs: Any) -> Any:
@@ -321,31 +300,3 @@ def _error(exc: SlackApiError) -> str:
         return str(exc.response.get("error") or f"http_{exc.response.status_code}")
     except AttributeError:
         return "unknown_error"
-
-
-def _alert_message(session: Session, delivery: Delivery) -> AlertMessage | None:
-    return session.exec(select(AlertMessage).where(
-        AlertMessage.team_id == delivery.team_id, AlertMessage.channel_id == delivery.channel_id,
-        AlertMessage.subject == delivery.subject, AlertMessage.subject_id == delivery.subject_id)).first()
-
-
-def _alert_unsent(session: Session, delivery: Delivery) -> bool:
-    alert = session.exec(select(Delivery).where(
-        Delivery.team_id == delivery.team_id, Delivery.channel_id == delivery.channel_id, Delivery.kind == "alert",
-        Delivery.subject == delivery.subject, Delivery.subject_id == delivery.subject_id)).first()
-    return alert is not None and alert.status in ("pending", "sending")
-
-
-def _record_alert(session: Session, delivery: Delivery, ts: str, now: datetime) -> None:
-    brief = session.get(Brief, delivery.brief_id)
-    if brief is None or delivery.subject_id is None:
-        return
-    alert = _alert_message(session, delivery)
-    if alert is None:
-        session.add(AlertMessage(team_id=delivery.team_id, channel_id=delivery.channel_id, subject=delivery.subject,
-                                 subject_id=delivery.subject_id, ts=ts, brief_id=brief.id or 0,
-                                 item_count=brief.item_count, outlet_count=brief.outlet_count, created_at=now,
-                                 updated_at=now))
-    else:
-        alert.brief_id, alert.item_count, alert.outlet_count, alert.updated_at = (
-            brief.id or 0, brief.item_count, brief.outlet_count, now)

@@ -9,8 +9,8 @@ from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from bot.core.routing import BriefFacts, ChannelAudience, Route, route
-from bot.storage.channels import list_channels, list_mutes, list_watches, term_key
-from bot.storage.models import Brief, Delivery, Item, ItemLink, Signal, SignalItem, Subscription
+from bot.storage.channels import list_channels, list_mutes, list_watches, pause_channel, term_key
+from bot.storage.models import AlertMessage, Brief, Delivery, Item, ItemLink, Signal, SignalItem, Subscription
 
 UNSENT = ("pending", "held", "paused")
 
@@ -157,3 +157,89 @@ def channel_briefs_since(*, session: Session, team_id: str, channel_id: str, sin
             continue
         newest[(brief.subject, brief.subject_id)] = brief
     return list(newest.values())
+
+
+# Recording delivery outcomes. Each takes the lease owner: a worker that lost its lease records nothing.
+
+def mark_sending(*, session: Session, delivery_id: int, owner: str, now: datetime) -> Delivery | None:
+    """About to post: from here until `mark_sent`, the delivery is unconfirmed."""
+    row = session.get(Delivery, delivery_id)
+    if row is None or row.lease_owner != owner:
+        return None
+    row.status, row.attempt_started_at, row.attempts = "sending", now, row.attempts + 1
+    if row.kind == "update":
+        alert = alert_message_for(session=session, delivery=row)
+        row.thread_ts = alert.ts if alert else None
+    return row
+
+
+def mark_sent(*, session: Session, delivery_id: int, ts: str, now: datetime) -> None:
+    row = session.get(Delivery, delivery_id)
+    if row is None:
+        return
+    row.status, row.sent_at, row.lease_owner, row.lease_until, row.last_error = "sent", now, None, None, None
+    row.message_ts = ts
+    if row.kind != "digest":
+        _record_alert(session, row, ts, now)
+
+
+def mark_retry(*, session: Session, delivery_id: int, owner: str, at: datetime, error: str,
+               unconfirmed: bool) -> None:
+    row = session.get(Delivery, delivery_id)
+    if row is None or row.lease_owner != owner:
+        return
+    row.next_attempt_at, row.lease_owner, row.lease_until = at, None, None
+    row.last_error = error[:500]
+    row.status = "sending" if unconfirmed else "pending"
+
+
+def mark_refused(*, session: Session, delivery_id: int, owner: str, now: datetime, retry_at: datetime, error: str,
+                 unconfirmed: bool, channel_gone: bool) -> None:
+    """Slack refused the post: pause the channel when it is gone, else fail the delivery. An unconfirmed one
+    stays unconfirmed (checked against the channel before any retry)."""
+    row = session.get(Delivery, delivery_id)
+    if row is None or row.lease_owner != owner:
+        return
+    row.lease_owner = row.lease_until = None
+    row.last_error, row.next_attempt_at = error[:500], retry_at
+    if channel_gone:
+        pause_channel(session=session, team_id=row.team_id, channel_id=row.channel_id, reason=error, now=now)
+    row.status = "sending" if unconfirmed else ("paused" if channel_gone else "failed")
+
+
+def release(*, session: Session, delivery_ids: list[int], owner: str, not_before: datetime) -> None:
+    """Give back leased deliveries untried (their channel is rate limited or gone for now)."""
+    for delivery_id in delivery_ids:
+        row = session.get(Delivery, delivery_id)
+        if row is not None and row.lease_owner == owner:
+            row.lease_owner = row.lease_until = None
+            row.next_attempt_at = max(row.next_attempt_at, not_before)
+
+
+def alert_message_for(*, session: Session, delivery: Delivery) -> AlertMessage | None:
+    return session.exec(select(AlertMessage).where(
+        AlertMessage.team_id == delivery.team_id, AlertMessage.channel_id == delivery.channel_id,
+        AlertMessage.subject == delivery.subject, AlertMessage.subject_id == delivery.subject_id)).first()
+
+
+def alert_unsent(*, session: Session, delivery: Delivery) -> bool:
+    """Whether the first alert for this delivery's subject and channel is still waiting to be posted."""
+    alert = session.exec(select(Delivery).where(
+        Delivery.team_id == delivery.team_id, Delivery.channel_id == delivery.channel_id, Delivery.kind == "alert",
+        Delivery.subject == delivery.subject, Delivery.subject_id == delivery.subject_id)).first()
+    return alert is not None and alert.status in ("pending", "sending")
+
+
+def _record_alert(session: Session, delivery: Delivery, ts: str, now: datetime) -> None:
+    brief = session.get(Brief, delivery.brief_id)
+    if brief is None or delivery.subject_id is None:
+        return
+    alert = alert_message_for(session=session, delivery=delivery)
+    if alert is None:
+        session.add(AlertMessage(team_id=delivery.team_id, channel_id=delivery.channel_id, subject=delivery.subject,
+                                 subject_id=delivery.subject_id, ts=ts, brief_id=brief.id or 0,
+                                 item_count=brief.item_count, outlet_count=brief.outlet_count, created_at=now,
+                                 updated_at=now))
+    else:
+        alert.brief_id, alert.item_count, alert.outlet_count, alert.updated_at = (
+            brief.id or 0, brief.item_count, brief.outlet_count, now)

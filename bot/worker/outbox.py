@@ -7,9 +7,9 @@ import logging
 from bot.context import Context
 from bot.slack.clients import SlackClients
 from bot.slack.delivery import ClientSource, Deliverer, DeliveryReport
-from bot.slack.digests import enqueue_due_digests
 from bot.storage.db import session_scope
 from bot.storage.deliveries import route_new_briefs
+from bot.storage.digests import enqueue_due_digests
 from bot.storage.events import prune_events
 from bot.storage.sources import teams_to_process
 

@@ -15,7 +15,6 @@ from sqlmodel import col, func, select
 from bot.context import Context
 from bot.core.digest import ScheduleError, parse_schedule, zone_name
 from bot.ingest.add import add_by_spec
-from bot.slack.digests import set_schedule
 from bot.slack.escape import escape
 from bot.slack.views import channel_view
 from bot.sources.base import SpecError
@@ -31,6 +30,7 @@ from bot.storage.channels import (
 )
 from bot.storage.db import session_scope
 from bot.storage.deliveries import delivery_counts
+from bot.storage.digests import set_schedule
 from bot.storage.models import Brief, Channel, Source, Subscription, Workspace
 from bot.storage.sources import ensure_workspace, list_sources, remove_source
 
