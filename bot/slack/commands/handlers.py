@@ -90,6 +90,9 @@ def watch(ctx: Context, req: Request) -> str:
     term = " ".join(req.arg.strip().strip('"“”').split())
     if len(term) < 2:
         return "Usage: " + USAGE["watch"]
+    with session_scope(ctx.engine) as session:
+        if find_watch(session=session, team_id=req.team_id, channel_id=req.channel_id, term=term) is not None:
+            return f"This channel already watches *{escape(term)}*."
     news = follow(ctx, Request(req.team_id, req.channel_id, req.user_id, f'news:"{term}"'))
     with session_scope(ctx.engine) as session:
         search = session.exec(select(Source).where(Source.team_id == req.team_id, Source.kind == "news",
