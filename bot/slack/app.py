@@ -9,12 +9,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltResponse
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 from bot.context import Context
 from bot.slack.clients import installation_store, oauth_enabled, web_client
 from bot.slack.listeners import actions, commands, events
+from bot.slack.listeners.background import Background
 from bot.storage.events import first_time
 
 log = logging.getLogger(__name__)
@@ -68,15 +70,29 @@ def build_app(ctx: Context, *, socket_mode: bool = False) -> App:
         )
     else:
         token = s.slack_bot_token.get_secret_value() if s.slack_bot_token else None
-        kwargs.update(token=token, client=web_client(s, token, retries=True))
-    app = App(**kwargs)
+        kwargs.update(client=web_client(s, token, retries=True))  # Bolt takes the token from its client
+    app = App(logger=_bolt_logger(), **kwargs)
     if oauth_enabled(s):
         app.enable_token_revocation_listeners()
     app.middleware(_once_per_event(ctx))
-    commands.register(app, ctx)
-    actions.register(app, ctx)
+    background = Background(s.briefbot_listener_threads)
+    commands.register(app, ctx, background)
+    actions.register(app, ctx, background)
     events.register(app, ctx)
     return app
+
+
+def _bolt_logger() -> logging.Logger:
+    """Bolt's logger, without the warning it gives whenever SLACK_BOT_TOKEN is in the environment: Bolt reads
+    that variable itself, and briefbot's client already carries the same token."""
+    logger = logging.getLogger("slack_bolt.App")
+    skipped = warning_client_prioritized_and_token_skipped()
+    if not any(getattr(f, "briefbot", False) for f in logger.filters):
+        def drop(record: logging.LogRecord) -> bool:
+            return record.getMessage() != skipped
+        drop.briefbot = True  # type: ignore[attr-defined]
+        logger.addFilter(drop)
+    return logger
 
 
 def _once_per_event(ctx: Context) -> Callable[..., Any]:

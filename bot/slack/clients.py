@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackTokenRotationError
+from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.token_rotation import TokenRotator
 from sqlalchemy.engine import Engine
@@ -71,18 +73,42 @@ class SlackClients:
         if bot is None or not bot.bot_token:
             return None
         if bot.bot_refresh_token:
-            rotator = TokenRotator(client_id=self.settings.slack_client_id or "",
-                                   client_secret=self.settings.slack_client_secret.get_secret_value()
-                                   if self.settings.slack_client_secret else "",
-                                   client=web_client(self.settings, None, retries=True))
-            rotated = rotator.perform_bot_token_rotation(
-                bot=bot, minutes_before_expiration=ROTATE_MINUTES_BEFORE_EXPIRY)
-            if rotated is not None:
-                store.save_bot(rotated)
-                bot = rotated
+            bot = self._rotated(store, bot)
+            if bot is None:
+                return None
         token = bot.bot_token or ""
         with self._lock:
             client = self._clients.get(token)
             if client is None:
                 client = self._clients[token] = web_client(self.settings, token)
         return client
+
+    def _rotated(self, store: SQLAlchemyInstallationStore, bot: Bot) -> Bot | None:
+        """The bot with a token that is good for a while yet: refreshed when it expires within
+        ROTATE_MINUTES_BEFORE_EXPIRY. A refused or failed refresh keeps the old token while it lasts, and
+        gives None once it has expired, so one workspace's revoked refresh token stops only its own work."""
+        secret = self.settings.slack_client_secret
+        rotator = TokenRotator(client_id=self.settings.slack_client_id or "",
+                               client_secret=secret.get_secret_value() if secret else "",
+                               client=web_client(self.settings, None, retries=True))
+        try:
+            rotated = rotator.perform_bot_token_rotation(
+                bot=bot, minutes_before_expiration=ROTATE_MINUTES_BEFORE_EXPIRY)
+        except (SlackTokenRotationError, SlackApiError, OSError) as exc:
+            still_good = (bot.bot_token_expires_at or 0) > time.time() + 60
+            log.warning("Refreshing workspace %s's bot token failed (%s); %s", bot.team_id, _reason(exc),
+                        "using the current token until it expires" if still_good else "its token has expired")
+            return bot if still_good else None
+        if rotated is not None:
+            store.save_bot(rotated)
+            return rotated
+        return bot
+
+
+def _reason(exc: Exception) -> str:
+    """What went wrong, without the request (which holds the client secret and refresh token)."""
+    api_error = getattr(exc, "api_error", None) or exc
+    response = getattr(api_error, "response", None)
+    if response is not None:
+        return str(response.get("error") or "error")
+    return type(exc).__name__

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.context import Context
 from bot.slack.escape import escape
+from bot.slack.listeners.background import Background
 from bot.slack.views import alert_view
 from bot.storage.channels import set_company_mute
 from bot.storage.db import session_scope
@@ -34,7 +35,7 @@ def _say(respond: Respond, text: str) -> None:
     respond(text=text, response_type="ephemeral", replace_original=False)
 
 
-def register(app: App, ctx: Context) -> None:
+def register(app: App, ctx: Context, background: Background) -> None:
     @app.action("brief_ask")
     def ask(ack: Ack, respond: Respond) -> None:
         ack()
@@ -42,8 +43,11 @@ def register(app: App, ctx: Context) -> None:
                       "The alert's sources are linked under it.")
 
     @app.action("brief_mute_company")
-    def mute_company(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+    def mute_company_button(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
+        background.run("Mute this company", lambda: mute_company(body, respond))
+
+    def mute_company(body: dict[str, Any], respond: Respond) -> None:
         brief = _brief(ctx, body)
         channel_id = _channel(body)
         if brief is None or not channel_id:
@@ -60,8 +64,11 @@ def register(app: App, ctx: Context) -> None:
         _say(respond, f"Muted *{escape(company)}* in this channel. `/brief unmute {escape(company)}` undoes it.")
 
     @app.action("brief_not_useful")
-    def not_useful(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+    def not_useful_button(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
+        background.run("Not useful", lambda: not_useful(body, respond))
+
+    def not_useful(body: dict[str, Any], respond: Respond) -> None:
         brief = _brief(ctx, body)
         if brief is None:
             _say(respond, "That alert is no longer known to briefbot.")

@@ -15,6 +15,7 @@ from bot.slack.commands import handlers
 from bot.slack.commands.handlers import Request
 from bot.slack.commands.parse import Command, Usage, help_text, parse
 from bot.slack.escape import escape
+from bot.slack.listeners.background import Background
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ def run(ctx: Context, command: Command, req: Request, client: WebClient | None) 
     return table[command.name]()
 
 
-def register(app: App, ctx: Context) -> None:
+def register(app: App, ctx: Context, background: Background) -> None:
     @app.command("/brief")
     def brief(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         parsed = parse(str(body.get("text") or ""))
@@ -56,9 +57,12 @@ def register(app: App, ctx: Context) -> None:
             ack(text=run(ctx, parsed, req, client), response_type="ephemeral")
             return
         ack(text=WORKING[parsed.name].format(arg=escape(parsed.arg[:100])), response_type="ephemeral")
-        try:
-            text = run(ctx, parsed, req, client)
-        except Exception:
-            log.exception("/brief %s failed", parsed.name)
-            text = f"Sorry, `/brief {parsed.name}` failed on briefbot's side; the error is in its log."
-        respond(text=text, response_type="ephemeral", replace_original=True)
+
+        def answer() -> None:
+            try:
+                text = run(ctx, parsed, req, client)
+            except Exception:
+                log.exception("/brief %s failed", parsed.name)
+                text = f"Sorry, `/brief {parsed.name}` failed on briefbot's side; the error is in its log."
+            respond(text=text, response_type="ephemeral", replace_original=True)
+        background.run(f"/brief {parsed.name}", answer)
