@@ -53,9 +53,16 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 LIBRARY_TABLES = frozenset({"slack_installations", "slack_bots", "slack_oauth_states"})
 
 
+# Full-text search (migration 0005): SQLite's FTS5 tables and their shadow tables, PostgreSQL's GIN indexes
+# on expressions. The models can't describe them, so model comparisons leave them out too.
+SEARCH_INDEXES = frozenset({"ix_items_search", "ix_briefs_search"})
+
+
 def is_ours(name: str | None, type_: str, *_: Any) -> bool:
     """Alembic's include_name hook: compare our tables only."""
-    return not (type_ == "table" and name in LIBRARY_TABLES)
+    if type_ == "table" and name and (name in LIBRARY_TABLES or name.startswith(("items_fts", "briefs_fts"))):
+        return False
+    return not (type_ == "index" and name in SEARCH_INDEXES)
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

@@ -373,3 +373,42 @@ class Feedback(SQLModel, table=True):
     brief_id: int = Field(foreign_key="briefs.id")
     value: str = Field(max_length=32)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class ConversationTurn(SQLModel, table=True):
+    """One question and briefbot's answer. Turns with the same (team, channel, thread) are one conversation:
+    a follow-up sees the earlier turns from here, not from Slack's rate-limited history endpoints."""
+
+    __tablename__ = "conversation_turns"
+    __table_args__ = (Index("ix_conversation_turns_thread", "team_id", "channel_id", "thread_ts"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspaces.team_id", max_length=32)
+    channel_id: str = Field(max_length=32)  # "cli" for `briefbot ask`
+    thread_ts: str = Field(max_length=32)  # the conversation: a Slack thread, a DM thread, or a CLI session
+    user_id: str = Field(default="", max_length=32)
+    surface: str = Field(max_length=16)  # dm | mention | button | command | cli
+    question: str = Field(sa_column=Column(Text, nullable=False))
+    answer: str = Field(default="", sa_column=Column(Text, nullable=False))
+    citations: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    brief_id: int | None = Field(default=None, foreign_key="briefs.id")  # the alert's brief, as context
+    writer: str = Field(default="", max_length=16)  # llm | extractive | none
+    prompt_name: str | None = Field(default=None, max_length=64)
+    prompt_version: str | None = Field(default=None, max_length=32)
+    model: str | None = Field(default=None, max_length=100)
+    message_ts: str | None = Field(default=None, max_length=32)  # briefbot's reply in Slack
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class AnswerFeedback(SQLModel, table=True):
+    """A person's thumbs up or down on one answer (its feedback buttons); pressing again changes it."""
+
+    __tablename__ = "answer_feedback"
+    __table_args__ = (UniqueConstraint("turn_id", "user_id", name="uq_answer_feedback"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspaces.team_id", index=True, max_length=32)
+    turn_id: int = Field(foreign_key="conversation_turns.id")
+    user_id: str = Field(max_length=32)
+    value: str = Field(max_length=16)  # good | bad
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -1,0 +1,1 @@
+"""Follow-up questions answered from the stored history: retrieval, the answer writers, conversations."""

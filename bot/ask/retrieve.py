@@ -1,0 +1,48 @@
+"""Retrieval for one question in one workspace: full-text search narrowed to the question's time window,
+then ranked (bot.core.retrieval). Only the asking workspace's items and briefs are ever searched."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot.core.question import Question
+from bot.core.retrieval import Candidate, rank, search_terms
+from bot.storage.search import search
+
+MIN_SCORE = 0.05  # below this share of the best text score a candidate is noise
+
+
+@dataclass(frozen=True, slots=True)
+class Retrieved:
+    candidates: list[Candidate]
+    terms: list[str]  # what was searched for
+    widened: bool = False  # the question's time window held nothing, so every date was searched
+
+
+def retrieve(session: Session, *, team_id: str, question: Question, now: datetime, limit: int = 8,
+             context_terms: Sequence[str] = ()) -> Retrieved:
+    """The best `limit` items and briefs for `question`, best first. `context_terms` (from the earlier turns
+    of a conversation, or the alert a question was asked under) widen the search for short follow-ups.
+
+    A time phrase narrows the search to its window; when the window holds nothing ("sales in February" can
+    mean reports about February), every date is searched instead, and `widened` says so."""
+    terms = search_terms(question)
+    for term in context_terms:
+        if term not in terms and len(terms) < 10:
+            terms.append(term)
+    found = _ranked(session, team_id, question, terms, now, limit)
+    if found or not (question.since or question.until):
+        return Retrieved(found, terms)
+    return Retrieved(_ranked(session, team_id, replace(question, since=None, until=None), terms, now, limit),
+                     terms, widened=True)
+
+
+def _ranked(session: Session, team_id: str, question: Question, terms: list[str], now: datetime,
+            limit: int) -> list[Candidate]:
+    found = search(session, team_id=team_id, terms=terms, since=question.since, until=question.until)
+    ranked = rank(question, found, now, limit=limit)
+    return [c for c in ranked if c.score >= MIN_SCORE * (ranked[0].score if ranked else 0)]

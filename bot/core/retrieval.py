@@ -1,0 +1,80 @@
+"""Ranking what full-text search found for a question: text relevance, boosted by the names the question
+uses, by recency, and by job postings when the question is about hiring; then merged so one story doesn't
+fill the answer. Pure: candidates and `now` in, an ordered list out."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from bot.core.question import JOB_WORDS, Question
+
+ENTITY_BOOST = 0.6  # per name of the question's that a candidate mentions, up to two
+JOB_BOOST = 1.0  # a posting or a hiring signal's brief, when the question is about hiring
+BRIEF_BOOST = 0.15  # a brief already summarises its story or signal
+RECENCY_HALF_LIFE_DAYS = 30.0
+RECENCY_WEIGHT = 0.35  # how much of the score age can take away
+PER_GROUP = 2  # candidates kept per story or signal, so one story does not fill the answer
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    kind: str  # brief | item
+    id: int
+    text_score: float  # from full-text search; higher is better, any scale
+    title: str
+    text: str
+    at: datetime
+    url: str = ""
+    outlet: str = ""
+    item_kind: str = ""  # news | job, for items
+    entities: tuple[str, ...] = ()
+    group: str = ""  # "story:12" / "signal:3": what the candidate is part of
+    score: float = 0.0  # set by `rank`
+
+
+def rank(question: Question, candidates: list[Candidate], now: datetime, *, limit: int = 8) -> list[Candidate]:
+    """The best `limit` candidates, best first, each with its final `score`."""
+    if not candidates:
+        return []
+    best: dict[str, float] = {}  # items and briefs are scored by different indexes: normalise each on its own
+    for c in candidates:
+        best[c.kind] = max(best.get(c.kind, 0.0), c.text_score)
+    names = [e.lower() for e in question.entities]
+    scored = []
+    for c in candidates:
+        if (question.since and c.at < question.since) or (question.until and c.at >= question.until):
+            continue
+        score = max(c.text_score, 0.0) / (best[c.kind] or 1.0)
+        haystack = " ".join((c.title, c.text, *c.entities)).lower()
+        mentions = sum(1 for name in names if name in haystack)
+        score *= 1 + ENTITY_BOOST * min(mentions, 2)
+        if question.about_jobs and (c.item_kind == "job" or c.group.startswith("signal:")):
+            score *= 1 + JOB_BOOST
+        if c.kind == "brief":
+            score *= 1 + BRIEF_BOOST
+        age_days = max((now - c.at).total_seconds() / 86400, 0.0)
+        score *= 1 - RECENCY_WEIGHT + RECENCY_WEIGHT * math.pow(0.5, age_days / RECENCY_HALF_LIFE_DAYS)
+        scored.append(replace(c, score=score))
+    scored.sort(key=lambda c: (-c.score, -c.at.timestamp(), c.kind, c.id))
+    kept: list[Candidate] = []
+    per_group: dict[str, int] = {}
+    for c in scored:
+        if c.group:
+            if per_group.get(c.group, 0) >= PER_GROUP:
+                continue
+            per_group[c.group] = per_group.get(c.group, 0) + 1
+        kept.append(c)
+        if len(kept) == limit:
+            break
+    return kept
+
+
+def search_terms(question: Question, *, limit: int = 8) -> list[str]:
+    """The words to search for: the question's terms, names first, at most `limit` (a long OR is slow).
+    Hiring words ("hiring", "roles") pick postings through the ranking, not the search: postings rarely say them."""
+    named = [w for e in question.entities for w in e.lower().split()]
+    terms = [t for t in question.terms if not (question.about_jobs and t in JOB_WORDS)] or list(question.terms)
+    ordered = [t for t in named if t in terms] + [t for t in terms if t not in named]
+    return ordered[:limit]

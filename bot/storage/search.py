@@ -1,0 +1,112 @@
+"""Full-text search over one workspace's items and briefs: SQLite FTS5 with BM25 by default, PostgreSQL's
+full-text search (GIN indexes on tsvector expressions, ts_rank) when DATABASE_URL points there. Both indexes
+are built by migration 0005; this module only queries them. Every query is bound to one team id."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, text
+from sqlmodel import Session
+
+from bot.core.retrieval import Candidate
+from bot.storage.types import UTCDateTime
+
+TEXT_CHARS = 700  # of an item's text, for ranking and for the answer's context
+_TERM = re.compile(r"[0-9a-z]+")
+
+# The tsvector expressions here must match migration 0005's index expressions exactly, or PostgreSQL
+# won't use the indexes.
+_PG_ITEMS = "to_tsvector('english', i.title || ' ' || i.text)"
+_PG_BRIEFS = ("to_tsvector('english', b.headline || ' ' || b.summary || ' ' || b.why_it_matters || ' ' || "
+              "CAST(b.entities AS text))")
+
+
+def search(session: Session, *, team_id: str, terms: list[str], since: datetime | None = None,
+           until: datetime | None = None, items: int = 60, briefs: int = 30) -> list[Candidate]:
+    """Items and briefs of `team_id` matching any of `terms`, best first within each kind."""
+    words = [w for term in terms for w in _TERM.findall(term.lower())]
+    words = list(dict.fromkeys(words))
+    if not words:
+        return []
+    postgres = session.get_bind().dialect.name == "postgresql"
+    params: dict[str, Any] = {"team": team_id, "since": since, "until": until}
+    if postgres:
+        params["q"] = " | ".join(words)
+    else:
+        params["q"] = " OR ".join(f'"{w}"' for w in words)
+    found = _items(session, params, items, postgres) + _briefs(session, params, briefs, postgres)
+    return found
+
+
+def _window(column: str, params: dict[str, Any]) -> str:
+    clause = ""
+    if params["since"] is not None:
+        clause += f" AND {column} >= :since"
+    if params["until"] is not None:
+        clause += f" AND {column} < :until"
+    return clause
+
+
+def _items(session: Session, params: dict[str, Any], limit: int, postgres: bool) -> list[Candidate]:
+    at = "COALESCE(i.published_at, i.first_seen_at)"
+    if postgres:
+        sql = (f"SELECT i.id, ts_rank({_PG_ITEMS}, q, 1) AS score, i.title, substr(i.text, 1, {TEXT_CHARS}) AS body, "
+               f"i.url, i.outlet, i.kind, {at} AS at, i.story_id FROM items i, to_tsquery('english', :q) q "
+               f"WHERE {_PG_ITEMS} @@ q AND i.team_id = :team{_window(at, params)} ORDER BY score DESC LIMIT {limit}")
+    else:
+        sql = (f"SELECT i.id, -bm25(items_fts, 3.0, 1.0) AS score, i.title, substr(i.text, 1, {TEXT_CHARS}) AS body, "
+               f"i.url, i.outlet, i.kind, {at} AS at, i.story_id FROM items_fts JOIN items i ON i.id = items_fts.rowid "
+               f"WHERE items_fts MATCH :q AND i.team_id = :team{_window(at, params)} "
+               f"ORDER BY bm25(items_fts, 3.0, 1.0) LIMIT {limit}")
+    rows = session.connection().execute(_statement(sql), _used(sql, params)).all()
+    return [Candidate(kind="item", id=row.id, text_score=float(row.score), title=row.title, text=row.body or "",
+                      at=_aware(row.at), url=row.url, outlet=row.outlet, item_kind=row.kind,
+                      group=f"story:{row.story_id}" if row.story_id else "") for row in rows]
+
+
+def _briefs(session: Session, params: dict[str, Any], limit: int, postgres: bool) -> list[Candidate]:
+    if postgres:
+        sql = ("SELECT b.id, ts_rank(" + _PG_BRIEFS + ", q, 1) AS score, b.headline, b.summary, b.why_it_matters, "
+               "b.entities, b.sources, b.created_at AS at, b.subject, b.subject_id FROM briefs b, "
+               "to_tsquery('english', :q) q WHERE " + _PG_BRIEFS + " @@ q AND b.team_id = :team"
+               + _window("b.created_at", params) + f" ORDER BY score DESC LIMIT {limit}")
+    else:
+        sql = ("SELECT b.id, -bm25(briefs_fts, 3.0, 1.0, 1.0, 2.0) AS score, b.headline, b.summary, "
+               "b.why_it_matters, b.entities, b.sources, b.created_at AS at, b.subject, b.subject_id FROM briefs_fts "
+               "JOIN briefs b ON b.id = briefs_fts.rowid WHERE briefs_fts MATCH :q AND b.team_id = :team"
+               + _window("b.created_at", params) + f" ORDER BY bm25(briefs_fts, 3.0, 1.0, 1.0, 2.0) LIMIT {limit}")
+    rows = session.connection().execute(_statement(sql), _used(sql, params)).all()
+    found = []
+    for row in rows:
+        sources = _json(row.sources) or []
+        first = sources[0] if sources and isinstance(sources[0], dict) else {}
+        found.append(Candidate(
+            kind="brief", id=row.id, text_score=float(row.score), title=row.headline,
+            text=f"{row.summary} {row.why_it_matters}".strip(), at=_aware(row.at), url=str(first.get("url") or ""),
+            outlet=str(first.get("outlet") or ""), entities=tuple(str(e) for e in _json(row.entities) or []),
+            group=f"{row.subject}:{row.subject_id}"))
+    return found
+
+
+def _statement(sql: str) -> Any:
+    statement = text(sql)
+    binds = [bindparam(name, type_=UTCDateTime()) for name in ("since", "until") if f":{name}" in sql]
+    return statement.bindparams(*binds) if binds else statement
+
+
+def _used(sql: str, params: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in params.items() if f":{k}" in sql}
+
+
+def _aware(value: Any) -> datetime:
+    """A raw SELECT's timestamp (SQLite gives naive UTC text) as an aware UTC datetime."""
+    parsed: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
