@@ -12,11 +12,14 @@ from sqlalchemy.engine import Engine
 
 from bot.analysis.run import AnalysisReport, analyse
 from bot.analysis.story_update import Embed
+from bot.ask.service import Asker
 from bot.briefs.builtin import WRITER_NOTE
 from bot.briefs.writers import BriefWriter, BuiltinWriter
 from bot.clock import Clock, fixed_clock, utc_now
 from bot.fetch.http import Fetcher, build_fetcher
 from bot.ingest.poller import Poller
+from bot.llm.answer_writer import PROMPT as ANSWER_PROMPT
+from bot.llm.answer_writer import LLMAnswerWriter
 from bot.llm.brief_writer import LLMBriefWriter
 from bot.llm.client import LLMError, build_client, llm_configured
 from bot.llm.embeddings import embedder_for
@@ -37,6 +40,7 @@ class Context:
     prompts: dict[str, Prompt] = field(default_factory=dict)
     # Built once, on first use: an LLM client holds a connection pool that must not be rebuilt every pass.
     _writer: BriefWriter | None = field(default=None, init=False, repr=False)
+    _asker: Asker | None = field(default=None, init=False, repr=False)
     _embed: Embed | None = field(default=None, init=False, repr=False)
     _embed_built: bool = field(default=False, init=False, repr=False)
 
@@ -59,6 +63,18 @@ class Context:
                 llm = LLMBriefWriter(client, self.settings.briefbot_brief_model, self.prompts)
                 self._writer = LLMWithFallback(llm, tokens_left=self._tokens_left)
         return self._writer
+
+    def asker(self) -> Asker:
+        """Answers questions: the LLM answer writer when an endpoint is configured, extractive otherwise."""
+        if self._asker is None:
+            writer = None
+            if llm_configured(self.settings):
+                client = build_client(self.settings, timeout=self.settings.briefbot_llm_timeout,
+                                      max_retries=self.settings.briefbot_llm_max_retries)
+                writer = LLMAnswerWriter(client, self.settings.briefbot_answer_model, self.prompts)
+            version = self.prompts[ANSWER_PROMPT].version if ANSWER_PROMPT in self.prompts else ""
+            self._asker = Asker(engine=self.engine, clock=self.clock, writer=writer, prompt_version=version)
+        return self._asker
 
     def writer_label(self) -> str:
         """How briefs are written, for people: shown in `/brief status` and App Home."""

@@ -29,4 +29,9 @@ def test_demo_follows_polls_and_finds_the_warehouse_hiring(tmp_path: Path, monke
     assert "■ Kestrel Commerce hiring 7 fulfillment and logistics roles in Seattle" in out
     assert "writer: builtin — no LLM configured" in out
     assert "Kestrel Commerce: 7 new fulfillment and logistics roles in Seattle (the company's first roles" in out
+    answer = out[out.index("8. A follow-up question"):]
+    assert "No LLM is configured" in answer  # and says so
+    assert "• [1] Kestrel Commerce hiring 7 fulfillment and logistics roles in Seattle" in answer
+    assert "Inbound Logistics Lead (Kestrel Commerce, 24 Nov 2026)" in answer
+    assert "[2] https://boards.greenhouse.io/kestrel/jobs/4719811" in answer
     assert (tmp_path / "demo.db").exists() and not (tmp_path / "should-not-be-used.db").exists()

@@ -6,6 +6,7 @@ import click
 
 from bot import __version__
 from bot.cli import (
+    ask_cmd,
     briefs_cmd,
     config_cmd,
     db_cmd,
@@ -26,6 +27,6 @@ def main() -> None:
     """briefbot: market signals from news and job sources, briefed into Slack."""
 
 
-for module in (briefs_cmd, config_cmd, db_cmd, demo_cmd, items_cmd, poll_cmd, signals_cmd, slack_cmd, sources_cmd,
-               stories_cmd, worker_cmd):
+for module in (ask_cmd, briefs_cmd, config_cmd, db_cmd, demo_cmd, items_cmd, poll_cmd, signals_cmd, slack_cmd,
+               sources_cmd, stories_cmd, worker_cmd):
     module.register(main)

@@ -47,7 +47,7 @@ def rank(question: Question, candidates: list[Candidate], now: datetime, *, limi
         if (question.since and c.at < question.since) or (question.until and c.at >= question.until):
             continue
         score = max(c.text_score, 0.0) / (best[c.kind] or 1.0)
-        haystack = " ".join((c.title, c.text, *c.entities)).lower()
+        haystack = " ".join((c.title, c.text, c.outlet, *c.entities)).lower()  # a posting's outlet is its company
         mentions = sum(1 for name in names if name in haystack)
         score *= 1 + ENTITY_BOOST * min(mentions, 2)
         if question.about_jobs and (c.item_kind == "job" or c.group.startswith("signal:")):

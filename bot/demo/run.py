@@ -12,6 +12,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from bot.ask.service import Conversation
+from bot.cli.ask_cmd import format_answer
 from bot.cli.briefs_cmd import format_brief
 from bot.cli.common import ago, short, table
 from bot.context import Context, build_context
@@ -30,6 +32,7 @@ from bot.storage.stories import list_stories
 DAY1 = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
 DAY2 = DAY1 + timedelta(days=1)
 TEAM, CHANNEL = "T_DEMO", "C_DEMO"
+DEMO_QUESTION = "What else has Kestrel posted in logistics?"
 REASONS = {"new_metro": "the company's first roles in this metro", "new_function": "its first roles in this function",
            "new_function_in_metro": "its first roles of this kind here", "surge": "well above its usual pace"}
 Echo = Callable[[str], None]
@@ -70,10 +73,12 @@ def run_demo(*, db_path: str, echo: Echo) -> None:
         ctx.clock = clock
         llm = "configured" if settings.openai_api_key or settings.openai_base_url else "not configured"
         echo(f"briefbot demo: offline. Sample sources served at {server.url('/')}; fresh SQLite database {db}.")
-        echo(f"LLM {llm}: briefs arrive with the next issue, written by the built-in writer when no LLM is set.\n")
+        echo(f"LLM {llm}: without one, the built-in writer writes briefs and answers list what they stand on.\n")
         asyncio.run(_follow_and_poll(ctx, clock, server, manifest, echo))
         _what_day_two_brought(ctx, echo)
-    echo(f"\nTry: DATABASE_URL=sqlite:///{db} briefbot items --since 2026-11-24   (or sources list, items --json)")
+        _ask(ctx, echo)
+    echo(f"\nTry: DATABASE_URL=sqlite:///{db} BRIEFBOT_DEFAULT_TEAM={TEAM} briefbot ask \"who is hiring in Seattle?\"")
+    echo(f"     DATABASE_URL=sqlite:///{db} briefbot items --since 2026-11-24   (or sources list, briefs, --json)")
 
 
 async def _follow_and_poll(ctx: Context, clock: DemoClock, server: LocalServer, manifest: dict[str, Any],
@@ -106,6 +111,13 @@ async def _follow_and_poll(ctx: Context, clock: DemoClock, server: LocalServer, 
         _report(await poller.poll(due_only=True), echo)
     finally:
         await fetcher.aclose()
+
+
+def _ask(ctx: Context, echo: Echo) -> None:
+    echo(f"\n8. A follow-up question, answered from the stored history: \"{DEMO_QUESTION}\"")
+    answer = ctx.asker().ask(Conversation(team_id=TEAM, channel_id="cli", thread_ts="demo", surface="cli"),
+                             DEMO_QUESTION)
+    echo("   " + format_answer(answer).replace("\n", "\n   "))
 
 
 def _report(report: PollReport, echo: Echo) -> None:

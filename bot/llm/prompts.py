@@ -28,6 +28,7 @@ CONTRACTS: Mapping[str, frozenset[str]] = {
     "brief_signal": frozenset({"company", "reason", "function_label", "main_function_label", "metro", "cities",
                                "window_days", "count", "baseline", "items"}),
     "brief_story": frozenset({"outlets", "first_seen", "last_seen", "count", "items"}),
+    "answer": frozenset({"today", "question", "history", "items"}),
 }
 
 _VERSION = re.compile(r"^[0-9]+(\.[0-9]+)*$")

@@ -20,7 +20,7 @@ _TERM = re.compile(r"[0-9a-z]+")
 
 # The tsvector expressions here must match migration 0005's index expressions exactly, or PostgreSQL
 # won't use the indexes.
-_PG_ITEMS = "to_tsvector('english', i.title || ' ' || i.text)"
+_PG_ITEMS = "to_tsvector('english', i.title || ' ' || i.outlet || ' ' || i.text)"
 _PG_BRIEFS = ("to_tsvector('english', b.headline || ' ' || b.summary || ' ' || b.why_it_matters || ' ' || "
               "CAST(b.entities AS text))")
 
@@ -53,15 +53,15 @@ def _window(column: str, params: dict[str, Any]) -> str:
 
 def _items(session: Session, params: dict[str, Any], limit: int, postgres: bool) -> list[Candidate]:
     at = "COALESCE(i.published_at, i.first_seen_at)"
+    columns = f"i.id, i.title, substr(i.text, 1, {TEXT_CHARS}) AS body, i.url, i.outlet, i.kind, {at} AS at, i.story_id"
+    where = f"i.team_id = :team{_window(at, params)}"
     if postgres:
-        sql = (f"SELECT i.id, ts_rank({_PG_ITEMS}, q, 1) AS score, i.title, substr(i.text, 1, {TEXT_CHARS}) AS body, "
-               f"i.url, i.outlet, i.kind, {at} AS at, i.story_id FROM items i, to_tsquery('english', :q) q "
-               f"WHERE {_PG_ITEMS} @@ q AND i.team_id = :team{_window(at, params)} ORDER BY score DESC LIMIT {limit}")
+        sql = (f"SELECT {columns}, ts_rank({_PG_ITEMS}, q, 1) AS score FROM items i, to_tsquery('english', :q) q "
+               f"WHERE {_PG_ITEMS} @@ q AND {where} ORDER BY score DESC LIMIT {limit}")
     else:
-        sql = (f"SELECT i.id, -bm25(items_fts, 3.0, 1.0) AS score, i.title, substr(i.text, 1, {TEXT_CHARS}) AS body, "
-               f"i.url, i.outlet, i.kind, {at} AS at, i.story_id FROM items_fts JOIN items i ON i.id = items_fts.rowid "
-               f"WHERE items_fts MATCH :q AND i.team_id = :team{_window(at, params)} "
-               f"ORDER BY bm25(items_fts, 3.0, 1.0) LIMIT {limit}")
+        rank = "bm25(items_fts, 3.0, 2.0, 1.0)"  # title, outlet (a posting's company), text
+        sql = (f"SELECT {columns}, -{rank} AS score FROM items_fts JOIN items i ON i.id = items_fts.rowid "
+               f"WHERE items_fts MATCH :q AND {where} ORDER BY {rank} LIMIT {limit}")
     rows = session.connection().execute(_statement(sql), _used(sql, params)).all()
     return [Candidate(kind="item", id=row.id, text_score=float(row.score), title=row.title, text=row.body or "",
                       at=_aware(row.at), url=row.url, outlet=row.outlet, item_kind=row.kind,

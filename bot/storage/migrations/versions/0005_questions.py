@@ -1,6 +1,6 @@
 """questions: full-text search over items and briefs, conversation turns, answer feedback
 
-SQLite: FTS5 tables over items (title, text) and briefs (headline, summary, why_it_matters, entities), kept
+SQLite: FTS5 tables over items (title, outlet, text) and briefs (headline, summary, why_it_matters, entities), kept
 in step with their tables by triggers (external content). PostgreSQL: GIN indexes on the same text's
 tsvector expressions. Both are filled from the rows already stored.
 
@@ -25,11 +25,11 @@ depends_on = None
 
 # Keep in step with bot/storage/search.py, which queries these.
 SQLITE_FTS = {
-    "items_fts": ("items", ("title", "text")),
+    "items_fts": ("items", ("title", "outlet", "text")),  # a posting's outlet is its company
     "briefs_fts": ("briefs", ("headline", "summary", "why_it_matters", "entities")),
 }
 PG_INDEXES = {
-    "ix_items_search": ("items", "to_tsvector('english', title || ' ' || text)"),
+    "ix_items_search": ("items", "to_tsvector('english', title || ' ' || outlet || ' ' || text)"),
     "ix_briefs_search": ("briefs", "to_tsvector('english', headline || ' ' || summary || ' ' || why_it_matters "
                                    "|| ' ' || CAST(entities AS text))"),
 }

@@ -1,0 +1,30 @@
+"""The answer without an LLM: the most relevant stored briefs and items, grouped, with dates and outlets,
+citing each as [n], and a line saying no LLM is configured. Pure and deterministic."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.ask.evidence import describe
+from bot.ask.model import Answer, Source
+
+NO_LLM = ("No LLM is configured, so these are the stored briefs and items that best match your question "
+          "(set OPENAI_BASE_URL or OPENAI_API_KEY for written answers).")
+GROUPS = (("brief", "Briefs"), ("news", "News"), ("job", "Job postings"))
+PER_GROUP = 4
+
+
+def extractive_answer(question: str, sources: Sequence[Source], *, note: str = NO_LLM) -> Answer:
+    lines: list[str] = []
+    shown: list[Source] = []
+    for key, label in GROUPS:
+        group = [s for s in sources if (s.kind == "brief") == (key == "brief") and
+                 (key == "brief" or (s.item_kind or "news") == key)][:PER_GROUP]
+        if not group:
+            continue
+        lines.append(f"{label}:")
+        for s in group:
+            lines.append(f"• [{s.n}] {' '.join(s.title.split())} ({describe(s).split(', ', 1)[-1]})")
+            shown.append(s)
+    shown.sort(key=lambda s: s.n)
+    return Answer(question=question, text="\n".join(lines), sources=shown, writer="extractive", note=note)

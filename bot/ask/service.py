@@ -1,0 +1,139 @@
+"""Answering one question in one conversation: earlier turns and the alert's brief as context, retrieval
+from the workspace's own history, the LLM answer (streamed, cleaned) or the extractive one, and the turn
+stored so a follow-up sees it. Surfaces (CLI, DMs, mentions, buttons, /brief ask) all come through here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.ask.clean import StreamCleaner, cited, clean, tidy
+from bot.ask.evidence import number
+from bot.ask.extractive import extractive_answer
+from bot.ask.model import Answer, Source, Turn
+from bot.ask.retrieve import retrieve
+from bot.clock import Clock
+from bot.core.question import read_question
+from bot.core.retrieval import Candidate
+from bot.llm.answer_writer import PROMPT, LLMAnswerWriter
+from bot.llm.client import LLMError
+from bot.storage.conversations import earlier_turns, save_turn, team_brief
+from bot.storage.db import session_scope
+from bot.storage.models import Brief
+
+log = logging.getLogger(__name__)
+NOTHING = ("I found nothing about that in the stored history of the sources this workspace follows. "
+           "`/brief follow` adds sources; `/brief list` shows what this channel follows.")
+NOTHING_TO_SEARCH = "Ask about a company, a place, a kind of role or a topic, and I'll look through the stored history."
+SHOWN_WHEN_UNCITED = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    team_id: str
+    channel_id: str  # "cli" for the command line
+    thread_ts: str
+    surface: str  # dm | mention | button | command | cli
+    user_id: str = ""
+    brief_id: int | None = None  # the alert the question was asked under
+
+
+class Asker:
+    def __init__(self, *, engine: Engine, clock: Clock, writer: LLMAnswerWriter | None, prompt_version: str = ""):
+        self.engine, self.clock, self.writer, self.prompt_version = engine, clock, writer, prompt_version
+
+    def ask(self, conversation: Conversation, text: str, *, on_text: Callable[[str], None] | None = None,
+            store: bool = True) -> Answer:
+        now = self.clock()
+        question = read_question(text, now)
+        with Session(self.engine) as session:
+            turns = earlier_turns(session, team_id=conversation.team_id, channel_id=conversation.channel_id,
+                                  thread_ts=conversation.thread_ts)
+            if conversation.brief_id is None and turns:
+                brief_id = next((t.brief_id for t in turns if t.brief_id), None)
+            else:
+                brief_id = conversation.brief_id
+            brief = team_brief(session, team_id=conversation.team_id, brief_id=brief_id)
+            context = context_terms(brief, [t.question for t in turns], now)
+            if question.empty and not context:
+                answer = Answer(question=text, text=NOTHING_TO_SEARCH, sources=[], writer="none")
+                return self._store(conversation, answer, brief, store)
+            found = retrieve(session, team_id=conversation.team_id, question=question, now=now,
+                             context_terms=context)
+        sources = number(found.candidates, first=[brief_candidate(brief)] if brief else [])
+        history = [Turn(t.question, t.answer) for t in turns]
+        if not sources:
+            answer = Answer(question=text, text=NOTHING, sources=[], writer="none")
+        elif self.writer is not None:
+            answer = self._llm(text, now, history, sources, on_text)
+        else:
+            answer = extractive_answer(text, sources)
+        answer.searched = found.terms
+        if found.widened and sources:
+            answer.note = " ".join(filter(None, (f"Nothing was stored from {question.window}; these are from "
+                                                 "other dates.", answer.note)))
+        return self._store(conversation, answer, brief, store)
+
+    def _llm(self, question: str, now: datetime, history: list[Turn], sources: list[Source],
+             on_text: Callable[[str], None] | None) -> Answer:
+        assert self.writer is not None
+        cleaner = StreamCleaner(len(sources))
+
+        def shown(delta: str) -> None:
+            ready = cleaner.feed(delta)
+            if ready and on_text is not None:
+                on_text(ready)
+
+        try:
+            raw = self.writer.write(question=question, today=f"{now:%A %-d %B %Y}", history=history,
+                                    sources=sources, on_text=shown)
+        except LLMError as exc:
+            log.warning("answering extractively: %s", exc)
+            return extractive_answer(question, sources, note="The LLM could not answer just now, so these are "
+                                                               "the stored briefs and items that best match.")
+        rest = cleaner.finish()
+        if rest and on_text is not None:
+            on_text(rest)
+        text = tidy(clean(raw, len(sources)))
+        numbers = cited(text, len(sources))
+        shown_sources = [s for s in sources if s.n in numbers] or sources[:SHOWN_WHEN_UNCITED]
+        return Answer(question=question, text=text, sources=shown_sources, writer="llm", prompt_name=PROMPT,
+                      prompt_version=self.prompt_version, model=self.writer.model)
+
+    def _store(self, conversation: Conversation, answer: Answer, brief: Brief | None, store: bool) -> Answer:
+        if not store:
+            return answer
+        with session_scope(self.engine) as session:
+            answer.turn_id = save_turn(
+                session, team_id=conversation.team_id, channel_id=conversation.channel_id,
+                thread_ts=conversation.thread_ts, user_id=conversation.user_id, surface=conversation.surface,
+                question=answer.question, answer=answer.text, citations=[s.as_dict() for s in answer.sources],
+                brief_id=brief.id if brief else None, writer=answer.writer, prompt_name=answer.prompt_name,
+                prompt_version=answer.prompt_version, model=answer.model, created_at=self.clock())
+        return answer
+
+
+def context_terms(brief: Brief | None, earlier_questions: list[str], now: datetime) -> list[str]:
+    """Words that keep a follow-up on topic: the alert's names, then the last questions' terms."""
+    terms: list[str] = []
+    if brief is not None:
+        for entity in brief.entities[:3]:
+            terms.extend(w.lower() for w in entity.split())
+        if not terms:
+            terms.extend(read_question(brief.headline, now).terms[:4])
+    for earlier in reversed(earlier_questions[-2:]):
+        terms.extend(read_question(earlier, now).terms[:4])
+    return list(dict.fromkeys(terms))[:6]
+
+
+def brief_candidate(brief: Brief) -> Candidate:
+    first = brief.sources[0] if brief.sources else {}
+    return Candidate(kind="brief", id=brief.id or 0, text_score=0.0, title=brief.headline,
+                     text=f"{brief.summary} {brief.why_it_matters}", at=brief.created_at,
+                     url=str(first.get("url") or ""), outlet=str(first.get("outlet") or ""),
+                     entities=tuple(brief.entities), group=f"{brief.subject}:{brief.subject_id}")

@@ -1,0 +1,58 @@
+"""The LLM answer writer: the `answer` prompt over numbered sources and the conversation so far, streamed.
+
+Each text delta is passed on as it arrives (the Slack surface shows it live); the caller cleans it. Any
+failure ends in LLMUnavailable or LLMBadOutput, and the caller answers extractively instead."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+from openai import OpenAI, OpenAIError, omit
+from openai.types.chat import ChatCompletionMessageParam
+
+from bot.ask.evidence import history_text, quote
+from bot.ask.model import Source, Turn
+from bot.llm.client import LLMBadOutput, LLMUnavailable
+from bot.llm.prompts import Prompt, PromptError, render, render_repair
+
+PROMPT = "answer"
+MAX_TOKENS = 500
+
+
+class LLMAnswerWriter:
+    def __init__(self, client: OpenAI, model: str, prompts: Mapping[str, Prompt], *,
+                 temperature: float | None = 0.2) -> None:
+        if PROMPT not in prompts:
+            raise PromptError(f"the answer writer needs prompt {PROMPT}")
+        self.client, self.model, self.prompt, self.temperature = client, model, prompts[PROMPT], temperature
+
+    def write(self, *, question: str, today: str, history: Sequence[Turn], sources: Sequence[Source],
+              on_text: Callable[[str], None] | None = None) -> str:
+        """The answer's raw text (uncleaned), streamed through `on_text` as it comes."""
+        messages = render(self.prompt, today=today, question=question, history=history_text(history),
+                          items=quote(sources))
+        text = self._stream(messages, on_text)
+        if not text.strip():  # an empty reply: ask once more
+            messages = [*messages, {"role": "assistant", "content": text},
+                        render_repair(self.prompt, "the reply was empty")]
+            text = self._stream(messages, on_text)
+            if not text.strip():
+                raise LLMBadOutput(f"{self.model}: empty answer, even after one repair")
+        return text
+
+    def _stream(self, messages: list[ChatCompletionMessageParam], on_text: Callable[[str], None] | None) -> str:
+        parts: list[str] = []
+        try:
+            stream = self.client.chat.completions.create(
+                model=self.model, messages=messages, stream=True, max_tokens=MAX_TOKENS,
+                temperature=omit if self.temperature is None else self.temperature)
+            for chunk in stream:
+                for choice in chunk.choices:
+                    delta = choice.delta.content if choice.delta else None
+                    if delta:
+                        parts.append(delta)
+                        if on_text is not None:
+                            on_text(delta)
+        except OpenAIError as exc:
+            raise LLMUnavailable(f"{self.model}: {type(exc).__name__}: {exc}") from exc
+        return "".join(parts)

@@ -1,0 +1,65 @@
+"""Conversation turns (questions and answers) and the feedback on answers. Every read is bound to a team."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot.storage.models import AnswerFeedback, Brief, ConversationTurn
+
+HISTORY_LIMIT = 10
+
+
+def earlier_turns(session: Session, *, team_id: str, channel_id: str, thread_ts: str,
+                  limit: int = HISTORY_LIMIT) -> list[ConversationTurn]:
+    """The conversation's last `limit` turns, oldest first."""
+    rows = session.exec(select(ConversationTurn).where(
+        ConversationTurn.team_id == team_id, ConversationTurn.channel_id == channel_id,
+        ConversationTurn.thread_ts == thread_ts).order_by(col(ConversationTurn.id).desc()).limit(limit)).all()
+    return list(reversed(rows))
+
+
+def save_turn(session: Session, **fields: Any) -> int:
+    turn = ConversationTurn(**fields)
+    session.add(turn)
+    session.flush()
+    return turn.id or 0
+
+
+def set_reply_ts(session: Session, *, team_id: str, turn_id: int, message_ts: str) -> None:
+    turn = session.get(ConversationTurn, turn_id)
+    if turn is not None and turn.team_id == team_id:
+        turn.message_ts = message_ts
+        session.add(turn)
+
+
+def team_brief(session: Session, *, team_id: str, brief_id: int | None) -> Brief | None:
+    """The brief, if it is this team's."""
+    if brief_id is None:
+        return None
+    brief = session.get(Brief, brief_id)
+    return brief if brief is not None and brief.team_id == team_id else None
+
+
+def record_feedback(session: Session, *, team_id: str, turn_id: int, user_id: str, value: str,
+                    now: datetime) -> bool:
+    """A person's verdict on an answer of this team's; pressing again replaces it. False for a foreign turn."""
+    turn = session.get(ConversationTurn, turn_id)
+    if turn is None or turn.team_id != team_id:
+        return False
+    existing = session.exec(select(AnswerFeedback).where(AnswerFeedback.turn_id == turn_id,
+                                                         AnswerFeedback.user_id == user_id)).first()
+    if existing is not None:
+        existing.value, existing.created_at = value, now
+        session.add(existing)
+        return True
+    try:
+        with session.begin_nested():
+            session.add(AnswerFeedback(team_id=team_id, turn_id=turn_id, user_id=user_id, value=value,
+                                       created_at=now))
+    except IntegrityError:  # pressed twice at once: the first press stands
+        pass
+    return True
