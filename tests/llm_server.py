@@ -29,6 +29,7 @@ class Reply:
     body: Any = None  # dict/list: sent as JSON; str/bytes: sent as is
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds before the status line (ended early when the server stops)
+    content_type: str = "application/json"
 
 
 def completion(content: str | None, *, prompt_tokens: int = 120, completion_tokens: int = 40,
@@ -41,6 +42,18 @@ def completion(content: str | None, *, prompt_tokens: int = 120, completion_toke
         "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
                   "total_tokens": prompt_tokens + completion_tokens},
     })
+
+
+def streamed(*deltas: str, model: str = "test-model", garbage: bool = False) -> Reply:
+    """A streamed chat completion (server-sent events) whose deltas are `deltas`; `garbage` breaks the stream
+    after them with a line that is not JSON."""
+    def event(delta: dict[str, Any], finish: str | None = None) -> str:
+        chunk = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 1_764_072_000, "model": model,
+                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}]}
+        return f"data: {json.dumps(chunk)}\n\n"
+    body = event({"role": "assistant", "content": ""}) + "".join(event({"content": d}) for d in deltas)
+    body += "data: {not json\n\n" if garbage else event({}, "stop") + "data: [DONE]\n\n"
+    return Reply(body=body, content_type="text/event-stream")
 
 
 def embeddings(vectors: Sequence[Sequence[float]], *, order: Sequence[int] | None = None,
@@ -128,7 +141,7 @@ def _handler_for(server: FakeLLM) -> type[BaseHTTPRequestHandler]:
                 body.encode() if isinstance(body, str) else json.dumps(body).encode())
             try:
                 self.send_response(reply.status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", reply.content_type)
                 for key, value in reply.headers.items():
                     self.send_header(key, value)
                 self.send_header("Content-Length", str(len(data)))

@@ -25,6 +25,7 @@ from bot.llm.client import LLMError
 from bot.storage.conversations import earlier_turns, save_turn, team_brief
 from bot.storage.db import session_scope
 from bot.storage.models import Brief
+from bot.storage.sources import ensure_workspace
 
 log = logging.getLogger(__name__)
 NOTHING = ("I found nothing about that in the stored history of the sources this workspace follows. "
@@ -109,6 +110,7 @@ class Asker:
         if not store:
             return answer
         with session_scope(self.engine) as session:
+            ensure_workspace(session=session, team_id=conversation.team_id, now=self.clock())
             answer.turn_id = save_turn(
                 session, team_id=conversation.team_id, channel_id=conversation.channel_id,
                 thread_ts=conversation.thread_ts, user_id=conversation.user_id, surface=conversation.surface,

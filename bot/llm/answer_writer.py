@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+import httpx
 from openai import OpenAI, OpenAIError, omit
 from openai.types.chat import ChatCompletionMessageParam
 
@@ -53,6 +54,6 @@ class LLMAnswerWriter:
                         parts.append(delta)
                         if on_text is not None:
                             on_text(delta)
-        except OpenAIError as exc:
+        except (OpenAIError, httpx.HTTPError, ValueError) as exc:  # ValueError: an event that is not JSON
             raise LLMUnavailable(f"{self.model}: {type(exc).__name__}: {exc}") from exc
         return "".join(parts)
