@@ -8,13 +8,16 @@ migrations: FTS5 tables kept by triggers on SQLite, GIN indexes on tsvector expr
 in steps (10k, 100k, 1M items of the asking workspace by default; `--quick`: 10k and 100k), each step measured.
 
 History: news items built from the real UCI headlines (../shared/corpus/news): a title is a real headline with a
-quarter of its common words swapped, a body two other headlines of the same UCI story and 20 to 35 words common
-to several stories; items come in stories of 1 to 8 reports from the corpus's publishers, spread over the year
-before NOW. One item in ten is a job posting (real new-grad postings from ../shared/corpus/jobs, and warehouse and
-driver roles). Another workspace gets 10% more items from the same generator (its rows match the same words, so
+quarter of its lower-case words swapped, a body three headlines of the same UCI story and 8 to 15 words drawn
+evenly from those found in three or more stories; items come in stories of 1 to 8 reports from the corpus's
+publishers, spread over the year before NOW. The corpus has 34 stories, so a story's words are in about 3% of
+the news items (its biggest story, 12%): a workspace that follows a few busy topics, a dense case for an OR.
+One item in ten is a job posting (real new-grad postings from ../shared/corpus/jobs, and warehouse and driver
+roles). Another workspace gets 10% more items from the same generator (its rows match the same words, so
 the cost of scoping shows), and each workspace one brief per 50 items. Rows go in through SQLAlchemy Core in
-batches of `--batch`, one transaction each, so the app's triggers and indexes do their usual work; on PostgreSQL
-`--pg-load copy` (the default) streams the same rows with COPY, and the tables are ANALYZEd after each step.
+batches of `--batch`, one transaction each, so the app's triggers and indexes do their usual work (on PostgreSQL
+`--pg-load copy` streams the same rows with COPY instead, about 1.4x as fast); PostgreSQL's tables are ANALYZEd
+after each step, as the poller does after a big batch.
 
 Questions: 42 of varied shapes (names, topics, hiring, time phrases, long, missing), asked twice through
 `retrieve(session, team_id=..., question=read_question(text, NOW), now=NOW, limit=8)`, one session each; the
@@ -193,7 +196,7 @@ def size(value: str) -> int:
 class Vocabulary:
     stories: list[list[str]]  # UCI headlines grouped by STORY label
     picks: list[int]  # a story index per headline: drawing from it weights stories by their size
-    common: list[str]  # words found in 3+ stories, once per use (drawing from it weights by frequency)
+    common: list[str]  # words found in 3+ stories, each once: filler that is not about any one story
     publishers: list[str]  # once per headline
     postings: list[tuple[str, str, str]]  # (company, title, location) of real postings
     companies: list[str]
@@ -206,15 +209,13 @@ def vocabulary() -> Vocabulary:
         rows = list(csv.DictReader(fh))
     by_story: dict[str, list[str]] = defaultdict(list)
     seen_in: dict[str, set[str]] = defaultdict(set)
-    uses: list[str] = []
     for row in rows:
         title = " ".join(row["TITLE"].split())
         by_story[row["STORY"]].append(title)
         for word in re.findall(r"[A-Za-z][A-Za-z'\-]*", title):
             seen_in[word.lower()].add(row["STORY"])
-            uses.append(word.lower())
     labels = list(by_story)
-    common = [w for w in uses if len(seen_in[w]) >= 3]
+    common = sorted(w for w, labels in seen_in.items() if len(labels) >= 3)
     postings: list[tuple[str, str, str]] = []
     if JOBS.exists():
         for job in json.loads(JOBS.read_text(encoding="utf-8")):
@@ -296,8 +297,7 @@ class History:
         for _ in range(k):
             at = min(start + timedelta(minutes=self.rng.randint(0, 36 * 60)), NOW)
             outlet = self.rng.choice(self.vocab.publishers)
-            body = (f"{self.rng.choice(headlines)}. {self.rng.choice(headlines)}. "
-                    f"{self._words(20, 35).capitalize()}.")
+            body = ". ".join(self.rng.choices(headlines, k=3)) + f". {self._words(8, 15).capitalize()}."
             news.append(self._row(kind="news", title=self._headline(headlines), body=body, outlet=outlet,
                                   source_id=self.feeds[outlet], at=at, story_id=story_id))
         times = [r["published_at"] for r in news]
@@ -314,7 +314,7 @@ class History:
             company, title, place = (self.rng.choice(self.vocab.companies), self.rng.choice(OPS_TITLES),
                                      self.rng.choice(OPS_PLACES))
         at = NOW - timedelta(seconds=self.rng.random() * YEAR_S)
-        body = (f"{company} is looking for a {title} to join the team in {place}. {self._words(15, 30).capitalize()}."
+        body = (f"{company} is looking for a {title} to join the team in {place}. {self._words(10, 20).capitalize()}."
                 f" Apply on our careers page.")
         located = places(place)
         return self._row(kind="job", title=title, body=body, outlet=company, source_id=self.boards[company], at=at,
@@ -499,13 +499,13 @@ def matches(engine: Engine, terms: list[str]) -> tuple[int, int]:
     return int(every), int(ours)
 
 
-def plan(engine: Engine, question_text: str) -> list[str]:
-    """The items query of one question as search() sends it, explained (with ANALYZE and BUFFERS on PostgreSQL)."""
+def plans(engine: Engine, question_text: str) -> list[str]:
+    """The items and briefs queries of one question as search() sends them, explained (with ANALYZE and BUFFERS on
+    PostgreSQL)."""
     sent: list[tuple[str, Any]] = []
 
     def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if "FROM items" in statement or "items_fts" in statement:
-            sent.append((statement, parameters))
+        sent.append((statement, parameters))
 
     question = read_question(question_text, NOW)
     event.listen(engine, "before_cursor_execute", capture)
@@ -515,15 +515,17 @@ def plan(engine: Engine, question_text: str) -> list[str]:
                                  until=question.until)
     finally:
         event.remove(engine, "before_cursor_execute", capture)
-    if not sent:
-        return ["(no items query was sent)"]
-    statement, parameters = sent[0]
-    prefix = "EXPLAIN (ANALYZE, BUFFERS) " if engine.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN "
-    with engine.connect() as conn:
-        rows = conn.exec_driver_sql(prefix + statement, parameters).all()
-    if engine.dialect.name == "postgresql":
-        return [str(r[0]) for r in rows]
-    return [f"{'  ' * (1 if r[1] else 0)}{r[3]}" for r in rows]
+    postgres = engine.dialect.name == "postgresql"
+    lines = []
+    for statement, parameters in sent:
+        if not statement.lstrip().upper().startswith("SELECT"):
+            continue
+        lines.append("briefs query:" if "briefs" in statement else "items query:")
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql(("EXPLAIN (ANALYZE, BUFFERS) " if postgres else "EXPLAIN QUERY PLAN ")
+                                        + statement, parameters).all()
+        lines += [f"  {r[0]}" if postgres else f"  {'  ' * (1 if r[1] else 0)}{r[3]}" for r in rows]
+    return lines or ["(no query was sent)"]
 
 
 def report(asked: list[Asked], cold: list[Asked]) -> list[tuple[str, str]]:
@@ -610,8 +612,8 @@ def run(db: str, url: str, args: argparse.Namespace, tmp: str, vocab: Vocabulary
             for name, value in rows:
                 print(f"{name:<{width}}  {value}")
             if target == (args.explain_at or args.sizes[-1]):
-                print(f"plan of the items query for {slowest[0].text!r}:")
-                for line in plan(engine, slowest[0].text):
+                print(f"plans for the slowest question, {slowest[0].text!r}:")
+                for line in plans(engine, slowest[0].text):
                     print(f"    {line}")
     finally:
         engine.dispose()
@@ -625,8 +627,8 @@ def main() -> None:
     pg.add_argument("--pg", action="store_true", help="run on PostgreSQL too, and fail if it is not reachable")
     pg.add_argument("--no-pg", action="store_true", help="SQLite only")
     ap.add_argument("--pg-url", default=PG_URL)
-    ap.add_argument("--pg-load", choices=["copy", "insert"], default="copy",
-                    help="how rows go into PostgreSQL: COPY (default) or Core executemany as on SQLite")
+    ap.add_argument("--pg-load", choices=["insert", "copy"], default="insert",
+                    help="how rows go into PostgreSQL: Core executemany as on SQLite (default), or COPY")
     ap.add_argument("--batch", type=int, default=5000, help="rows per transaction")
     ap.add_argument("--explain-at", type=size, help="the size at which to explain the slowest question")
     args = ap.parse_args()

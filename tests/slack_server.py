@@ -59,6 +59,18 @@ _HTML_ERROR = "<html><head><title>Server Error</title></head><body><h1>Slack is 
 _TRUE = (True, 1, "1", "true", "True")
 
 
+def _stream_text(params: dict[str, Any]) -> str:
+    """The markdown a stream call adds: `markdown_text`, or the text of its markdown_text chunks."""
+    chunks = params.get("chunks")
+    if isinstance(chunks, str):
+        chunks = json.loads(chunks)
+    text = str(params.get("markdown_text") or "")
+    for chunk in chunks or []:
+        if isinstance(chunk, dict) and chunk.get("type") == "markdown_text":
+            text += str(chunk.get("text") or "")
+    return text
+
+
 # ---- Block Kit checks -------------------------------------------------------------------------------------------
 
 
@@ -249,6 +261,7 @@ class SlackServer:
         self._messages: dict[str, list[dict[str, Any]]] = {}
         self._ephemerals: list[dict[str, Any]] = []
         self._views: dict[str, dict[str, Any]] = {}
+        self.opened_views: list[dict[str, Any]] = []
         self._refresh_tokens: dict[str, str] = {}
         self._hook_uses: Counter[str] = Counter()
         self._clock = clock
@@ -268,6 +281,10 @@ class SlackServer:
             "conversations.info": self._conversation_info,
             "users.info": self._user_info,
             "views.publish": self._publish,
+            "views.open": self._open_view,
+            "chat.startStream": self._start_stream,
+            "chat.appendStream": self._append_stream,
+            "chat.stopStream": self._stop_stream,
             "oauth.v2.access": self._oauth,
         }
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -430,8 +447,10 @@ class SlackServer:
     def _check_blocks(self, call: Call) -> None:
         if call.method in ("chat.postMessage", "chat.postEphemeral", "chat.update") or call.method.startswith("hooks/"):
             problems = validate_message(call.params)
-        elif call.method == "views.publish":
+        elif call.method in ("views.publish", "views.open"):
             problems = validate_view(call.params.get("view"))
+        elif call.method == "chat.stopStream":
+            problems = validate_blocks(call.params.get("blocks"))
         else:
             return
         self.block_errors.extend(f"{call.method}: {problem}" for problem in problems)
@@ -512,6 +531,54 @@ class SlackServer:
         message["edited"] = {"user": BOT_USER_ID, "ts": self._next_ts()}
         return {"ok": True, "channel": channel, "ts": message["ts"], "text": message.get("text", ""),
                 "message": copy.deepcopy(message)}
+
+    # Streaming (chat.startStream / appendStream / stopStream): one message whose markdown grows; outside a
+    # DM the recipient must be named, as Slack requires.
+    def _start_stream(self, call: Call) -> dict[str, Any]:
+        params, channel = call.params, _dm(str(call.params.get("channel", "")))
+        problem = self._channel_problem(channel)
+        if problem:
+            return problem
+        if not channel.startswith("D") and not (params.get("recipient_user_id") and params.get("recipient_team_id")):
+            return _error("invalid_arguments")
+        ts = self._next_ts()
+        message: dict[str, Any] = {"type": "message", "ts": ts, "user": BOT_USER_ID, "bot_id": BOT_ID,
+                                   "app_id": APP_ID, "team": self._team(call.token), "text": "",
+                                   "markdown_text": _stream_text(params), "streaming": True}
+        if params.get("thread_ts"):
+            message["thread_ts"] = params["thread_ts"]
+        self._store(channel, message)
+        return {"ok": True, "channel": channel, "ts": ts}
+
+    def _append_stream(self, call: Call) -> dict[str, Any]:
+        channel = _dm(str(call.params.get("channel", "")))
+        message = self._find(channel, str(call.params.get("ts", "")))
+        if message is None:
+            return _error("message_not_found")
+        if not message.get("streaming"):
+            return _error("message_not_in_streaming_state")
+        message["markdown_text"] += _stream_text(call.params)
+        return {"ok": True, "channel": channel, "ts": message["ts"]}
+
+    def _stop_stream(self, call: Call) -> dict[str, Any]:
+        reply = self._append_stream(call)
+        if reply.get("ok"):
+            message = self._find(_dm(str(call.params.get("channel", ""))), str(call.params.get("ts", "")))
+            assert message is not None
+            message["streaming"] = False
+            for key in ("blocks", "metadata"):
+                if call.params.get(key) is not None:
+                    value = call.params[key]
+                    message[key] = json.loads(value) if isinstance(value, str) else value
+        return reply
+
+    def _open_view(self, call: Call) -> dict[str, Any]:
+        if not call.params.get("trigger_id"):
+            return _error("invalid_arguments")
+        view = call.params.get("view")
+        view = json.loads(view) if isinstance(view, str) else view
+        self.opened_views.append(view)
+        return {"ok": True, "view": {"id": f"V{next(self._ids)}", **(view or {})}}
 
     def _delete(self, call: Call) -> dict[str, Any]:
         channel = _dm(str(call.params.get("channel", "")))

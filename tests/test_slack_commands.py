@@ -25,7 +25,6 @@ from sqlmodel import Session, SQLModel, select
 from bot.demo.server import LocalServer, Route
 from bot.settings import Settings
 from bot.slack.commands.parse import USAGE
-from bot.slack.listeners.events import NOT_YET
 from bot.storage.models import Brief, Channel, Feedback, Mute, Signal, Source, Subscription, Watch, Workspace
 from bot.storage.sources import ensure_workspace
 from tests.conftest import NOW, SLACK_SECRET, make_settings, wait_for
@@ -367,8 +366,9 @@ def test_mute_unmute_status_and_ask(slack_ctx: Any, feed_url: str, post_command:
     assert "*Alerts:* 0 delivered, 0 waiting, 0 paused, 0 failed" in status
     assert status.endswith(f"*Writer:* {slack_ctx.writer_label()}")
 
-    ack, _ = post_command("ask anything", reply=False)
-    assert ack["text"].startswith("Questions aren't answered yet")
+    ack, answer = post_command("ask what is new with Osprey Airlines?")
+    assert ack["text"] == "Looking through the stored history for: _what is new with Osprey Airlines?_"
+    assert answer is not None and answer.startswith("I found nothing about that in the stored history")
 
 
 def test_another_workspace_never_sees_or_changes_these_follows(
@@ -446,7 +446,8 @@ def test_a_mention_is_answered_once_even_when_slack_retries_it(
     replies = wait_for(lambda: slack.replies("C1", mention["ts"]))
     post_event(mention, body=body, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
     time.sleep(QUIET)
-    assert [r["text"] for r in slack.replies("C1", mention["ts"])] == [NOT_YET] == [r["text"] for r in replies]
+    texts = [r["text"] for r in slack.replies("C1", mention["ts"])]
+    assert texts == [r["text"] for r in replies] and len(texts) == 1 and texts[0].startswith("I found nothing")
     assert slack.count("chat.postMessage") == 1
 
 
@@ -455,10 +456,12 @@ def test_a_direct_message_gets_one_reply_and_bot_posts_and_edits_none(
     post_event(event("message.im", user="U2", bot_id="B0OTHER", text="from another bot"))
     post_event(event("message.im", user="U2", subtype="message_changed", text="an edit"))
     post_event(event("message.im", user="U2", channel_type="channel", channel="C1", text="channel chatter"))
-    post_event(event("message.im", user="U2", text="hello briefbot"))
-    wait_for(lambda: slack.messages("D2"))
+    question = event("message.im", user="U2", text="hello briefbot")
+    post_event(question)
+    wait_for(lambda: slack.replies("D2", question["ts"]))
     time.sleep(QUIET)
-    assert [m["text"] for m in slack.messages("D2")] == [NOT_YET]
+    texts = [m["text"] for m in slack.replies("D2", question["ts"])]  # answered in the question's thread
+    assert len(texts) == 1 and texts[0].startswith("I found nothing")
     assert slack.count("chat.postMessage") == 1
 
 

@@ -15,7 +15,7 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 from bot.context import Context
 from bot.slack.clients import installation_store, oauth_enabled, web_client
-from bot.slack.listeners import actions, commands, events
+from bot.slack.listeners import actions, commands, events, questions
 from bot.slack.listeners.background import Background
 from bot.storage.events import first_time
 
@@ -78,6 +78,7 @@ def build_app(ctx: Context, *, socket_mode: bool = False) -> App:
     background = Background(s.briefbot_listener_threads)
     commands.register(app, ctx, background)
     actions.register(app, ctx, background)
+    questions.register(app, ctx, background)
     events.register(app, ctx)
     return app
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.storage.models import AnswerFeedback, Brief, ConversationTurn
+from bot.storage.models import AlertMessage, AnswerFeedback, Brief, ConversationTurn
 
 HISTORY_LIMIT = 10
 
@@ -63,3 +63,22 @@ def record_feedback(session: Session, *, team_id: str, turn_id: int, user_id: st
     except IntegrityError:  # pressed twice at once: the first press stands
         pass
     return True
+
+
+def alert_brief_id(session: Session, *, team_id: str, channel_id: str, ts: str) -> int | None:
+    """The brief behind the alert posted at `ts` in the channel (its latest version), if that is an alert."""
+    alert = session.exec(select(AlertMessage).where(AlertMessage.team_id == team_id,
+                                                    AlertMessage.channel_id == channel_id,
+                                                    AlertMessage.ts == ts)).first()
+    return alert.brief_id if alert is not None else None
+
+
+def latest_entities(session: Session, *, team_id: str, limit: int = 5) -> list[str]:
+    """Names from the team's latest briefs, newest first, for suggested questions."""
+    names: list[str] = []
+    for brief in session.exec(select(Brief).where(Brief.team_id == team_id)
+                              .order_by(col(Brief.id).desc()).limit(limit)):
+        for name in brief.entities[:1]:
+            if name not in names:
+                names.append(name)
+    return names

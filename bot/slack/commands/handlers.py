@@ -212,11 +212,6 @@ def mute(ctx: Context, req: Request, *, muted: bool) -> str:
     return "Alerts are on again in this channel."
 
 
-def ask(ctx: Context, req: Request) -> str:
-    return ("Questions aren't answered yet: that part of briefbot is still being built. Meanwhile `/brief list` "
-            "shows what this channel follows, and alerts link to their sources.")
-
-
 def _user_zone(client: WebClient, user_id: str) -> str | None:
     try:
         zone = client.users_info(user=user_id)["user"].get("tz")

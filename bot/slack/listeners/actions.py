@@ -1,5 +1,5 @@
-"""The buttons on alerts: "Ask a follow-up", "Mute this company", "Not useful". A button only ever acts
-on a brief of the workspace that pressed it."""
+"""The buttons on alerts: "Mute this company" and "Not useful" ("Ask a follow-up" is the questions
+module's). A button only ever acts on a brief of the workspace that pressed it."""
 
 from __future__ import annotations
 
@@ -36,12 +36,6 @@ def _say(respond: Respond, text: str) -> None:
 
 
 def register(app: App, ctx: Context, background: Background) -> None:
-    @app.action("brief_ask")
-    def ask(ack: Ack, respond: Respond) -> None:
-        ack()
-        _say(respond, "Follow-up questions aren't answered yet: that part of briefbot is still being built. "
-                      "The alert's sources are linked under it.")
-
     @app.action("brief_mute_company")
     def mute_company_button(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()

@@ -14,7 +14,7 @@ class Background:
     def __init__(self, threads: int):
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="slack-work")
 
-    def run(self, what: str, work: Callable[[], None]) -> Future[None]:
+    def run(self, what: str, work: Callable[[], object]) -> Future[None]:
         def guarded() -> None:
             try:
                 work()

@@ -15,6 +15,7 @@ from bot.slack.commands import handlers
 from bot.slack.commands.handlers import Request
 from bot.slack.commands.parse import Command, Usage, help_text, parse
 from bot.slack.escape import escape
+from bot.slack.listeners import questions
 from bot.slack.listeners.background import Background
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,6 @@ def run(ctx: Context, command: Command, req: Request, client: WebClient | None) 
         "digest": lambda: handlers.digest(ctx, req, client),
         "mute": lambda: handlers.mute(ctx, req, muted=True),
         "unmute": lambda: handlers.mute(ctx, req, muted=False),
-        "ask": lambda: handlers.ask(ctx, req),
     }
     return table[command.name]()
 
@@ -53,6 +53,12 @@ def register(app: App, ctx: Context, background: Background) -> None:
             return
         req = Request(team_id=str(body["team_id"]), channel_id=str(body["channel_id"]),
                       user_id=str(body["user_id"]), arg=parsed.arg)
+        if parsed.name == "ask":
+            ack(text=f"Looking through the stored history for: _{escape(parsed.arg[:200])}_", response_type="ephemeral")
+            background.run("/brief ask", lambda: questions.answer_command(
+                ctx, team_id=req.team_id, channel_id=req.channel_id, user_id=req.user_id, question=parsed.arg,
+                respond=respond))
+            return
         if parsed.name not in WORKING:  # instant answers
             ack(text=run(ctx, parsed, req, client), response_type="ephemeral")
             return

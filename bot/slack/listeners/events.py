@@ -1,24 +1,23 @@
-"""Events: App Home, the bot leaving or rejoining channels, archived channels, and (until questions are
-answered) a clear "not yet" to mentions and direct messages."""
+"""Events: App Home (and the Messages tab's suggested questions), the bot leaving or rejoining channels, and
+archived channels. Questions (mentions, direct messages) are the questions module's."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from slack_bolt import App, BoltContext, Say
+from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from bot.context import Context
 from bot.slack.blocks.home import home_view
+from bot.slack.listeners.questions import offer_prompts
 from bot.slack.views import home_view_data
 from bot.storage.channels import pause_channel, resume_channel
 from bot.storage.db import session_scope
 from bot.storage.deliveries import delivery_counts
 
 log = logging.getLogger(__name__)
-NOT_YET = ("I can't answer questions yet: that part of briefbot is still being built. `/brief help` lists what "
-           "works today.")
 
 
 def publish_home(ctx: Context, client: WebClient, team_id: str, user_id: str) -> None:
@@ -37,6 +36,8 @@ def register(app: App, ctx: Context) -> None:
     def home_opened(event: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
         if event.get("tab", "home") == "home":
             publish_home(ctx, client, _team(body, context), str(event["user"]))
+        elif event.get("tab") == "messages" and event.get("channel"):
+            offer_prompts(ctx, client, team_id=_team(body, context), channel_id=str(event["channel"]))
 
     def paused(reason: str) -> Any:
         def handler(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
@@ -65,13 +66,3 @@ def register(app: App, ctx: Context) -> None:
         app.event(name)(paused("is_archived"))
     for name in ("channel_unarchive", "group_unarchive", "member_joined_channel"):
         app.event(name)(resumed)
-
-    @app.event("app_mention")
-    def mentioned(event: dict[str, Any], say: Say) -> None:
-        say(text=NOT_YET, thread_ts=event.get("thread_ts") or event.get("ts"))
-
-    @app.event("message")
-    def message(event: dict[str, Any], say: Say) -> None:
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
-            return  # channel chatter, edits, and the bot's own posts
-        say(text=NOT_YET, thread_ts=event.get("thread_ts"))
