@@ -149,6 +149,23 @@ _EVENTS: dict[str, dict[str, Any]] = {
 _USER_MESSAGES = ("app_mention", "message.im")
 
 
+def view_submission_body(view: dict[str, Any], values: dict[str, dict[str, dict[str, Any]]], *, team_id: str = "T1",
+                         user_id: str = "U1", api_app_id: str = "A1", view_id: str = "V00000002") -> str:
+    """A view_submission payload (payloads/app-backend/views/ViewSubmissionPayload.json) for the modal `view`
+    that briefbot opened, with the user's input as `values` (block_id -> action_id -> {type, value})."""
+    payload = {
+        "type": "view_submission",
+        "team": {"id": team_id, "domain": team_id.lower()},
+        "user": {"id": user_id, "username": user_id.lower(), "name": user_id.lower(), "team_id": team_id},
+        "api_app_id": api_app_id, "token": "verification-token", "trigger_id": TRIGGER_ID, "enterprise": None,
+        "is_enterprise_install": False,
+        "view": {**view, "id": view_id, "team_id": team_id, "app_id": api_app_id, "state": {"values": values},
+                 "hash": "1700000000.def", "root_view_id": view_id, "previous_view_id": None, "external_id": "",
+                 "app_installed_team_id": team_id, "bot_id": "BBOT"},
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
 def event(kind: str, **fields: Any) -> dict[str, Any]:
     """The inner event for `kind` (one of the keys above; "message.im" is a DM to the bot), with `fields`
     overriding the defaults. User messages get a fresh ts (and event_ts) and a client_msg_id; a
