@@ -73,7 +73,8 @@ class Context:
                                       max_retries=self.settings.briefbot_llm_max_retries)
                 writer = LLMAnswerWriter(client, self.settings.briefbot_answer_model, self.prompts)
             version = self.prompts[ANSWER_PROMPT].version if ANSWER_PROMPT in self.prompts else ""
-            self._asker = Asker(engine=self.engine, clock=self.clock, writer=writer, prompt_version=version)
+            self._asker = Asker(engine=self.engine, clock=self.clock, writer=writer, prompt_version=version,
+                                embed=self.embed())
         return self._asker
 
     def writer_label(self) -> str:

@@ -21,12 +21,12 @@ def test_migrations_match_the_models(engine: Engine) -> None:
 
 def test_upgrade_is_idempotent_and_every_workspace_table_has_a_team_id(engine: Engine) -> None:
     upgrade(engine)
-    assert current_revision(engine) == "0005"
+    assert current_revision(engine) == "0006"
     tables = {t for t in inspect(engine).get_table_names() if not t.startswith(("items_fts", "briefs_fts"))}
     tables -= {"alembic_version", "slack_oauth_states"}
     assert tables == {"workspaces", "sources", "subscriptions", "items", "item_links", "polls", "stories", "signals",
                       "signal_items", "briefs", "channels", "watches", "mutes", "deliveries", "alert_messages",
-                      "slack_events", "feedback", "conversation_turns", "answer_feedback"} | (
+                      "slack_events", "feedback", "conversation_turns", "answer_feedback", "item_vectors"} | (
                           LIBRARY_TABLES - {"slack_oauth_states"})
     for table in tables:
         assert "team_id" in {c["name"] for c in inspect(engine).get_columns(table)}, table

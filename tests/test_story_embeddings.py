@@ -3,14 +3,18 @@ reports with no words in common join when their embeddings agree; a failing endp
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 
 from bot.analysis.story_update import update_stories
+from bot.ask.service import Asker, Conversation
 from bot.context import build_context
 from bot.core.stories import StoryParams
 from bot.settings import Settings
+from bot.storage.models import ItemVector
 from tests.conftest import make_settings
 from tests.llm_server import FakeLLM, embeddings, error
 from tests.test_story_update import feed, report, stories
@@ -56,3 +60,30 @@ def test_no_embedding_model_means_no_embeddings(settings: Settings) -> None:
     with FakeLLM() as llm:
         configured = make_settings(settings.database_url, openai_base_url=llm.base_url)
         assert build_context(configured).embed() is None
+
+
+def test_clustering_keeps_the_vectors_and_questions_find_items_by_meaning(
+        settings: Settings, engine: Engine, clock: Any) -> None:
+    two_reports(engine, clock)
+    question = "Who is expanding distribution capacity around Puget Sound?"  # no word shared with either report
+    conversation = Conversation(team_id="T1", channel_id="cli", thread_ts="t", surface="cli")
+    with FakeLLM() as llm:
+        llm.enqueue(embeddings([[1.0, 0.02, 0.0], [1.0, 0.0, 0.02]]))
+        embedder = embed(settings, llm)
+        update_stories(engine=engine, clock=clock, params=StoryParams(), embed=embedder)
+        with Session(engine) as session:
+            kept = session.exec(select(ItemVector)).all()
+        assert len(kept) == 2 and {v.dims for v in kept} == {3} and {v.team_id for v in kept} == {"T1"}
+
+        words_only = Asker(engine=engine, clock=clock, writer=None).ask(conversation, question, store=False)
+        assert words_only.sources == []
+
+        llm.enqueue(embeddings([[0.9, 0.05, 0.05]]), embeddings([[0.9, 0.05, 0.05]]))
+        by_meaning = Asker(engine=engine, clock=clock, writer=None, embed=embedder)
+        answer = by_meaning.ask(conversation, question, store=False)
+        assert llm.requests[-1]["input"] == [question]
+        assert {s.title for s in answer.sources} == {
+            "Kestrel Commerce leases giant Kent warehouse",
+            "Online retailer signs deal for huge fulfillment site near Seattle"}
+        other = by_meaning.ask(replace(conversation, team_id="T2"), question, store=False)
+        assert other.sources == []  # another workspace's vectors are never searched

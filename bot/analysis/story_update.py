@@ -24,6 +24,7 @@ from bot.storage.stories import (
     story_items,
     unclustered_news,
 )
+from bot.storage.vectors import save_vectors
 
 BATCH = 2000
 # Texts in, one vector per text out; None when embeddings cannot be had for this batch (the batch is then
@@ -65,6 +66,8 @@ def _cluster_batch(engine: Engine, clock: Clock, params: StoryParams, team: str,
         clusterer.load(active_states(session=session, team_id=team, since=earliest - params.window))
         vectors = _embeddings(embed, pending)
         report.embedded += sum(v is not None for v in vectors)
+        save_vectors(session, team_id=team, vectors=[(item.id or 0, item.published_at or item.first_seen_at, v)
+                                                     for item, v in zip(pending, vectors, strict=True) if v])
         for item, vector in zip(pending, vectors, strict=True):
             assignment = clusterer.assign(StoryInput(
                 item_id=item.id or 0, title=item.title, text=item.text, outlet=item.outlet,

@@ -10,10 +10,13 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.core.question import Question
-from bot.core.retrieval import Candidate, rank, search_terms
-from bot.storage.search import search
+from bot.core.retrieval import Candidate, fuse, rank, search_terms
+from bot.storage.search import items_by_id, search
+from bot.storage.vectors import nearest
 
 MIN_SCORE = 0.05  # below this share of the best text score a candidate is noise
+VECTOR_MARGIN = 0.15  # vector matches more than this below the best cosine are left out
+POOL = 40  # candidates per ranking before fusion
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,9 +27,11 @@ class Retrieved:
 
 
 def retrieve(session: Session, *, team_id: str, question: Question, now: datetime, limit: int = 8,
-             context_terms: Sequence[str] = ()) -> Retrieved:
+             context_terms: Sequence[str] = (), vector: Sequence[float] | None = None) -> Retrieved:
     """The best `limit` items and briefs for `question`, best first. `context_terms` (from the earlier turns
     of a conversation, or the alert a question was asked under) widen the search for short follow-ups.
+    `vector` (the question's embedding, when an embedding endpoint is configured) adds the items nearest in
+    meaning, merged with the word matches by reciprocal rank fusion.
 
     A time phrase narrows the search to its window; when the window holds nothing ("sales in February" can
     mean reports about February), every date is searched instead, and `widened` says so."""
@@ -34,15 +39,21 @@ def retrieve(session: Session, *, team_id: str, question: Question, now: datetim
     for term in context_terms:
         if term not in terms and len(terms) < 10:
             terms.append(term)
-    found = _ranked(session, team_id, question, terms, now, limit)
+    found = _ranked(session, team_id, question, terms, now, limit, vector)
     if found or not (question.since or question.until):
         return Retrieved(found, terms)
-    return Retrieved(_ranked(session, team_id, replace(question, since=None, until=None), terms, now, limit),
+    return Retrieved(_ranked(session, team_id, replace(question, since=None, until=None), terms, now, limit, vector),
                      terms, widened=True)
 
 
 def _ranked(session: Session, team_id: str, question: Question, terms: list[str], now: datetime,
-            limit: int) -> list[Candidate]:
+            limit: int, vector: Sequence[float] | None) -> list[Candidate]:
     found = search(session, team_id=team_id, terms=terms, since=question.since, until=question.until)
-    ranked = rank(question, found, now, limit=limit)
-    return [c for c in ranked if c.score >= MIN_SCORE * (ranked[0].score if ranked else 0)]
+    ranked = rank(question, found, now, limit=POOL if vector else limit)
+    words = [c for c in ranked if c.score >= MIN_SCORE * (ranked[0].score if ranked else 0)]
+    if not vector:
+        return words
+    hits = nearest(session, team_id=team_id, query=vector, since=question.since, until=question.until)
+    close = {item_id: cosine for item_id, cosine in hits if hits and cosine >= hits[0][1] - VECTOR_MARGIN}
+    meaning = rank(question, items_by_id(session, team_id=team_id, scores=close), now, limit=POOL)
+    return fuse([words, meaning], limit=limit)

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.analysis.story_update import Embed
 from bot.ask.clean import StreamCleaner, cited, clean, tidy
 from bot.ask.evidence import number
 from bot.ask.extractive import extractive_answer
@@ -45,13 +46,17 @@ class Conversation:
 
 
 class Asker:
-    def __init__(self, *, engine: Engine, clock: Clock, writer: LLMAnswerWriter | None, prompt_version: str = ""):
+    def __init__(self, *, engine: Engine, clock: Clock, writer: LLMAnswerWriter | None, prompt_version: str = "",
+                 embed: Embed | None = None):
         self.engine, self.clock, self.writer, self.prompt_version = engine, clock, writer, prompt_version
+        self.embed = embed  # the question's embedding, for vector search, when an embedding endpoint is set
 
     def ask(self, conversation: Conversation, text: str, *, on_text: Callable[[str], None] | None = None,
             store: bool = True) -> Answer:
         now = self.clock()
         question = read_question(text, now)
+        # Embedded before the session opens: no connection waits on the endpoint. None when it fails.
+        vectors = self.embed([text]) if self.embed is not None and not question.empty else None
         with Session(self.engine) as session:
             turns = earlier_turns(session, team_id=conversation.team_id, channel_id=conversation.channel_id,
                                   thread_ts=conversation.thread_ts)
@@ -65,7 +70,7 @@ class Asker:
                 answer = Answer(question=text, text=NOTHING_TO_SEARCH, sources=[], writer="none")
                 return self._store(conversation, answer, brief, store)
             found = retrieve(session, team_id=conversation.team_id, question=question, now=now,
-                             context_terms=context)
+                             context_terms=context, vector=vectors[0] if vectors else None)
         sources = number(found.candidates, first=[brief_candidate(brief)] if brief else [])
         history = [Turn(t.question, t.answer) for t in turns]
         if not sources:

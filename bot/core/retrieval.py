@@ -78,3 +78,30 @@ def search_terms(question: Question, *, limit: int = 8) -> list[str]:
     terms = [t for t in question.terms if not (question.about_jobs and t in JOB_WORDS)] or list(question.terms)
     ordered = [t for t in named if t in terms] + [t for t in terms if t not in named]
     return ordered[:limit]
+
+
+RRF_K = 60  # reciprocal rank fusion's constant: how much the first places outweigh the rest
+
+
+def fuse(rankings: list[list[Candidate]], *, limit: int) -> list[Candidate]:
+    """Merge best-first lists (words, meaning) by reciprocal rank fusion: each candidate scores the sum of
+    1 / (RRF_K + its place) over the lists it is in; one story still fills at most PER_GROUP places."""
+    scores: dict[tuple[str, int], float] = {}
+    first: dict[tuple[str, int], Candidate] = {}
+    for ranking in rankings:
+        for place, c in enumerate(ranking, start=1):
+            key = (c.kind, c.id)
+            scores[key] = scores.get(key, 0.0) + 1.0 / (RRF_K + place)
+            first.setdefault(key, c)
+    ordered = sorted(first.values(), key=lambda c: (-scores[(c.kind, c.id)], -c.at.timestamp(), c.kind, c.id))
+    kept: list[Candidate] = []
+    per_group: dict[str, int] = {}
+    for c in ordered:
+        if c.group:
+            if per_group.get(c.group, 0) >= PER_GROUP:
+                continue
+            per_group[c.group] = per_group.get(c.group, 0) + 1
+        kept.append(replace(c, score=scores[(c.kind, c.id)]))
+        if len(kept) == limit:
+            break
+    return kept

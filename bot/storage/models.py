@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.storage.types import UTCDateTime
@@ -412,3 +412,17 @@ class AnswerFeedback(SQLModel, table=True):
     user_id: str = Field(max_length=32)
     value: str = Field(max_length=16)  # good | bad
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class ItemVector(SQLModel, table=True):
+    """An item's embedding (unit length, float32 little-endian), kept from story clustering so that
+    questions can be matched by meaning as well as by words."""
+
+    __tablename__ = "item_vectors"
+    __table_args__ = (Index("ix_item_vectors_team_at", "team_id", "at"),)
+
+    item_id: int = Field(primary_key=True, foreign_key="items.id")
+    team_id: str = Field(foreign_key="workspaces.team_id", max_length=32)
+    dims: int
+    vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))  # the item's published (or seen) time

@@ -68,6 +68,20 @@ def _items(session: Session, params: dict[str, Any], limit: int, postgres: bool)
                       group=f"story:{row.story_id}" if row.story_id else "") for row in rows]
 
 
+def items_by_id(session: Session, *, team_id: str, scores: dict[int, float]) -> list[Candidate]:
+    """The team's items with these ids as candidates, each with its given score (a vector match's cosine)."""
+    if not scores:
+        return []
+    at = "COALESCE(i.published_at, i.first_seen_at)"
+    ids = ", ".join(str(int(i)) for i in scores)
+    sql = (f"SELECT i.id, i.title, substr(i.text, 1, {TEXT_CHARS}) AS body, i.url, i.outlet, i.kind, {at} AS at, "
+           f"i.story_id FROM items i WHERE i.team_id = :team AND i.id IN ({ids})")
+    rows = session.connection().execute(text(sql), {"team": team_id}).all()
+    return [Candidate(kind="item", id=row.id, text_score=scores[row.id], title=row.title, text=row.body or "",
+                      at=_aware(row.at), url=row.url, outlet=row.outlet, item_kind=row.kind,
+                      group=f"story:{row.story_id}" if row.story_id else "") for row in rows]
+
+
 def _briefs(session: Session, params: dict[str, Any], limit: int, postgres: bool) -> list[Candidate]:
     if postgres:
         sql = ("SELECT b.id, ts_rank(" + _PG_BRIEFS + ", q, 1) AS score, b.headline, b.summary, b.why_it_matters, "
