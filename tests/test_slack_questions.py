@@ -213,3 +213,14 @@ def test_another_workspace_never_sees_this_ones_history(
     assert llm.requests == []  # nothing of T1's was ever put in a prompt for T2
     with Session(slack_ctx.engine) as session:
         assert session.exec(select(Brief).where(Brief.team_id == "T2")).first() is None
+
+
+def test_a_rate_limited_answer_waits_out_retry_after_and_posts_once(
+        web: str, slack: SlackServer, slack_ctx: Any) -> None:
+    history(slack_ctx.engine, "T1")
+    slack.fail("chat.startStream", error="not_allowed", times=5)
+    slack.fail("chat.postMessage", status=429, retry_after=1, times=1)
+    mention = event("app_mention", text=f"<@{BOT_USER_ID}> anything on Kestrel?")
+    post(web, event_body(mention))
+    posted = wait_for(lambda: slack.replies("C1", mention["ts"]), timeout=10)
+    assert len(posted) == 1 and slack.count("chat.postMessage") == 2  # the 429, then the post

@@ -10,6 +10,7 @@ import time
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackTokenRotationError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.token_rotation import TokenRotator
@@ -23,9 +24,12 @@ ROTATE_MINUTES_BEFORE_EXPIRY = 120
 
 def web_client(settings: Settings, token: str | None, *, retries: bool = False) -> WebClient:
     """A WebClient on SLACK_API_URL. Without `retries`, no request is ever sent twice by the client itself:
-    a resent chat.postMessage after a dropped connection could post a message twice, so the outbox decides."""
+    a resent chat.postMessage after a dropped connection could post a message twice, so the outbox decides.
+    With them (the app's replies to people), connection errors are retried and a 429 waits out Retry-After."""
     client = WebClient(token=token, base_url=settings.slack_api_url, timeout=int(settings.briefbot_slack_timeout))
-    if not retries:
+    if retries:
+        client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
+    else:
         client.retry_handlers.clear()
     return client
 
