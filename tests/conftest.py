@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -148,9 +149,9 @@ def slack_ctx(slack_settings: Settings, clock: Any) -> Iterator[Any]:
     ctx.engine.dispose()
 
 
-@pytest.fixture
-def web(slack_ctx: Any) -> Iterator[str]:
-    """The Bolt app behind `briefbot serve`'s ASGI app, on uvicorn at 127.0.0.1; yields its base URL."""
+@contextmanager
+def serving(ctx: Any) -> Iterator[str]:
+    """`briefbot serve`'s ASGI app (the real Bolt app) for `ctx`, on uvicorn at 127.0.0.1; yields its base URL."""
     import socket
     import threading
     import time
@@ -162,17 +163,25 @@ def web(slack_ctx: Any) -> Iterator[str]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(create_asgi(slack_ctx), log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn.Config(create_asgi(ctx), log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=5)
-    sock.close()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
+        sock.close()
+
+
+@pytest.fixture
+def web(slack_ctx: Any) -> Iterator[str]:
+    """The Bolt app behind `briefbot serve`'s ASGI app, on uvicorn at 127.0.0.1; yields its base URL."""
+    with serving(slack_ctx) as base:
+        yield base
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:

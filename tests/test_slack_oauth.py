@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import html
 import re
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -16,7 +14,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-import uvicorn
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -28,10 +25,9 @@ from bot.settings import Settings
 from bot.slack.app import BOT_SCOPES
 from bot.slack.clients import SlackClients
 from bot.slack.delivery import Deliverer
-from bot.slack.web import create_asgi
 from bot.storage.db import build_engine, session_scope
 from bot.storage.models import Brief, Delivery, Workspace
-from tests.conftest import SLACK_SECRET, make_settings, wait_for
+from tests.conftest import SLACK_SECRET, make_settings, serving, wait_for
 from tests.slack_requests import command_body, event, event_body, sign
 from tests.slack_server import SlackServer
 
@@ -57,20 +53,9 @@ def oauth_ctx(oauth_settings: Settings, clock: Any) -> Iterator[Context]:
 
 @pytest.fixture
 def base(oauth_ctx: Context) -> Iterator[str]:
-    """`briefbot serve`'s ASGI app in OAuth mode on uvicorn at 127.0.0.1 (the conftest `web` fixture's pattern)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_asgi(oauth_ctx), log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=5)
-    sock.close()
+    """`briefbot serve`'s ASGI app in OAuth mode on uvicorn at 127.0.0.1."""
+    with serving(oauth_ctx) as url:
+        yield url
 
 
 @pytest.fixture

@@ -64,6 +64,13 @@ def history(engine: Engine, team: str) -> int:
         return row.id or 0
 
 
+def posted_alert(engine: Engine, brief_id: int, ts: str = "1700000000.000100") -> None:
+    """The brief's alert as if the outbox had posted it in C1 at `ts`."""
+    with session_scope(engine) as session:
+        session.add(AlertMessage(team_id="T1", channel_id="C1", subject="signal", subject_id=1, ts=ts,
+                                 brief_id=brief_id, created_at=NOW, updated_at=NOW))
+
+
 def post(web: str, body: str, content_type: str | None = None) -> httpx.Response:
     headers = sign(SLACK_SECRET, body)
     if content_type:
@@ -121,9 +128,7 @@ def test_a_dm_is_answered_streamed_with_status_title_sources_and_a_follow_up(
 def test_a_mention_in_an_alerts_thread_answers_with_the_alerts_brief(
         web: str, slack: SlackServer, llm: FakeLLM, slack_ctx: Any) -> None:
     brief_id = history(slack_ctx.engine, "T1")
-    with session_scope(slack_ctx.engine) as session:
-        session.add(AlertMessage(team_id="T1", channel_id="C1", subject="signal", subject_id=1, ts="1700000000.000100",
-                                 brief_id=brief_id, created_at=NOW, updated_at=NOW))
+    posted_alert(slack_ctx.engine, brief_id)
     llm.enqueue(streamed("Seven logistics roles so far [1]."))
     mention = event("app_mention", text=f"<@{BOT_USER_ID}> how many roles so far?", thread_ts="1700000000.000100")
     post(web, event_body(mention))
@@ -152,9 +157,7 @@ def test_refused_streaming_posts_the_answer_whole(web: str, slack: SlackServer, 
 def test_the_ask_button_opens_a_modal_and_answers_in_the_alerts_thread(
         web: str, slack: SlackServer, llm: FakeLLM, slack_ctx: Any) -> None:
     brief_id = history(slack_ctx.engine, "T1")
-    with session_scope(slack_ctx.engine) as session:
-        session.add(AlertMessage(team_id="T1", channel_id="C1", subject="signal", subject_id=1, ts="1700000000.000100",
-                                 brief_id=brief_id, created_at=NOW, updated_at=NOW))
+    posted_alert(slack_ctx.engine, brief_id)
     post(web, action_body(ASK_ACTION, str(brief_id)), "application/x-www-form-urlencoded")
     modal = wait_for(lambda: slack.opened_views)[0]
     assert modal["callback_id"] == "brief_ask_modal" and slack.block_errors == []

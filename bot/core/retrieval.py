@@ -57,10 +57,14 @@ def rank(question: Question, candidates: list[Candidate], now: datetime, *, limi
         age_days = max((now - c.at).total_seconds() / 86400, 0.0)
         score *= 1 - RECENCY_WEIGHT + RECENCY_WEIGHT * math.pow(0.5, age_days / RECENCY_HALF_LIFE_DAYS)
         scored.append(replace(c, score=score))
-    scored.sort(key=lambda c: (-c.score, -c.at.timestamp(), c.kind, c.id))
+    return _best(scored, limit)
+
+
+def _best(scored: list[Candidate], limit: int) -> list[Candidate]:
+    """The first `limit` by score (newer first on ties), at most PER_GROUP of any one story or signal."""
     kept: list[Candidate] = []
     per_group: dict[str, int] = {}
-    for c in scored:
+    for c in sorted(scored, key=lambda c: (-c.score, -c.at.timestamp(), c.kind, c.id)):
         if c.group:
             if per_group.get(c.group, 0) >= PER_GROUP:
                 continue
@@ -93,15 +97,4 @@ def fuse(rankings: list[list[Candidate]], *, limit: int) -> list[Candidate]:
             key = (c.kind, c.id)
             scores[key] = scores.get(key, 0.0) + 1.0 / (RRF_K + place)
             first.setdefault(key, c)
-    ordered = sorted(first.values(), key=lambda c: (-scores[(c.kind, c.id)], -c.at.timestamp(), c.kind, c.id))
-    kept: list[Candidate] = []
-    per_group: dict[str, int] = {}
-    for c in ordered:
-        if c.group:
-            if per_group.get(c.group, 0) >= PER_GROUP:
-                continue
-            per_group[c.group] = per_group.get(c.group, 0) + 1
-        kept.append(replace(c, score=scores[(c.kind, c.id)]))
-        if len(kept) == limit:
-            break
-    return kept
+    return _best([replace(c, score=scores[key]) for key, c in first.items()], limit)
