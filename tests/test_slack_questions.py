@@ -142,16 +142,31 @@ def test_a_mention_in_an_alerts_thread_answers_with_the_alerts_brief(
     assert turns(slack_ctx.engine)[0].brief_id == brief_id
 
 
-def test_refused_streaming_posts_the_answer_whole(web: str, slack: SlackServer, llm: FakeLLM, slack_ctx: Any) -> None:
+def test_refused_streaming_posts_the_answer_and_edits_it_as_it_grows(
+        web: str, slack: SlackServer, llm: FakeLLM, slack_ctx: Any) -> None:
     history(slack_ctx.engine, "T1")
     slack.fail("chat.startStream", error="not_allowed_token_type", times=1)
-    llm.enqueue(streamed("Kestrel leased a center in Kent [1]. " * 8))
+    llm.enqueue(streamed(*["Kestrel leased a center in Kent [1]. "] * 8))
+    mention = event("app_mention", text=f"<@{BOT_USER_ID}> Kestrel in Kent?")
+    post(web, event_body(mention))
+    wait_for(lambda: any(c.params.get("blocks") for c in slack.calls("chat.update")), timeout=10)
+    posted = slack.replies("C1", mention["ts"])
+    assert len(posted) == 1 and slack.count("chat.postMessage") == 1  # one message, shown early, then completed
+    assert posted[0]["text"].startswith("Kestrel leased a center in Kent [1]. Kestrel leased")
+    assert re.search(r"<https://(news|boards)\.example/T1/[^|>]+\|\[1\]>", json.dumps(posted[0]["blocks"]))
+    assert slack.calls("chat.appendStream") == [] and slack.block_errors == []
+
+
+def test_when_slack_refuses_every_live_way_the_answer_comes_whole(
+        web: str, slack: SlackServer, llm: FakeLLM, slack_ctx: Any) -> None:
+    history(slack_ctx.engine, "T1")
+    slack.fail("chat.startStream", error="not_allowed_token_type", times=1)
+    slack.fail("chat.postMessage", error="msg_too_long", times=1)  # the early post fails; the final one works
+    llm.enqueue(streamed(*["Kestrel leased a center in Kent [1]. "] * 8))
     mention = event("app_mention", text=f"<@{BOT_USER_ID}> Kestrel in Kent?")
     post(web, event_body(mention))
     posted = wait_for(lambda: slack.replies("C1", mention["ts"]), timeout=10)
-    assert len(posted) == 1 and posted[0]["text"].startswith("Kestrel leased a center in Kent")
-    assert re.search(r"<https://(news|boards)\.example/T1/[^|>]+\|\[1\]>", json.dumps(posted[0]["blocks"]))
-    assert slack.calls("chat.appendStream") == [] and slack.block_errors == []
+    assert len(posted) == 1 and posted[0]["blocks"] and slack.count("chat.update") == 0
 
 
 def test_the_ask_button_opens_a_modal_and_answers_in_the_alerts_thread(

@@ -1,11 +1,12 @@
 """Answering a question in a Slack thread: a "thinking" status, the answer streamed into the thread as the
 LLM writes it (chat.startStream / appendStream / stopStream through slack_sdk's ChatStream), closed with the
-sources and feedback buttons; where streaming is refused, the answer is posted (or the started message
-updated) in one piece instead. The turn records the reply's ts."""
+sources and feedback buttons; where streaming is refused, posted and then edited as it grows; where that
+fails too, posted whole at the end. The turn records the reply's ts."""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,12 +18,14 @@ from slack_sdk.web.chat_stream import ChatStream
 from bot.ask.model import Answer
 from bot.ask.service import Asker, Conversation
 from bot.slack.blocks.answer import answer_footer, answer_message
+from bot.slack.escape import escape
 from bot.storage.conversations import set_reply_ts
 from bot.storage.db import session_scope
 
 log = logging.getLogger(__name__)
 THINKING = "is looking through the stored history…"
 STREAM_BUFFER = 120  # characters buffered before a stream call: a few calls per answer (appendStream is Tier 4)
+UPDATE_INTERVAL = 1.0  # seconds between edits when the answer is shown by editing a message (chat.update: Tier 3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,40 +36,75 @@ class Thread:
     user_id: str  # who asked: streams outside a DM name their recipient
 
 
-class _Stream:
-    """The answer's stream into the thread, started on the first text; `broken` once Slack refuses it."""
+class _Live:
+    """The answer shown as it is written: Slack's chat streaming first; where that is refused, one message
+    posted with the first text and edited as more arrives (at most every UPDATE_INTERVAL seconds); where that
+    fails too, nothing until the end (`answer_in_thread` posts the whole answer)."""
 
-    def __init__(self, client: WebClient, where: Thread):
-        self.client, self.where = client, where
+    def __init__(self, client: WebClient, where: Thread, clock: Callable[[], float] = time.monotonic):
+        self.client, self.where, self.clock = client, where, clock
+        self.mode = "stream"  # stream | update | off
         self.stream: ChatStream | None = None
-        self.broken = False
+        self.ts: str | None = None  # the message being streamed or edited
+        self.text = ""
+        self._updated_at = 0.0
 
     def append(self, text: str) -> None:
-        if self.broken or not text:
+        if not text or self.mode == "off":
+            return
+        self.text += text
+        if self.mode == "stream":
+            try:
+                if self.stream is None:
+                    self.stream = self.client.chat_stream(
+                        channel=self.where.channel_id, thread_ts=self.where.thread_ts, buffer_size=STREAM_BUFFER,
+                        recipient_team_id=self.where.team_id, recipient_user_id=self.where.user_id)
+                self.stream.append(markdown_text=text)
+                self.ts = self.stream.ts
+                return
+            except (SlackApiError, SlackClientError) as exc:
+                log.info("streaming refused (%s); posting and editing the answer instead", _error(exc))
+                self.mode, self.ts = "update", self.stream.ts if self.stream is not None else None
+        self._show()
+
+    def _show(self) -> None:
+        now = self.clock()
+        if self.ts is not None and now - self._updated_at < UPDATE_INTERVAL:
             return
         try:
-            if self.stream is None:
-                self.stream = self.client.chat_stream(
-                    channel=self.where.channel_id, thread_ts=self.where.thread_ts, buffer_size=STREAM_BUFFER,
-                    recipient_team_id=self.where.team_id, recipient_user_id=self.where.user_id)
-            self.stream.append(markdown_text=text)
-        except (SlackApiError, SlackClientError) as exc:
-            self.broken = True
-            log.info("streaming refused (%s); the answer will be posted whole", _error(exc))
+            if self.ts is None:
+                response = self.client.chat_postMessage(channel=self.where.channel_id, thread_ts=self.where.thread_ts,
+                                                        text=escape(self.text), unfurl_links=False,
+                                                        unfurl_media=False)
+                self.ts = str(response.get("ts") or "") or None
+            else:
+                self.client.chat_update(channel=self.where.channel_id, ts=self.ts, text=escape(self.text))
+            self._updated_at = now
+        except SlackApiError as exc:
+            log.info("editing the answer as it is written failed (%s); it will come whole", _error(exc))
+            self.mode = "off"
 
     def close(self, answer: Answer) -> str | None:
-        """Stop the stream with the footer (or, if the LLM failed after streaming began, the whole answer);
-        the message ts, or None when there was no usable stream."""
-        if self.stream is None or self.broken:
+        """The finished answer in place: the stream stopped with the footer (the whole answer if the LLM
+        failed after text was shown), or the edited message completed; its ts, or None if neither worked."""
+        if self.mode == "stream" and self.stream is not None:
+            blocks = answer_footer(answer) if answer.writer == "llm" else answer_message(answer).blocks
+            try:
+                self.stream.stop(blocks=blocks)
+                return self.stream.ts
+            except (SlackApiError, SlackClientError) as exc:
+                log.info("closing the stream failed (%s); completing the answer by an edit", _error(exc))
+                self.ts = self.stream.ts
+        if self.ts is None:
             return None
-        blocks = answer_footer(answer) if answer.writer == "llm" else answer_message(answer).blocks
+        message = answer_message(answer)
         try:
-            self.stream.stop(blocks=blocks)
-        except (SlackApiError, SlackClientError) as exc:
-            self.broken = True
-            log.info("closing the stream failed (%s); the answer will be posted whole", _error(exc))
+            self.client.chat_update(channel=self.where.channel_id, ts=self.ts, text=message.text,
+                                    blocks=message.blocks)
+            return self.ts
+        except SlackApiError as exc:
+            log.warning("could not complete the answer in %s: %s", self.where.channel_id, _error(exc))
             return None
-        return self.stream.ts
 
 
 def answer_in_thread(asker: Asker, client: WebClient, where: Thread, conversation: Conversation, question: str, *,
@@ -75,20 +113,15 @@ def answer_in_thread(asker: Asker, client: WebClient, where: Thread, conversatio
     if status:
         optional_call(client.assistant_threads_setStatus, channel_id=where.channel_id,
                       thread_ts=where.thread_ts, status=THINKING)
-    streamer = _Stream(client, where)
-    answer = asker.ask(conversation, question, on_text=streamer.append if stream else None)
-    ts = streamer.close(answer)
+    live = _Live(client, where)
+    answer = asker.ask(conversation, question, on_text=live.append if stream else None)
+    ts = live.close(answer)
     if ts is None:
         message = answer_message(answer)
-        started = streamer.stream.ts if streamer.stream is not None else None
         try:
-            if started:
-                response = client.chat_update(channel=where.channel_id, ts=started, text=message.text,
-                                              blocks=message.blocks)
-            else:
-                response = client.chat_postMessage(channel=where.channel_id, thread_ts=where.thread_ts,
-                                                   text=message.text, blocks=message.blocks, unfurl_links=False,
-                                                   unfurl_media=False)
+            response = client.chat_postMessage(channel=where.channel_id, thread_ts=where.thread_ts,
+                                               text=message.text, blocks=message.blocks, unfurl_links=False,
+                                               unfurl_media=False)
             ts = str(response.get("ts") or "")
         except SlackApiError as exc:
             log.warning("could not post the answer in %s: %s", where.channel_id, _error(exc))
