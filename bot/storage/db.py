@@ -53,14 +53,17 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 LIBRARY_TABLES = frozenset({"slack_installations", "slack_bots", "slack_oauth_states"})
 
 
-# Full-text search (migration 0005): SQLite's FTS5 tables and their shadow tables, PostgreSQL's GIN indexes
-# on expressions. The models can't describe them, so model comparisons leave them out too.
+# Full-text search (migration 0005): SQLite's FTS5 tables and their shadow tables; PostgreSQL's generated
+# tsvector columns and their GIN indexes. The models don't describe them, so model comparisons leave them out.
 SEARCH_INDEXES = frozenset({"ix_items_search", "ix_briefs_search"})
+SEARCH_COLUMN = "search_tsv"
 
 
 def is_ours(name: str | None, type_: str, *_: Any) -> bool:
     """Alembic's include_name hook: compare our tables only."""
     if type_ == "table" and name and (name in LIBRARY_TABLES or name.startswith(("items_fts", "briefs_fts"))):
+        return False
+    if type_ == "column" and name == SEARCH_COLUMN:
         return False
     return not (type_ == "index" and name in SEARCH_INDEXES)
 

@@ -16,30 +16,36 @@ from bot.core.retrieval import Candidate
 from bot.storage.types import UTCDateTime
 
 TEXT_CHARS = 700  # of an item's text, for ranking and for the answer's context
+ENOUGH = 16  # items matching every word: when at least this many do, the slower any-word search is skipped
 _TERM = re.compile(r"[0-9a-z]+")
-
-# The tsvector expressions here must match migration 0005's index expressions exactly, or PostgreSQL
-# won't use the indexes.
-_PG_ITEMS = "to_tsvector('english', i.title || ' ' || i.outlet || ' ' || i.text)"
-_PG_BRIEFS = ("to_tsvector('english', b.headline || ' ' || b.summary || ' ' || b.why_it_matters || ' ' || "
-              "CAST(b.entities AS text))")
+# PostgreSQL: the stored generated tsvector columns of migration 0005 (GIN-indexed).
+_PG_ITEMS = "i.search_tsv"
+_PG_BRIEFS = "b.search_tsv"
 
 
 def search(session: Session, *, team_id: str, terms: list[str], since: datetime | None = None,
            until: datetime | None = None, items: int = 60, briefs: int = 30) -> list[Candidate]:
-    """Items and briefs of `team_id` matching any of `terms`, best first within each kind."""
-    words = [w for term in terms for w in _TERM.findall(term.lower())]
+    """Items and briefs of `team_id` matching `terms`, best first within each kind. Items matching every word
+    are looked for first (an intersection: fast however common the words); only when fewer than ENOUGH do,
+    items matching any word are ranked (every match is scored: slow when the words are common)."""
+    words = [w for term in terms for w in _TERM.findall(term.lower()) if len(w) > 1]  # "eBay's" -> ebay, not s
     words = list(dict.fromkeys(words))
     if not words:
         return []
     postgres = session.get_bind().dialect.name == "postgresql"
-    params: dict[str, Any] = {"team": team_id, "since": since, "until": until}
+    params: dict[str, Any] = {"team": team_id, "since": since, "until": until, "q": _query(words, postgres, "or")}
+    found: list[Candidate] = []
+    if len(words) > 1:
+        found = _items(session, {**params, "q": _query(words, postgres, "and")}, items, postgres)
+    if len(found) < ENOUGH:
+        found = _items(session, params, items, postgres)
+    return found + _briefs(session, params, briefs, postgres)
+
+
+def _query(words: list[str], postgres: bool, how: str) -> str:
     if postgres:
-        params["q"] = " | ".join(words)
-    else:
-        params["q"] = " OR ".join(f'"{w}"' for w in words)
-    found = _items(session, params, items, postgres) + _briefs(session, params, briefs, postgres)
-    return found
+        return (" | " if how == "or" else " & ").join(words)
+    return (" OR " if how == "or" else " AND ").join(f'"{w}"' for w in words)
 
 
 def _window(column: str, params: dict[str, Any]) -> str:

@@ -1,8 +1,9 @@
 """questions: full-text search over items and briefs, conversation turns, answer feedback
 
 SQLite: FTS5 tables over items (title, outlet, text) and briefs (headline, summary, why_it_matters, entities), kept
-in step with their tables by triggers (external content). PostgreSQL: GIN indexes on the same text's
-tsvector expressions. Both are filled from the rows already stored.
+in step with their tables by triggers (external content). PostgreSQL: a stored generated tsvector column
+(`search_tsv`) on each, with a GIN index, so ranking reads the vector instead of re-parsing every matching
+row's text. Both are filled from the rows already stored.
 
 Revision ID: 0005
 Revises: 0004
@@ -28,6 +29,7 @@ SQLITE_FTS = {
     "items_fts": ("items", ("title", "outlet", "text")),  # a posting's outlet is its company
     "briefs_fts": ("briefs", ("headline", "summary", "why_it_matters", "entities")),
 }
+PG_COLUMN = "search_tsv"
 PG_INDEXES = {
     "ix_items_search": ("items", "to_tsvector('english', title || ' ' || outlet || ' ' || text)"),
     "ix_briefs_search": ("briefs", "to_tsvector('english', headline || ' ' || summary || ' ' || why_it_matters "
@@ -92,7 +94,8 @@ def upgrade() -> None:
             op.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
     else:
         for name, (table, expression) in PG_INDEXES.items():
-            op.execute(f"CREATE INDEX {name} ON {table} USING gin (({expression}))")
+            op.execute(f"ALTER TABLE {table} ADD COLUMN {PG_COLUMN} tsvector GENERATED ALWAYS AS ({expression}) STORED")
+            op.execute(f"CREATE INDEX {name} ON {table} USING gin ({PG_COLUMN})")
 
 
 def downgrade() -> None:
@@ -102,8 +105,9 @@ def downgrade() -> None:
                 op.execute(f"DROP TRIGGER IF EXISTS {fts}_{suffix}")
             op.execute(f"DROP TABLE IF EXISTS {fts}")
     else:
-        for name in PG_INDEXES:
+        for name, (table, _) in PG_INDEXES.items():
             op.execute(f"DROP INDEX IF EXISTS {name}")
+            op.execute(f"ALTER TABLE {table} DROP COLUMN IF EXISTS {PG_COLUMN}")
     with op.batch_alter_table('answer_feedback', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_answer_feedback_team_id'))
     op.drop_table('answer_feedback')
