@@ -4,8 +4,8 @@
 
 Prints figures, asserts nothing. Runs on a SQLite file in a temp dir, then on a fresh schema in PostgreSQL when it
 is reachable (`--pg` insists on it, `--no-pg` skips it). Each database is built by `build_context` (the app's
-migrations: FTS5 tables kept by triggers on SQLite, GIN indexes on tsvector expressions on PostgreSQL) and grown
-in steps (10k, 100k, 1M items of the asking workspace by default; `--quick`: 10k and 100k), each step measured.
+migrations: FTS5 tables kept by triggers on SQLite, GIN-indexed tsvectors on PostgreSQL) and grown in steps (10k,
+100k, 1M items of the asking workspace by default; `--quick`: 10k and 100k), each step measured.
 
 History: news items built from the real UCI headlines (../shared/corpus/news): a title is a real headline with a
 quarter of its lower-case words swapped, a body three headlines of the same UCI story and 8 to 15 words drawn
@@ -16,14 +16,14 @@ One item in ten is a job posting (real new-grad postings from ../shared/corpus/j
 roles). Another workspace gets 10% more items from the same generator (its rows match the same words, so
 the cost of scoping shows), and each workspace one brief per 50 items. Rows go in through SQLAlchemy Core in
 batches of `--batch`, one transaction each, so the app's triggers and indexes do their usual work (on PostgreSQL
-`--pg-load copy` streams the same rows with COPY instead, about 1.4x as fast); PostgreSQL's tables are ANALYZEd
-after each step, as the poller does after a big batch.
+`--pg-load copy` streams the same rows with COPY instead, about 1.4x as fast); PostgreSQL's tables get
+VACUUM (ANALYZE) after each step: ANALYZE as the poller does after a big batch, VACUUM as autovacuum soon would.
 
 Questions: 42 of varied shapes (names, topics, hiring, time phrases, long, missing), asked twice through
 `retrieve(session, team_id=..., question=read_question(text, NOW), now=NOW, limit=8)`, one session each; the
-second (warm) pass is reported, split into the SQL of `bot.storage.search.search` (items and briefs queries)
-and the rest (ranking). The slowest questions are shown with how many rows their full-text query matches, and
-the plan of the slowest one at the largest size (`--explain-at` changes which size)."""
+second (warm) pass is reported, split into the SQL of `bot.storage.search.search` (its items and briefs queries)
+and the rest (ranking). The slowest questions are shown with how many items have every word and any word of
+their terms, and the plans of the slowest one at the largest size (`--explain-at` changes which size)."""
 
 from __future__ import annotations
 
@@ -183,7 +183,7 @@ def pct(values: list[float], p: float) -> float:
 
 
 def size(value: str) -> int:
-    """"10k", "1M", "250000"."""
+    """A count written as "10k", "1M" or "250000"."""
     value = value.strip().lower().replace("_", "").replace(",", "")
     scale = {"k": 1_000, "m": 1_000_000}.get(value[-1:], 1)
     return int(float(value.rstrip("km")) * scale)
@@ -215,7 +215,7 @@ def vocabulary() -> Vocabulary:
         for word in re.findall(r"[A-Za-z][A-Za-z'\-]*", title):
             seen_in[word.lower()].add(row["STORY"])
     labels = list(by_story)
-    common = sorted(w for w, labels in seen_in.items() if len(labels) >= 3)
+    common = sorted(w for w, found_in in seen_in.items() if len(found_in) >= 3)
     postings: list[tuple[str, str, str]] = []
     if JOBS.exists():
         for job in json.loads(JOBS.read_text(encoding="utf-8")):
@@ -252,7 +252,7 @@ class History:
     brief_credit: float = 0.0
 
     def batch(self, n: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-        """About `n` items (exactly n), with the stories they belong to and one brief per 50 items."""
+        """`n` items, the stories they belong to, and a brief per 50 items (on the story that crosses the mark)."""
         stories: list[dict[str, Any]] = []
         items: list[dict[str, Any]] = []
         briefs: list[dict[str, Any]] = []
@@ -402,11 +402,14 @@ def load(engine: Engine, teams: list[History], n: int, batch: int, copy: bool) -
                 rows[name] += len(part)
         done += k
     started = time.perf_counter()
-    if postgres:  # as the poller does after a big batch; the story ids were set here, so move the sequence on
-        with engine.begin() as conn:
+    if postgres:
+        with engine.begin() as conn:  # the story ids were set here: move the sequence on
             conn.execute(text("SELECT setval(pg_get_serial_sequence('stories', 'id'), (SELECT max(id) FROM stories))"))
+        # ANALYZE as the poller does after a big batch; VACUUM too, as autovacuum soon would on a table that grew
+        # this much (it also empties the GIN pending lists), so the figures don't depend on whether it is running.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             for _, name in TABLES:
-                conn.execute(text(f"ANALYZE {name}"))
+                conn.execute(text(f"VACUUM (ANALYZE) {name}"))
     return {"generate_s": made, "insert_s": stored, "analyze_s": time.perf_counter() - started, **rows}
 
 
@@ -428,7 +431,7 @@ class Asked:
     text: str
     terms: list[str]
     total: float  # seconds in retrieve()
-    parts: dict[str, float]  # seconds in search() and in its items and briefs queries
+    parts: dict[str, float]  # seconds in search() and in its items and briefs queries; "... calls": how many
     found: int  # candidates search() returned, before ranking
     returned: int
     widened: bool
@@ -447,6 +450,7 @@ def timed_search() -> Iterator[Counter[str]]:
                 result = fn(*args, **kwargs)
             finally:
                 spent[name] += time.perf_counter() - started
+                spent[f"{name} calls"] += 1
             if name == "search":
                 spent["found"] += len(result)
             return result
@@ -472,31 +476,35 @@ def ask_all(engine: Engine) -> list[Asked]:
                 got = retrieve(session, team_id=TEAM, question=question, now=NOW, limit=8)
                 total = time.perf_counter() - started
             out.append(Asked(shape, question_text, got.terms, total,
-                             {k: spent[k] for k in ("search", "items", "briefs")}, int(spent["found"]),
+                             {k: spent[k] for k in ("search", "items", "briefs", "search calls", "items calls")},
+                             int(spent["found"]),
                              len(got.candidates), got.widened))
     return out
 
 
-def fts_query(terms: list[str], postgres: bool) -> str:
-    """The match expression search() builds from `terms` (an OR of their words)."""
-    words = list(dict.fromkeys(w for t in terms for w in re.findall(r"[0-9a-z]+", t.lower())))
-    return " | ".join(words) if postgres else " OR ".join(f'"{w}"' for w in words)
+def fts_query(terms: list[str], postgres: bool, how: str = "or") -> str:
+    """A match expression for `terms`: their words (two letters or more) joined by OR or by AND."""
+    words = list(dict.fromkeys(w for t in terms for w in re.findall(r"[0-9a-z]+", t.lower()) if len(w) > 1))
+    if postgres:
+        return (" | " if how == "or" else " & ").join(words)
+    return (" OR " if how == "or" else " AND ").join(f'"{w}"' for w in words)
 
 
-def matches(engine: Engine, terms: list[str]) -> tuple[int, int]:
-    """Items whose text matches the question's words: (every workspace's, the asking workspace's)."""
+def matches(engine: Engine, terms: list[str], how: str) -> tuple[int, int]:
+    """Items whose text has any (`how="or"`) or every word of `terms`: (the asking workspace's, both's)."""
     postgres = engine.dialect.name == "postgresql"
-    if not terms:
+    q = fts_query(terms, postgres, how)
+    if not q:
         return 0, 0
     if postgres:
-        sql = (f"SELECT count(*), count(*) FILTER (WHERE i.team_id = :team) FROM items i "
+        sql = (f"SELECT count(*) FILTER (WHERE i.team_id = :team), count(*) FROM items i "
                f"WHERE {search_module._PG_ITEMS} @@ to_tsquery('english', :q)")
     else:
-        sql = ("SELECT count(*), coalesce(sum(i.team_id = :team), 0) FROM items_fts JOIN items i "
+        sql = ("SELECT coalesce(sum(i.team_id = :team), 0), count(*) FROM items_fts JOIN items i "
                "ON i.id = items_fts.rowid WHERE items_fts MATCH :q")
     with engine.connect() as conn:
-        every, ours = conn.execute(text(sql), {"team": TEAM, "q": fts_query(terms, postgres)}).one()
-    return int(every), int(ours)
+        ours, every = conn.execute(text(sql), {"team": TEAM, "q": q}).one()
+    return int(ours), int(every)
 
 
 def plans(engine: Engine, question_text: str) -> list[str]:
@@ -520,7 +528,9 @@ def plans(engine: Engine, question_text: str) -> list[str]:
     for statement, parameters in sent:
         if not statement.lstrip().upper().startswith("SELECT"):
             continue
-        lines.append("briefs query:" if "briefs" in statement else "items query:")
+        q = parameters.get("q") if isinstance(parameters, dict) else next(
+            (p for p in parameters if isinstance(p, str) and p.startswith('"')), "")
+        lines.append(f"{'briefs' if 'briefs' in statement else 'items'} query, q = {q!r}:")
         with engine.connect() as conn:
             rows = conn.exec_driver_sql(("EXPLAIN (ANALYZE, BUFFERS) " if postgres else "EXPLAIN QUERY PLAN ")
                                         + statement, parameters).all()
@@ -540,9 +550,12 @@ def report(asked: list[Asked], cold: list[Asked]) -> list[tuple[str, str]]:
                        f"{len(asked)} questions (2nd pass; 1st pass p50 {pct(cold_ms, 50):.1f}, p95 "
                        f"{pct(cold_ms, 95):.1f}, max {max(cold_ms):.1f} ms)"),
         ("  search() SQL", f"p50 {pct(sql, 50):.1f} ms, p95 {pct(sql, 95):.1f} ms, max {max(sql):.1f} ms; "
-                           f"{100 * sum(sql) / sum(ms):.0f}% of all retrieve() time (items query p50 "
+                           f"{100 * sum(sql) / sum(ms):.0f}% of all retrieve() time (items queries p50 "
                            f"{pct(items_sql, 50):.1f} / p95 {pct(items_sql, 95):.1f} ms, briefs query p50 "
                            f"{pct(briefs_sql, 50):.1f} / p95 {pct(briefs_sql, 95):.1f} ms)"),
+        ("  items queries", f"{sum(a.parts['items calls'] for a in asked):.0f} for {len(asked)} questions: "
+                            f"{sum(a.parts['items calls'] > a.parts['search calls'] for a in asked)} questions "
+                            f"queried items more than once per search() call (every word, then any word)"),
         ("  ranking, rest", f"p50 {pct(rest, 50):.2f} ms, p95 {pct(rest, 95):.2f} ms, max {max(rest):.2f} ms"),
         ("  candidates", f"search() found {sum(a.found for a in asked) / len(asked):.1f} on average (at most 60 "
                          f"items + 30 briefs), retrieve() returned {sum(a.returned for a in asked) / len(asked):.1f}"
@@ -564,15 +577,16 @@ def free_gb(path: str) -> float:
     return shutil.disk_usage(path).free / 1e9
 
 
-def first_token() -> list[tuple[str, str]]:
-    """Hook: the time from a question to its first streamed token, apart from the LLM (retrieval, the prompt, the
-    first post of the stream). To be measured once the answer streaming lands with the Slack surfaces."""
-    return [("first token", "not measured yet (the answer streaming lands with the Slack surfaces)")]
+def first_token(tmp: str) -> list[tuple[str, str]]:
+    """The time from a question to its first streamed token, apart from the LLM (bench/first_token.py)."""
+    from first_token import measure  # bench/ is on sys.path when this script runs
+
+    return measure(tmp)
 
 
 def run(db: str, url: str, args: argparse.Namespace, tmp: str, vocab: Vocabulary) -> None:
     settings = Settings(database_url=url, briefbot_log_level="WARNING", _env_file=None)  # type: ignore[call-arg]
-    ctx = build_context(settings)  # migrates: FTS5 tables and triggers, or GIN indexes
+    ctx = build_context(settings)  # migrates: FTS5 tables and their triggers, or the GIN-indexed tsvectors
     engine, path = ctx.engine, settings.sqlite_path()
     copy = db == "postgresql" and args.pg_load == "copy"
     try:
@@ -596,17 +610,18 @@ def run(db: str, url: str, args: argparse.Namespace, tmp: str, vocab: Vocabulary
                              f"briefs (both workspaces) stored in {loaded['insert_s']:.1f} s = "
                              f"{loaded['items'] / loaded['insert_s']:,.0f} items/s ({total_rows:,} rows); generating "
                              f"them took {loaded['generate_s']:.1f} s"
-                             + (f", ANALYZE {loaded['analyze_s']:.1f} s" if db == "postgresql" else "")),
+                             + (f", VACUUM (ANALYZE) {loaded['analyze_s']:.1f} s" if db == "postgresql" else "")),
                     ("  database size", f"{database_mb(engine, path):,.0f} MB")]
             cold = ask_all(engine)  # the first pass after loading; the second, warm, is the one reported
             asked = ask_all(engine)
             rows += report(asked, cold)
             slowest = sorted(asked, key=lambda a: -a.total)[:5]
             for a in slowest:
-                every, ours = matches(engine, a.terms)
-                rows.append((f"  slow: {a.total * 1000:.0f} ms", f"[{a.shape}] {a.text!r} -> terms {a.terms}; the "
-                             f"OR matches {ours:,} items here ({every:,} in both workspaces); "
-                             f"{'widened, ' if a.widened else ''}{a.returned} returned"))
+                (all_here, all_both), (any_here, any_both) = matches(engine, a.terms, "and"), matches(
+                    engine, a.terms, "or")
+                rows.append((f"  slow: {a.total * 1000:.0f} ms", f"[{a.shape}] {a.text!r}: terms {a.terms}; items "
+                             f"here with every word {all_here:,}, with any {any_here:,} (in both workspaces "
+                             f"{all_both:,} and {any_both:,}){'; widened' if a.widened else ''}"))
             width = max(len(r[0]) for r in rows)
             print(f"\n{db}, {target:,} items in the asking workspace (+{round(target * OTHER_SHARE):,} in another)")
             for name, value in rows:
@@ -659,9 +674,11 @@ def main() -> None:
         for db in dbs:
             with fresh_db(db, args.pg_url, tmp) as url:
                 run(db, url, args, tmp, vocab)
-    print()
-    for name, value in first_token():
-        print(f"{name}: {value}")
+        print()
+        rows = first_token(tmp)
+        width = max(len(name) for name, _ in rows)
+        for name, value in rows:
+            print(f"{name:<{width}}  {value}")
     print(f"\nload average (1 min) {load0:.2f} at start, {os.getloadavg()[0]:.2f} at end; "
           f"run {time.perf_counter() - started:.0f} s")
 
