@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from bot.storage.models import ItemVector
 
-DEFAULT_WINDOW = 20_000
+DEFAULT_WINDOW = 5_000  # vectors read per question: 30 MB at 1,536 dimensions; older items still match by words
 
 
 def pack(vector: Sequence[float]) -> bytes:
