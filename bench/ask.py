@@ -39,10 +39,8 @@ import random
 import re
 import shutil
 import sqlite3
-import subprocess
 import tempfile
 import time
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -52,7 +50,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, insert, text
+from common import PG_URL, code_version, fresh_db, pct, pg_problem
+from sqlalchemy import event, insert, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
@@ -71,7 +70,6 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
 NEWS = CORPUS / "news" / "uci-news-aggregator-dev.csv"
 JOBS = CORPUS / "jobs" / "simplify-new-grad-listings-2024-10-25.json"
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TEAM, OTHER = "T_ASK", "T_OTHER"
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # a Wednesday; the history spans the year before it
 YEAR_S = 365 * 86400.0
@@ -132,54 +130,6 @@ QUESTIONS = [
 
 
 # ---- setup ----------------------------------------------------------------------------------------------------------
-
-
-def code_version() -> str:
-    """The commit measured, and whether bot/ had uncommitted changes (the code moves; say which ran)."""
-    def git(*cmd: str) -> str:
-        return subprocess.run(["git", "-C", str(ROOT), *cmd], capture_output=True, text=True, timeout=30).stdout
-    try:
-        return git("rev-parse", "--short", "HEAD").strip() + (" + uncommitted bot/ changes" if git(
-            "status", "--porcelain", "--", "bot").strip() else "")
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
-
-def pg_problem(url: str) -> str | None:
-    try:
-        engine = create_engine(url)
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        engine.dispose()
-        return None
-    except Exception as exc:  # any reason it is not usable is a reason to skip it
-        return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-
-
-@contextmanager
-def fresh_db(db: str, pg_url: str, tmp: str) -> Iterator[str]:
-    """An empty database URL: a SQLite file in `tmp`, or a new PostgreSQL schema dropped afterwards."""
-    if db == "sqlite":
-        yield f"sqlite:///{Path(tmp) / f'bench-ask-{uuid.uuid4().hex[:8]}.db'}"
-        return
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{pg_url}{'&' if '?' in pg_url else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-def pct(values: list[float], p: float) -> float:
-    """The p-th percentile (nearest rank), in the values' unit; 0 for no values."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
 def size(value: str) -> int:
@@ -672,7 +622,7 @@ def main() -> None:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-ask-") as tmp:
         for db in dbs:
-            with fresh_db(db, args.pg_url, tmp) as url:
+            with fresh_db(db, args.pg_url, tmp, "bench-ask") as url:
                 run(db, url, args, tmp, vocab)
         print()
         rows = first_token(tmp)

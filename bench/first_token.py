@@ -19,6 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # tests/ is not installed: the local servers are imported from the checkout
     sys.path.insert(0, str(ROOT))
 
+from common import pct  # noqa: E402
+
 from bot.ask.service import Conversation  # noqa: E402
 from bot.context import build_context  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -34,11 +36,6 @@ ITEMS = 20_000
 ROUNDS = 40
 SECRET = "bench-first-token"
 REPLY = ("Kestrel Commerce leased a fulfillment center in Kent [1] and is hiring for it [2]. " * 3, "More [3].")
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))] if ordered else 0.0
 
 
 def measure(tmp: str, *, items: int = ITEMS, rounds: int = ROUNDS) -> list[tuple[str, str]]:

@@ -20,11 +20,9 @@ import random
 import re
 import resource
 import sqlite3
-import subprocess
 import tempfile
 import time
 import tracemalloc
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -33,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 import feedparser
-from sqlalchemy import create_engine, text
+from common import PG_URL, code_version, fresh_db
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from bot.clock import utc_now
@@ -45,7 +44,6 @@ from bot.storage.db import build_engine, session_scope, upgrade
 from bot.storage.sources import add_source
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "news" / "uci-news-aggregator-dev.csv"
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TEAM = "T_BENCH"
 BASE_DATE = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
@@ -116,24 +114,6 @@ def serving(bodies: list[bytes]) -> Iterator[int]:
             proc.terminate()
 
 
-@contextmanager
-def fresh_db(db: str, pg_url: str, tmp: str) -> Iterator[str]:
-    """A database URL, empty: a SQLite file in `tmp`, or a new PostgreSQL schema dropped afterwards."""
-    if db == "sqlite":
-        yield f"sqlite:///{Path(tmp) / f'bench-{uuid.uuid4().hex[:8]}.db'}"
-        return
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{pg_url}{'&' if '?' in pg_url else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 def prepare(url: str, urls: list[str]) -> tuple[Settings, Engine, float]:
     """Migrate, add the sources; returns the seconds adding them took."""
     settings = Settings(database_url=url, briefbot_allow_private_urls=True, _env_file=None)  # type: ignore[call-arg]
@@ -158,18 +138,6 @@ def run_poll(settings: Settings, engine: Engine) -> tuple[PollReport, float, flo
     wall, cpu = time.perf_counter(), time.process_time()
     report = asyncio.run(go())
     return report, time.perf_counter() - wall, time.process_time() - cpu
-
-
-def code_version() -> str:
-    """The commit measured, and whether bot/ had uncommitted changes (the code moves; say which ran)."""
-    def git(*cmd: str) -> str:
-        root = Path(__file__).resolve().parents[1]
-        return subprocess.run(["git", "-C", str(root), *cmd], capture_output=True, text=True, timeout=30).stdout
-    try:
-        return git("rev-parse", "--short", "HEAD").strip() + (" + uncommitted bot/ changes" if git(
-            "status", "--porcelain", "--", "bot").strip() else "")
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
 
 
 def maxrss_mb() -> float:

@@ -28,7 +28,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,7 +36,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, text
+from common import PG_URL, code_version, fresh_db, pct, pg_problem
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from bot.context import Context, build_context
@@ -55,52 +55,11 @@ if str(ROOT) not in sys.path:  # tests/ is not installed: the Slack fakes are im
 from tests.slack_requests import command_body, sign  # noqa: E402
 from tests.slack_server import SlackServer  # noqa: E402
 
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SECRET, TEAM, TOKEN = "bench-signing-secret", "T1", "xoxb-test"  # the fake maps xoxb-test to T1
 ACK_DEADLINE = 3.0  # Slack shows the user an error when a command is not acked within 3 s
 
 
 # ---- setup ----------------------------------------------------------------------------------------------------------
-
-
-def code_version() -> str:
-    """The commit measured, and whether bot/ had uncommitted changes (the code moves; say which ran)."""
-    def git(*cmd: str) -> str:
-        return subprocess.run(["git", "-C", str(ROOT), *cmd], capture_output=True, text=True, timeout=30).stdout
-    try:
-        return git("rev-parse", "--short", "HEAD").strip() + (" + uncommitted bot/ changes" if git(
-            "status", "--porcelain", "--", "bot").strip() else "")
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
-
-def pg_problem(url: str) -> str | None:
-    try:
-        engine = create_engine(url)
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        engine.dispose()
-        return None
-    except Exception as exc:  # any reason it is not usable is a reason to skip it
-        return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-
-
-@contextmanager
-def fresh_db(db: str, pg_url: str, tmp: str) -> Iterator[str]:
-    """An empty database URL: a SQLite file in `tmp`, or a new PostgreSQL schema dropped afterwards."""
-    if db == "sqlite":
-        yield f"sqlite:///{Path(tmp) / f'bench-slack-{uuid.uuid4().hex[:8]}.db'}"
-        return
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{pg_url}{'&' if '?' in pg_url else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @contextmanager
@@ -191,14 +150,6 @@ def seed(ctx: Context, n_briefs: int, n_channels: int) -> None:
 
 def channel(c: int) -> str:
     return f"C{c + 1:03d}"
-
-
-def pct(values: list[float], p: float) -> float:
-    """The p-th percentile (nearest rank), in the values' unit; 0 for no values."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
 # ---- the two measurements -------------------------------------------------------------------------------------------
@@ -374,7 +325,7 @@ def main() -> None:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-slack-") as tmp:
         for db in dbs:
-            with fresh_db(db, args.pg_url, tmp) as url:
+            with fresh_db(db, args.pg_url, tmp, "bench-slack") as url:
                 rows = run(db, url, args, tmp)
             width = max(len(r[0]) for r in rows)
             print()
