@@ -68,3 +68,16 @@ def test_fusion_prefers_what_both_rankings_found_and_caps_each_story() -> None:
     assert [x.id for x in fused][:2] == [1, 4]  # in both lists
     assert sum(1 for x in fused if x.group == "story:9") == 2  # one story fills at most two places
     assert {x.id for x in fused} == {1, 4, 5, 2}
+
+
+def test_search_queries_every_word_any_two_and_any_one() -> None:
+    from bot.storage.search import _query
+
+    assert _query(["kestrel", "kent", "lease"], False, "and") == '"kestrel" AND "kent" AND "lease"'
+    assert _query(["kestrel", "kent", "lease"], False, "pairs") == (
+        '("kestrel" AND "kent") OR ("kestrel" AND "lease") OR ("kent" AND "lease")')
+    assert _query(["kestrel", "kent", "lease"], True, "pairs") == (
+        "(kestrel & kent) | (kestrel & lease) | (kent & lease)")
+    assert _query(["kestrel", "kent"], True, "or") == "kestrel | kent"
+    q = read_question("What did the Bon-Ton CEO and American Eagle's CEO say?", NOW)
+    assert search_terms(q).count("ceo") == 1  # a word in two names is searched once

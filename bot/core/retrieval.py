@@ -81,7 +81,7 @@ def search_terms(question: Question, *, limit: int = 8) -> list[str]:
     named = [w for e in question.entities for w in e.lower().split()]
     terms = [t for t in question.terms if not (question.about_jobs and t in JOB_WORDS)] or list(question.terms)
     ordered = [t for t in named if t in terms] + [t for t in terms if t not in named]
-    return ordered[:limit]
+    return list(dict.fromkeys(ordered))[:limit]  # a word in two names ("… CEO", "… CEO") counts once
 
 
 RRF_K = 60  # reciprocal rank fusion's constant: how much the first places outweigh the rest

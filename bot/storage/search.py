@@ -4,6 +4,7 @@ are built by migration 0005; this module only queries them. Every query is bound
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from datetime import UTC, datetime
@@ -26,8 +27,9 @@ _PG_BRIEFS = "b.search_tsv"
 def search(session: Session, *, team_id: str, terms: list[str], since: datetime | None = None,
            until: datetime | None = None, items: int = 60, briefs: int = 30) -> list[Candidate]:
     """Items and briefs of `team_id` matching `terms`, best first within each kind. Items matching every word
-    are looked for first (an intersection: fast however common the words); only when fewer than ENOUGH do,
-    items matching any word are ranked (every match is scored: slow when the words are common)."""
+    are looked for first (an intersection: fast however common the words); when fewer than ENOUGH do, items
+    matching any two of the words; only then items matching any word, which ranks every match (slow when the
+    words are common). Measured in bench/ask.py."""
     words = [w for term in terms for w in _TERM.findall(term.lower()) if len(w) > 1]  # "eBay's" -> ebay, not s
     words = list(dict.fromkeys(words))
     if not words:
@@ -35,17 +37,25 @@ def search(session: Session, *, team_id: str, terms: list[str], since: datetime 
     postgres = session.get_bind().dialect.name == "postgresql"
     params: dict[str, Any] = {"team": team_id, "since": since, "until": until, "q": _query(words, postgres, "or")}
     found: list[Candidate] = []
-    if len(words) > 1:
-        found = _items(session, {**params, "q": _query(words, postgres, "and")}, items, postgres)
+    narrower = ["and", "pairs"] if len(words) > 2 else ["and"] if len(words) == 2 else []
+    for how in narrower:
+        found = _items(session, {**params, "q": _query(words, postgres, how)}, items, postgres)
+        if len(found) >= ENOUGH:
+            break
     if len(found) < ENOUGH:
         found = _items(session, params, items, postgres)
     return found + _briefs(session, params, briefs, postgres)
 
 
 def _query(words: list[str], postgres: bool, how: str) -> str:
-    if postgres:
-        return (" | " if how == "or" else " & ").join(words)
-    return (" OR " if how == "or" else " AND ").join(f'"{w}"' for w in words)
+    """The full-text query: every word (and), any two of them (pairs), or any one (or)."""
+    quoted = words if postgres else [f'"{w}"' for w in words]
+    both, either = (" & ", " | ") if postgres else (" AND ", " OR ")
+    if how == "and":
+        return both.join(quoted)
+    if how == "pairs":
+        return either.join(f"({a}{both}{b})" for a, b in itertools.combinations(quoted, 2))
+    return either.join(quoted)
 
 
 def _window(column: str, params: dict[str, Any]) -> str:
