@@ -50,7 +50,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from common import PG_URL, code_version, fresh_db, pct, pg_problem
+from common import PG_URL, code_version, databases, fresh_db, pct
 from sqlalchemy import event, insert, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
@@ -610,15 +610,7 @@ def main() -> None:
     vocab = vocabulary()
     print(f"history from {len(vocab.stories)} UCI stories, {len(set(vocab.common)):,} common words, "
           f"{len(vocab.postings):,} postings of {len(vocab.companies)} companies")
-    dbs = ["sqlite"]
-    if not args.no_pg:
-        problem = pg_problem(args.pg_url)
-        if problem is None:
-            dbs.append("postgresql")
-        elif args.pg:
-            raise SystemExit(f"PostgreSQL not reachable at {args.pg_url}: {problem}")
-        else:
-            print(f"PostgreSQL skipped (not reachable at {args.pg_url}: {problem})")
+    dbs = databases(args.pg_url, insist=args.pg, skip=args.no_pg)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-ask-") as tmp:
         for db in dbs:

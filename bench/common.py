@@ -38,6 +38,19 @@ def pg_problem(url: str) -> str | None:
         return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
 
 
+def databases(pg_url: str, *, insist: bool, skip: bool) -> list[str]:
+    """SQLite, and PostgreSQL when it answers (`insist`: fail when it doesn't; `skip`: SQLite only)."""
+    if skip:
+        return ["sqlite"]
+    problem = pg_problem(pg_url)
+    if problem is None:
+        return ["sqlite", "postgresql"]
+    if insist:
+        raise SystemExit(f"PostgreSQL not reachable at {pg_url}: {problem}")
+    print(f"PostgreSQL skipped (not reachable at {pg_url}: {problem})")
+    return ["sqlite"]
+
+
 @contextmanager
 def fresh_db(db: str, pg_url: str, tmp: str, prefix: str = "bench") -> Iterator[str]:
     """An empty database URL: a SQLite file in `tmp`, or a new PostgreSQL schema dropped afterwards."""

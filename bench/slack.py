@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from common import PG_URL, code_version, fresh_db, pct, pg_problem
+from common import PG_URL, code_version, databases, fresh_db, pct
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
@@ -313,15 +313,7 @@ def main() -> None:
     print(f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; code: {code_version()}; "
           f"{'--quick; ' if args.quick else ''}{args.rounds} rounds x {args.burst} commands, {args.briefs} briefs "
           f"on {args.channels} channels")
-    dbs = ["sqlite"]
-    if not args.no_pg:
-        problem = pg_problem(args.pg_url)
-        if problem is None:
-            dbs.append("postgresql")
-        elif args.pg:
-            raise SystemExit(f"PostgreSQL not reachable at {args.pg_url}: {problem}")
-        else:
-            print(f"PostgreSQL skipped (not reachable at {args.pg_url}: {problem})")
+    dbs = databases(args.pg_url, insist=args.pg, skip=args.no_pg)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-slack-") as tmp:
         for db in dbs:
