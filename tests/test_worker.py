@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlmodel import select
 
 from bot.context import Context
@@ -14,6 +19,7 @@ from bot.storage.db import build_engine, session_scope
 from bot.storage.items import list_items
 from bot.storage.sources import add_source
 from bot.worker.scheduler import build_scheduler, poll_due_once
+from tests.conftest import make_settings
 from tests.feeds import numbered, rss
 
 
@@ -60,3 +66,24 @@ def test_the_worker_analyses_once_to_catch_up_then_only_after_news(settings: Set
     with session_scope(ctx.engine) as session:
         assert all(i.story_id for i in session.exec(select(Item)))  # analysed after news: items are in stories
     assert loop.tick().polled == 0 and loop.caught_up
+
+
+def test_one_worker_per_sqlite_database_and_any_number_on_postgresql(tmp_path: Path) -> None:
+    from bot.worker.single import AnotherWorkerRunning, sole_worker
+
+    sqlite = make_settings(f"sqlite:///{tmp_path / 'one.db'}")
+    with sole_worker(sqlite):
+        with pytest.raises(AnotherWorkerRunning, match=rf"pid {os.getpid()}\) is already running on .*one\.db.*"
+                                                       "PostgreSQL to run several"), sole_worker(sqlite):
+            pass
+        # A real second process: `briefbot worker` stops at once with the reason, instead of polling twice.
+        briefbot = Path(sys.executable).with_name("briefbot")
+        env = {**os.environ, "DATABASE_URL": sqlite.database_url}
+        second = subprocess.run([str(briefbot), "worker"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                                timeout=60)
+        assert second.returncode == 1 and "already running" in second.stderr, second.stderr
+    with sole_worker(sqlite):  # released when the first one ended
+        pass
+    postgres = make_settings("postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    with sole_worker(postgres), sole_worker(postgres):  # no lock: workers share the work through leases
+        pass
