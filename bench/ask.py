@@ -50,7 +50,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from common import PG_URL, code_version, databases, fresh_db, pct
+from common import PG_URL, code_version, databases, fresh_db, pct, print_rows
 from sqlalchemy import event, insert, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
@@ -572,10 +572,8 @@ def run(db: str, url: str, args: argparse.Namespace, tmp: str, vocab: Vocabulary
                 rows.append((f"  slow: {a.total * 1000:.0f} ms", f"[{a.shape}] {a.text!r}: terms {a.terms}; items "
                              f"here with every word {all_here:,}, with any {any_here:,} (in both workspaces "
                              f"{all_both:,} and {any_both:,}){'; widened' if a.widened else ''}"))
-            width = max(len(r[0]) for r in rows)
             print(f"\n{db}, {target:,} items in the asking workspace (+{round(target * OTHER_SHARE):,} in another)")
-            for name, value in rows:
-                print(f"{name:<{width}}  {value}")
+            print_rows(rows)
             if target == (args.explain_at or args.sizes[-1]):
                 print(f"plans for the slowest question, {slowest[0].text!r}:")
                 for line in plans(engine, slowest[0].text):
@@ -617,10 +615,7 @@ def main() -> None:
             with fresh_db(db, args.pg_url, tmp, "bench-ask") as url:
                 run(db, url, args, tmp, vocab)
         print()
-        rows = first_token(tmp)
-        width = max(len(name) for name, _ in rows)
-        for name, value in rows:
-            print(f"{name:<{width}}  {value}")
+        print_rows(first_token(tmp))
     print(f"\nload average (1 min) {load0:.2f} at start, {os.getloadavg()[0]:.2f} at end; "
           f"run {time.perf_counter() - started:.0f} s")
 

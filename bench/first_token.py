@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # tests/ is not installed: the local servers are imported from the checkout
     sys.path.insert(0, str(ROOT))
 
-from common import pct  # noqa: E402
+from common import pct, print_rows  # noqa: E402
 
 from bot.ask.service import Conversation  # noqa: E402
 from bot.context import build_context  # noqa: E402
@@ -104,5 +104,4 @@ def measure(tmp: str, *, items: int = ITEMS, rounds: int = ROUNDS) -> list[tuple
 
 if __name__ == "__main__":
     with tempfile.TemporaryDirectory(prefix="bench-first-token-") as tmp:
-        for name, value in measure(tmp):
-            print(f"{name:<22}  {value}")
+        print_rows(measure(tmp))

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import feedparser
-from common import PG_URL, code_version, fresh_db
+from common import PG_URL, code_version, fresh_db, print_rows
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -213,10 +213,8 @@ def main() -> None:
                  ("ru_maxrss (process)", f"{maxrss_mb():.0f} MB"),
                  ("load average (1 min)", f"{load0:.2f} at start, {os.getloadavg()[0]:.2f} at end")]
 
-    width = max(len(r[0]) for r in rows)
     print()
-    for name, value in rows:
-        print(f"{name:<{width}}  {value}")
+    print_rows(rows)
 
 
 if __name__ == "__main__":

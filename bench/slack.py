@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from common import PG_URL, code_version, databases, fresh_db, pct
+from common import PG_URL, code_version, databases, fresh_db, pct, print_rows
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
@@ -319,10 +319,8 @@ def main() -> None:
         for db in dbs:
             with fresh_db(db, args.pg_url, tmp, "bench-slack") as url:
                 rows = run(db, url, args, tmp)
-            width = max(len(r[0]) for r in rows)
             print()
-            for name, value in rows:
-                print(f"{name:<{width}}  {value}")
+            print_rows(rows)
     print(f"\nload average (1 min) {load0:.2f} at start, {os.getloadavg()[0]:.2f} at end; "
           f"run {time.perf_counter() - started:.0f} s")
 

@@ -138,13 +138,18 @@ def slack_settings(db_url: str, slack: Any) -> Settings:
                          slack_api_url=slack.api_url, briefbot_channel_post_interval=0.0, briefbot_slack_timeout=2.0)
 
 
-@pytest.fixture
-def slack_ctx(slack_settings: Settings, clock: Any) -> Iterator[Any]:
+def context_for(settings: Settings, clock: Callable[[], datetime]) -> Any:
+    """A Context on `settings` with the repository's prompts and the test's clock (the database already migrated)."""
     from bot.context import Context, prompts_directory
     from bot.llm.prompts import load_all
 
-    ctx = Context(settings=slack_settings, engine=build_engine(slack_settings), clock=clock,
-                  prompts=load_all(prompts_directory(slack_settings)))
+    return Context(settings=settings, engine=build_engine(settings), clock=clock,
+                   prompts=load_all(prompts_directory(settings)))
+
+
+@pytest.fixture
+def slack_ctx(slack_settings: Settings, clock: Any) -> Iterator[Any]:
+    ctx = context_for(slack_settings, clock)
     yield ctx
     ctx.engine.dispose()
 

@@ -17,12 +17,11 @@ from sqlmodel import Session, select
 
 from bot.ask.service import NOTHING, Conversation
 from bot.cli import main
-from bot.context import Context, prompts_directory
-from bot.llm.prompts import load_all
+from bot.context import Context
 from bot.settings import Settings
 from bot.storage.db import build_engine, session_scope, upgrade
 from bot.storage.models import ConversationTurn
-from tests.conftest import make_settings
+from tests.conftest import context_for, make_settings
 from tests.history import add_items, brief, item, source
 from tests.llm_server import FakeLLM, error, streamed
 
@@ -58,8 +57,8 @@ def llm() -> Iterator[FakeLLM]:
 def make_ctx(db_url: str, **overrides: Any) -> Context:
     settings: Settings = make_settings(db_url, briefbot_answer_model="answer-model", briefbot_llm_max_retries=0,
                                        briefbot_llm_timeout=5.0, **overrides)
-    return Context(settings=settings, engine=build_engine(settings), clock=lambda: NOW,
-                   prompts=load_all(prompts_directory(settings)))
+    context: Context = context_for(settings, lambda: NOW)
+    return context
 
 
 @pytest.fixture

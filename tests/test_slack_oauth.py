@@ -19,15 +19,14 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.context import Context, prompts_directory
-from bot.llm.prompts import load_all
+from bot.context import Context
 from bot.settings import Settings
 from bot.slack.app import BOT_SCOPES
 from bot.slack.clients import SlackClients
 from bot.slack.delivery import Deliverer
-from bot.storage.db import build_engine, session_scope
+from bot.storage.db import session_scope
 from bot.storage.models import Brief, Delivery, Workspace
-from tests.conftest import SLACK_SECRET, make_settings, serving, wait_for
+from tests.conftest import SLACK_SECRET, context_for, make_settings, serving, wait_for
 from tests.slack_requests import command_body, event, event_body, sign
 from tests.slack_server import SlackServer
 
@@ -45,8 +44,7 @@ def oauth_settings(db_url: str, slack: SlackServer) -> Settings:
 
 @pytest.fixture
 def oauth_ctx(oauth_settings: Settings, clock: Any) -> Iterator[Context]:
-    ctx = Context(settings=oauth_settings, engine=build_engine(oauth_settings), clock=clock,
-                  prompts=load_all(prompts_directory(oauth_settings)))
+    ctx: Context = context_for(oauth_settings, clock)
     yield ctx
     ctx.engine.dispose()
 

@@ -54,6 +54,6 @@ def _ranked(session: Session, team_id: str, question: Question, terms: list[str]
     if not vector:
         return words
     hits = nearest(session, team_id=team_id, query=vector, since=question.since, until=question.until)
-    close = {item_id: cosine for item_id, cosine in hits if hits and cosine >= hits[0][1] - VECTOR_MARGIN}
+    close = {item_id: cosine for item_id, cosine in hits if cosine >= hits[0][1] - VECTOR_MARGIN}
     meaning = rank(question, items_by_id(session, team_id=team_id, scores=close), now, limit=POOL)
     return fuse([words, meaning], limit=limit)

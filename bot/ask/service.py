@@ -23,7 +23,8 @@ from bot.core.question import read_question
 from bot.core.retrieval import Candidate
 from bot.llm.answer_writer import PROMPT, LLMAnswerWriter
 from bot.llm.client import LLMError
-from bot.storage.conversations import earlier_turns, save_turn, team_brief
+from bot.storage.briefs import team_brief
+from bot.storage.conversations import earlier_turns, save_turn
 from bot.storage.db import session_scope
 from bot.storage.models import Brief
 from bot.storage.sources import ensure_workspace

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,6 +35,18 @@ def context(migrate: bool = True) -> Context:
         raise
     except Exception as exc:  # an unreachable database or a bad URL, said in one line
         raise click.ClickException(f"cannot open the database: {type(exc).__name__}: {_first_line(exc)}") from exc
+
+
+@contextmanager
+def sole_scheduler(settings: Settings) -> Iterator[None]:
+    """`bot.worker.single.sole_worker`, with another worker on the same SQLite file said as a one-line error."""
+    from bot.worker.single import AnotherWorkerRunning, sole_worker
+
+    try:
+        with sole_worker(settings):
+            yield
+    except AnotherWorkerRunning as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def _first_line(exc: BaseException) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from bot.cli.common import context
+from bot.cli.common import context, sole_scheduler
 
 
 def register(group: click.Group) -> None:
@@ -16,7 +16,6 @@ def register(group: click.Group) -> None:
 
         from bot.slack.app import SlackNotConfigured, build_app
         from bot.worker.scheduler import build_scheduler
-        from bot.worker.single import AnotherWorkerRunning, sole_worker
 
         ctx = context()
         try:
@@ -25,19 +24,16 @@ def register(group: click.Group) -> None:
             raise click.ClickException(str(exc)) from exc
         token = ctx.settings.slack_app_token
         assert token is not None  # build_app checked
-        try:
-            with sole_worker(ctx.settings):
-                scheduler = build_scheduler(ctx, background=True)
-                scheduler.start()
-                click.echo(f"briefbot: connected over Socket Mode; {ctx.writer_label()}. Ctrl-C stops.")
-                try:
-                    SocketModeHandler(app, token.get_secret_value()).start()  # type: ignore[no-untyped-call]
-                except (KeyboardInterrupt, SystemExit):
-                    click.echo("stopped")
-                finally:
-                    scheduler.shutdown(wait=False)
-        except AnotherWorkerRunning as exc:
-            raise click.ClickException(str(exc)) from exc
+        with sole_scheduler(ctx.settings):
+            scheduler = build_scheduler(ctx, background=True)
+            scheduler.start()
+            click.echo(f"briefbot: connected over Socket Mode; {ctx.writer_label()}. Ctrl-C stops.")
+            try:
+                SocketModeHandler(app, token.get_secret_value()).start()  # type: ignore[no-untyped-call]
+            except (KeyboardInterrupt, SystemExit):
+                click.echo("stopped")
+            finally:
+                scheduler.shutdown(wait=False)
 
     @group.command("serve")
     @click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")

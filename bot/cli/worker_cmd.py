@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from bot.cli.common import context
+from bot.cli.common import context, sole_scheduler
 
 
 def register(group: click.Group) -> None:
@@ -12,17 +12,13 @@ def register(group: click.Group) -> None:
     def worker() -> None:
         """Run the scheduler: poll due sources every BRIEFBOT_SCHEDULER_TICK seconds until stopped."""
         from bot.worker.scheduler import build_scheduler
-        from bot.worker.single import AnotherWorkerRunning, sole_worker
 
         ctx = context()
-        try:
-            with sole_worker(ctx.settings):
-                click.echo(f"briefbot worker: checking for due sources every {ctx.settings.briefbot_scheduler_tick}s "
-                           "(Ctrl-C stops)")
-                scheduler = build_scheduler(ctx)
-                try:
-                    scheduler.start()
-                except (KeyboardInterrupt, SystemExit):
-                    click.echo("stopped")
-        except AnotherWorkerRunning as exc:
-            raise click.ClickException(str(exc)) from exc
+        with sole_scheduler(ctx.settings):
+            click.echo(f"briefbot worker: checking for due sources every {ctx.settings.briefbot_scheduler_tick}s "
+                       "(Ctrl-C stops)")
+            scheduler = build_scheduler(ctx)
+            try:
+                scheduler.start()
+            except (KeyboardInterrupt, SystemExit):
+                click.echo("stopped")

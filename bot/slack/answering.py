@@ -18,6 +18,7 @@ from slack_sdk.web.chat_stream import ChatStream
 from bot.ask.model import Answer
 from bot.ask.service import Asker, Conversation
 from bot.slack.blocks.answer import answer_footer, answer_message
+from bot.slack.clients import error_code
 from bot.slack.escape import escape
 from bot.storage.conversations import set_reply_ts
 from bot.storage.db import session_scope
@@ -63,7 +64,7 @@ class _Live:
                 self.ts = self.stream.ts
                 return
             except (SlackApiError, SlackClientError) as exc:
-                log.info("streaming refused (%s); posting and editing the answer instead", _error(exc))
+                log.info("streaming refused (%s); posting and editing the answer instead", error_code(exc))
                 self.mode, self.ts = "update", self.stream.ts if self.stream is not None else None
         self._show()
 
@@ -81,7 +82,7 @@ class _Live:
                 self.client.chat_update(channel=self.where.channel_id, ts=self.ts, text=escape(self.text))
             self._updated_at = now
         except SlackApiError as exc:
-            log.info("editing the answer as it is written failed (%s); it will come whole", _error(exc))
+            log.info("editing the answer as it is written failed (%s); it will come whole", error_code(exc))
             self.mode = "off"
 
     def close(self, answer: Answer) -> str | None:
@@ -93,7 +94,7 @@ class _Live:
                 self.stream.stop(blocks=blocks)
                 return self.stream.ts
             except (SlackApiError, SlackClientError) as exc:
-                log.info("closing the stream failed (%s); completing the answer by an edit", _error(exc))
+                log.info("closing the stream failed (%s); completing the answer by an edit", error_code(exc))
                 self.ts = self.stream.ts
         if self.ts is None:
             return None
@@ -103,7 +104,7 @@ class _Live:
                                     blocks=message.blocks)
             return self.ts
         except SlackApiError as exc:
-            log.warning("could not complete the answer in %s: %s", self.where.channel_id, _error(exc))
+            log.warning("could not complete the answer in %s: %s", self.where.channel_id, error_code(exc))
             return None
 
 
@@ -124,7 +125,7 @@ def answer_in_thread(asker: Asker, client: WebClient, where: Thread, conversatio
                                                unfurl_media=False)
             ts = str(response.get("ts") or "")
         except SlackApiError as exc:
-            log.warning("could not post the answer in %s: %s", where.channel_id, _error(exc))
+            log.warning("could not post the answer in %s: %s", where.channel_id, error_code(exc))
             if status:  # posting clears the status; a failed post must clear it too
                 optional_call(client.assistant_threads_setStatus, channel_id=where.channel_id,
                               thread_ts=where.thread_ts, status="")
@@ -140,9 +141,4 @@ def optional_call(method: Callable[..., Any], **kwargs: Any) -> None:
     try:
         method(**kwargs)
     except (SlackApiError, SlackClientError) as exc:
-        log.debug("optional Slack call failed: %s", _error(exc))
-
-
-def _error(exc: Exception) -> str:
-    response = getattr(exc, "response", None)
-    return str(response.get("error")) if response is not None else type(exc).__name__
+        log.debug("optional Slack call failed: %s", error_code(exc))

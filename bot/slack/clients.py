@@ -100,7 +100,7 @@ class SlackClients:
                 bot=bot, minutes_before_expiration=ROTATE_MINUTES_BEFORE_EXPIRY)
         except (SlackTokenRotationError, SlackApiError, OSError) as exc:
             still_good = (bot.bot_token_expires_at or 0) > time.time() + 60
-            log.warning("Refreshing workspace %s's bot token failed (%s); %s", bot.team_id, _reason(exc),
+            log.warning("Refreshing workspace %s's bot token failed (%s); %s", bot.team_id, error_code(exc),
                         "using the current token until it expires" if still_good else "its token has expired")
             return bot if still_good else None
         if rotated is not None:
@@ -109,10 +109,14 @@ class SlackClients:
         return bot
 
 
-def _reason(exc: Exception) -> str:
-    """What went wrong, without the request (which holds the client secret and refresh token)."""
-    api_error = getattr(exc, "api_error", None) or exc
+def error_code(exc: Exception) -> str:
+    """Slack's error code for a failed call ("not_in_channel", or "http_503" when the body had none), or the
+    exception's type for a failure with no response. Never the request: it holds tokens and secrets."""
+    api_error = getattr(exc, "api_error", None) or exc  # SlackTokenRotationError wraps the API error
     response = getattr(api_error, "response", None)
-    if response is not None:
-        return str(response.get("error") or "error")
-    return type(exc).__name__
+    if response is None:
+        return type(exc).__name__
+    try:
+        return str(response.get("error") or f"http_{response.status_code}")
+    except AttributeError:
+        return "unknown_error"

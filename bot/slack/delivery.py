@@ -25,6 +25,7 @@ from bot.clock import Clock
 from bot.settings import Settings
 from bot.slack.blocks.alert import alert_message, growth_reply
 from bot.slack.blocks.digest import digest_message
+from bot.slack.clients import error_code
 from bot.slack.model import DigestView, Growth, Message
 from bot.slack.views import alert_view
 from bot.storage.db import session_scope
@@ -129,7 +130,7 @@ class Deliverer:
             self._retry(delivery, retry, report, unconfirmed=unconfirmed or retry.uncertain)
             return retry.after if not retry.uncertain else None
         except SlackApiError as exc:
-            return self._refused(delivery, _error(exc), report, unconfirmed=unconfirmed)
+            return self._refused(delivery, error_code(exc), report, unconfirmed=unconfirmed)
         except UndeliverableError as exc:
             return self._refused(delivery, str(exc), report, unconfirmed=False)
         finally:
@@ -172,9 +173,10 @@ class Deliverer:
         try:
             response = _call(client.chat_postMessage, **args)
         except SlackApiError as exc:
-            if _error(exc) not in BLOCKS_REFUSED:
+            if error_code(exc) not in BLOCKS_REFUSED:
                 raise
-            log.warning("delivery %s: Slack refused the blocks (%s); posting the text alone", delivery.id, _error(exc))
+            log.warning("delivery %s: Slack refused the blocks (%s); posting the text alone", delivery.id,
+                        error_code(exc))
             del args["blocks"]
             response = _call(client.chat_postMessage, **args)
         return str(response["ts"])
@@ -184,10 +186,10 @@ class Deliverer:
             _call(client.chat_update, channel=delivery.channel_id, ts=alert.ts, text=message.text,
                   blocks=message.blocks)
         except SlackApiError as exc:
-            if _error(exc) in CHANNEL_GONE or _error(exc) in TOKEN_GONE:
+            if error_code(exc) in CHANNEL_GONE or error_code(exc) in TOKEN_GONE:
                 raise
             # The alert was deleted or can't be edited any more: the thread reply still says what changed.
-            log.info("delivery %s: could not update alert %s: %s", delivery.id, alert.ts, _error(exc))
+            log.info("delivery %s: could not update alert %s: %s", delivery.id, alert.ts, error_code(exc))
 
     def _digest(self, session: Session, delivery: Delivery) -> Message:
         ids = [int(i) for i in delivery.payload.get("brief_ids", [])]
@@ -213,9 +215,9 @@ class Deliverer:
                 response = _call(client.conversations_history, channel=delivery.channel_id, oldest=oldest,
                                  include_all_metadata=True, limit=200)
         except SlackApiError as exc:
-            if _error(exc) in ("missing_scope", "not_allowed_token_type"):
+            if error_code(exc) in ("missing_scope", "not_allowed_token_type"):
                 log.warning("delivery %s: can't read the channel to check an unconfirmed post (%s); posting again",
-                            delivery.id, _error(exc))
+                            delivery.id, error_code(exc))
                 return None
             raise
         for message in response.get("messages") or []:
@@ -293,10 +295,3 @@ def _call(method: Callable[..., Any], **kwargs: Any) -> Any:
     except (OSError, TimeoutError) as exc:  # URLError, connection reset, socket timeout
         raise RetryLaterError(f"no answer from Slack: {type(exc).__name__}", timedelta(seconds=15),
                               uncertain=True) from exc
-
-
-def _error(exc: SlackApiError) -> str:
-    try:
-        return str(exc.response.get("error") or f"http_{exc.response.status_code}")
-    except AttributeError:
-        return "unknown_error"

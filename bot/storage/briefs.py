@@ -70,3 +70,11 @@ def brief_as_dict(brief: Brief) -> dict[str, Any]:
         "prompt_tokens": brief.prompt_tokens, "completion_tokens": brief.completion_tokens,
         "created_at": brief.created_at.isoformat(),
     }
+
+
+def team_brief(session: Session, *, team_id: str, brief_id: int | None) -> Brief | None:
+    """The brief, if it is this team's."""
+    if brief_id is None:
+        return None
+    brief = session.get(Brief, brief_id)
+    return brief if brief is not None and brief.team_id == team_id else None

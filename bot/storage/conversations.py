@@ -36,14 +36,6 @@ def set_reply_ts(session: Session, *, team_id: str, turn_id: int, message_ts: st
         session.add(turn)
 
 
-def team_brief(session: Session, *, team_id: str, brief_id: int | None) -> Brief | None:
-    """The brief, if it is this team's."""
-    if brief_id is None:
-        return None
-    brief = session.get(Brief, brief_id)
-    return brief if brief is not None and brief.team_id == team_id else None
-
-
 def record_feedback(session: Session, *, team_id: str, turn_id: int, user_id: str, value: str,
                     now: datetime) -> bool:
     """A person's verdict on an answer of this team's; pressing again replaces it. False for a foreign turn."""

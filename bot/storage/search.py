@@ -5,12 +5,11 @@ are built by migration 0005; this module only queries them. Every query is bound
 from __future__ import annotations
 
 import itertools
-import json
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import JSON, bindparam, text
 from sqlmodel import Session
 
 from bot.core.retrieval import Candidate
@@ -80,7 +79,7 @@ def _items(session: Session, params: dict[str, Any], limit: int, postgres: bool)
                f"WHERE items_fts MATCH :q AND {where} ORDER BY {rank} LIMIT {limit}")
     rows = session.connection().execute(_statement(sql), _used(sql, params)).all()
     return [Candidate(kind="item", id=row.id, text_score=float(row.score), title=row.title, text=row.body or "",
-                      at=_aware(row.at), url=row.url, outlet=row.outlet, item_kind=row.kind,
+                      at=row.at, url=row.url, outlet=row.outlet, item_kind=row.kind,
                       group=f"story:{row.story_id}" if row.story_id else "") for row in rows]
 
 
@@ -92,9 +91,9 @@ def items_by_id(session: Session, *, team_id: str, scores: dict[int, float]) -> 
     ids = ", ".join(str(int(i)) for i in scores)
     sql = (f"SELECT i.id, i.title, substr(i.text, 1, {TEXT_CHARS}) AS body, i.url, i.outlet, i.kind, {at} AS at, "
            f"i.story_id FROM items i WHERE i.team_id = :team AND i.id IN ({ids})")
-    rows = session.connection().execute(text(sql), {"team": team_id}).all()
+    rows = session.connection().execute(_statement(sql), {"team": team_id}).all()
     return [Candidate(kind="item", id=row.id, text_score=scores[row.id], title=row.title, text=row.body or "",
-                      at=_aware(row.at), url=row.url, outlet=row.outlet, item_kind=row.kind,
+                      at=row.at, url=row.url, outlet=row.outlet, item_kind=row.kind,
                       group=f"story:{row.story_id}" if row.story_id else "") for row in rows]
 
 
@@ -109,34 +108,26 @@ def _briefs(session: Session, params: dict[str, Any], limit: int, postgres: bool
                "b.why_it_matters, b.entities, b.sources, b.created_at AS at, b.subject, b.subject_id FROM briefs_fts "
                "JOIN briefs b ON b.id = briefs_fts.rowid WHERE briefs_fts MATCH :q AND b.team_id = :team"
                + _window("b.created_at", params) + f" ORDER BY bm25(briefs_fts, 3.0, 1.0, 1.0, 2.0) LIMIT {limit}")
-    rows = session.connection().execute(_statement(sql), _used(sql, params)).all()
+    rows = session.connection().execute(_statement(sql, sources=JSON(), entities=JSON()), _used(sql, params)).all()
     found = []
     for row in rows:
-        sources = _json(row.sources) or []
+        sources = row.sources or []
         first = sources[0] if sources and isinstance(sources[0], dict) else {}
         found.append(Candidate(
             kind="brief", id=row.id, text_score=float(row.score), title=row.headline,
-            text=f"{row.summary} {row.why_it_matters}".strip(), at=_aware(row.at), url=str(first.get("url") or ""),
-            outlet=str(first.get("outlet") or ""), entities=tuple(str(e) for e in _json(row.entities) or []),
+            text=f"{row.summary} {row.why_it_matters}".strip(), at=row.at, url=str(first.get("url") or ""),
+            outlet=str(first.get("outlet") or ""), entities=tuple(str(e) for e in row.entities or []),
             group=f"{row.subject}:{row.subject_id}"))
     return found
 
 
-def _statement(sql: str) -> Any:
+def _statement(sql: str, **types: Any) -> Any:
+    """The query with its time bounds and its `at` column typed as UTCDateTime (aware UTC in and out), and any
+    other result columns typed as given."""
     statement = text(sql)
     binds = [bindparam(name, type_=UTCDateTime()) for name in ("since", "until") if f":{name}" in sql]
-    return statement.bindparams(*binds) if binds else statement
+    return (statement.bindparams(*binds) if binds else statement).columns(at=UTCDateTime(), **types)
 
 
 def _used(sql: str, params: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if f":{k}" in sql}
-
-
-def _aware(value: Any) -> datetime:
-    """A raw SELECT's timestamp (SQLite gives naive UTC text) as an aware UTC datetime."""
-    parsed: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value

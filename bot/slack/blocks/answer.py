@@ -9,9 +9,8 @@ from typing import Any
 
 from bot.ask.evidence import describe
 from bot.ask.model import Answer, Source
-from bot.slack.blocks import limits
 from bot.slack.blocks.alert import button, mrkdwn_object
-from bot.slack.escape import ELLIPSIS, join_within, link, mrkdwn, safe_url
+from bot.slack.escape import join_within, link, mrkdwn, safe_url
 from bot.slack.model import Message
 
 GOOD_ACTION = "answer_good"
@@ -60,11 +59,6 @@ def answer_footer(answer: Answer) -> list[dict[str, Any]]:
         blocks.append({"type": "actions", "block_id": "answer-feedback", "elements": [
             button(GOOD_ACTION, "👍 Helpful", value), button(BAD_ACTION, "👎 Not helpful", value)]})
     return blocks
-
-
-def stream_markdown(text: str) -> str:
-    """Streamed answer text is already cleaned (no `<`, `>`, URLs or mentions); cap one call's size."""
-    return text if len(text) <= limits.MESSAGE_TEXT else text[: limits.MESSAGE_TEXT - 1] + ELLIPSIS
 
 
 def _fallback(answer: Answer) -> str:

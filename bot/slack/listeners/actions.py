@@ -11,24 +11,20 @@ from sqlalchemy.exc import IntegrityError
 from bot.context import Context
 from bot.slack.escape import escape
 from bot.slack.listeners.background import Background
+from bot.slack.listeners.payload import action_value, channel_of, team_of
 from bot.slack.views import alert_view
+from bot.storage.briefs import team_brief
 from bot.storage.channels import set_company_mute
 from bot.storage.db import session_scope
 from bot.storage.models import Brief, Feedback
 
 
 def _brief(ctx: Context, body: dict[str, Any]) -> Brief | None:
-    value = str((body.get("actions") or [{}])[0].get("value") or "")
-    team_id = str((body.get("team") or {}).get("id") or "")
+    value = action_value(body)
     if not value.isdigit():
         return None
     with session_scope(ctx.engine) as session:
-        brief = session.get(Brief, int(value))
-    return brief if brief is not None and brief.team_id == team_id else None
-
-
-def _channel(body: dict[str, Any]) -> str:
-    return str((body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or "")
+        return team_brief(session, team_id=team_of(body), brief_id=int(value))
 
 
 def _say(respond: Respond, text: str) -> None:
@@ -43,7 +39,7 @@ def register(app: App, ctx: Context, background: Background) -> None:
 
     def mute_company(body: dict[str, Any], respond: Respond) -> None:
         brief = _brief(ctx, body)
-        channel_id = _channel(body)
+        channel_id = channel_of(body)
         if brief is None or not channel_id:
             _say(respond, "That alert is no longer known to briefbot.")
             return
@@ -70,7 +66,7 @@ def register(app: App, ctx: Context, background: Background) -> None:
         user_id = str((body.get("user") or {}).get("id") or "")
         try:
             with session_scope(ctx.engine) as session:
-                session.add(Feedback(team_id=brief.team_id, channel_id=_channel(body), user_id=user_id,
+                session.add(Feedback(team_id=brief.team_id, channel_id=channel_of(body), user_id=user_id,
                                      brief_id=brief.id or 0, value="not_useful", created_at=ctx.clock()))
         except IntegrityError:
             pass  # pressed twice: counted once

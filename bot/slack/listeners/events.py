@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 
 from bot.context import Context
 from bot.slack.blocks.home import home_view
+from bot.slack.listeners.payload import team_of
 from bot.slack.listeners.questions import offer_prompts
 from bot.slack.views import home_view_data
 from bot.storage.channels import pause_channel, resume_channel
@@ -27,17 +28,13 @@ def publish_home(ctx: Context, client: WebClient, team_id: str, user_id: str) ->
     client.views_publish(user_id=user_id, view=home_view(data))
 
 
-def _team(body: dict[str, Any], context: BoltContext) -> str:
-    return str(context.team_id or body.get("team_id") or "")
-
-
 def register(app: App, ctx: Context) -> None:
     @app.event("app_home_opened")
     def home_opened(event: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
         if event.get("tab", "home") == "home":
-            publish_home(ctx, client, _team(body, context), str(event["user"]))
+            publish_home(ctx, client, team_of(body, context), str(event["user"]))
         elif event.get("tab") == "messages" and event.get("channel"):
-            offer_prompts(ctx, client, team_id=_team(body, context), channel_id=str(event["channel"]))
+            offer_prompts(ctx, client, team_id=team_of(body, context), channel_id=str(event["channel"]))
 
     def paused(reason: str) -> Any:
         def handler(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
@@ -45,7 +42,7 @@ def register(app: App, ctx: Context) -> None:
             channel_id = channel.get("id") if isinstance(channel, dict) else channel
             if channel_id:
                 with session_scope(ctx.engine) as session:
-                    pause_channel(session=session, team_id=_team(body, context), channel_id=str(channel_id),
+                    pause_channel(session=session, team_id=team_of(body, context), channel_id=str(channel_id),
                                   reason=reason, now=ctx.clock())
                 log.info("paused channel %s: %s", channel_id, reason)
         return handler
@@ -56,7 +53,7 @@ def register(app: App, ctx: Context) -> None:
             return
         if channel_id:
             with session_scope(ctx.engine) as session:
-                if resume_channel(session=session, team_id=_team(body, context), channel_id=str(channel_id),
+                if resume_channel(session=session, team_id=team_of(body, context), channel_id=str(channel_id),
                                   now=ctx.clock()):
                     log.info("resumed channel %s", channel_id)
 

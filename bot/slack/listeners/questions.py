@@ -20,6 +20,7 @@ from bot.slack.blocks.alert import ASK_ACTION
 from bot.slack.blocks.answer import BAD_ACTION, GOOD_ACTION, answer_message
 from bot.slack.escape import escape, plain
 from bot.slack.listeners.background import Background
+from bot.slack.listeners.payload import action_value, channel_of, team_of
 from bot.storage.conversations import alert_brief_id, latest_entities, record_feedback
 from bot.storage.db import session_scope
 
@@ -43,9 +44,6 @@ def suggested_prompts(names: list[str]) -> list[dict[str, str]]:
 
 
 def register(app: App, ctx: Context, background: Background) -> None:
-    def team_of(body: dict[str, Any], context: BoltContext) -> str:
-        return str(context.team_id or body.get("team_id") or (body.get("team") or {}).get("id") or "")
-
     def answer(client: WebClient, where: Thread, conversation: Conversation, question: str, *,
                status: bool = True) -> None:
         background.run("answering a question", lambda: answer_in_thread(
@@ -63,7 +61,7 @@ def register(app: App, ctx: Context, background: Background) -> None:
         where = Thread(channel, thread_ts, team, str(event.get("user") or ""))
         if not event.get("thread_ts"):  # a new conversation: name it after its first question
             optional_call(client.assistant_threads_setTitle, channel_id=channel, thread_ts=thread_ts,
-                  title=question[:80])
+                          title=question[:80])
         answer(client, where, Conversation(team, channel, thread_ts, "dm", where.user_id), question)
 
     @app.event("app_mention")
@@ -84,8 +82,7 @@ def register(app: App, ctx: Context, background: Background) -> None:
     @app.action(ASK_ACTION)
     def ask_button(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        value = str((body.get("actions") or [{}])[0].get("value") or "")
-        channel = str((body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or "")
+        value, channel = action_value(body), channel_of(body)
         ts = str((body.get("message") or {}).get("thread_ts") or (body.get("message") or {}).get("ts") or
                  (body.get("container") or {}).get("message_ts") or "")
         metadata = json.dumps({"brief": int(value) if value.isdigit() else None, "channel": channel, "ts": ts})
@@ -114,7 +111,7 @@ def register(app: App, ctx: Context, background: Background) -> None:
     def feedback(value: str) -> Any:
         def handler(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
             ack()
-            raw = str((body.get("actions") or [{}])[0].get("value") or "")
+            raw = action_value(body)
             user = str((body.get("user") or {}).get("id") or "")
             with session_scope(ctx.engine) as session:
                 known = raw.isdigit() and record_feedback(session, team_id=team_of(body, context), turn_id=int(raw),
