@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot import __version__
@@ -52,8 +52,11 @@ class Settings(BaseSettings):
     web_concurrency: int = Field(default=2, ge=1, description="`briefbot serve` worker processes.")
 
     briefbot_poll_interval: int = Field(default=900, ge=10, description="Seconds between polls of one source.")
-    briefbot_max_backoff: int = Field(default=6 * 3600, ge=60, description="Longest wait after failures, seconds.")
+    briefbot_retry_base: int = Field(default=60, ge=1, description="First wait after a failed poll, seconds; doubles.")
+    briefbot_max_backoff: int = Field(default=6 * 3600, ge=1, description="Longest wait after failures, seconds.")
     briefbot_scheduler_tick: int = Field(default=30, ge=1, description="How often the worker looks for due sources.")
+    briefbot_lease_seconds: int = Field(
+        default=300, ge=10, description="How long a worker holds claimed work before another may take it over.")
     briefbot_allow_private_urls: bool = False
     briefbot_allowed_networks: str = Field(
         default="", description="Comma-separated CIDRs fetched even when private URLs are refused."
@@ -109,6 +112,15 @@ class Settings(BaseSettings):
                 raise ValueError(f"{part!r} is not a network like 10.1.2.0/24") from exc
         return value
 
+    @model_validator(mode="after")
+    def _lease_outlasts_a_post(self) -> Settings:
+        # A delivery's lease is renewed as its post starts; the post (and one retry without blocks) must end
+        # before the lease does, or another worker could take the delivery over mid-post.
+        if self.briefbot_lease_seconds < 3 * self.briefbot_slack_timeout:
+            raise ValueError(f"BRIEFBOT_LEASE_SECONDS ({self.briefbot_lease_seconds}) must be at least three times "
+                             f"BRIEFBOT_SLACK_TIMEOUT ({self.briefbot_slack_timeout:g})")
+        return self
+
     def allowed_networks(self) -> list[Any]:
         import ipaddress
 
@@ -119,6 +131,9 @@ class Settings(BaseSettings):
         return SignalParams(window=timedelta(days=self.briefbot_signal_window_days),
                             min_novel=self.briefbot_signal_min_novel, min_surge=self.briefbot_signal_min_surge,
                             surge_ratio=self.briefbot_signal_surge_ratio)
+
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.briefbot_lease_seconds)
 
     def story_params(self) -> StoryParams:
         return StoryParams(window=timedelta(hours=self.briefbot_story_window_hours))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -75,7 +75,9 @@ def error(status: int, message: str, *, param: str | None = None, headers: dict[
 
 
 class FakeLLM:
-    def __init__(self) -> None:
+    def __init__(self, respond: Callable[[dict[str, Any]], Reply] | None = None) -> None:
+        """`respond` answers every request once the scripted replies are used up (a long-running fleet)."""
+        self.respond = respond
         self.replies: deque[Reply] = deque()
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
@@ -102,6 +104,8 @@ class FakeLLM:
             self.paths.append(path)
             if self.replies:
                 return self.replies.popleft()
+        if self.respond is not None:
+            return self.respond(body)
         # Unscripted: a status the client does not retry, so a test that forgot a reply fails loudly.
         return error(418, "no scripted reply left")
 

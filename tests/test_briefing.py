@@ -34,7 +34,7 @@ def test_briefs_follow_material_change_only(engine: Engine, clock: Any) -> None:
 
     def run() -> list[int]:
         update_signals(engine=engine, clock=clock, params=SignalParams())
-        return write_pending_briefs(engine=engine, clock=clock, writer=writer)
+        return write_pending_briefs(engine=engine, clock=clock, writer=writer).written
 
     first = run()
     assert len(first) == 1 and len(writer.calls) == 1
@@ -65,7 +65,7 @@ def test_identical_input_is_not_sent_twice(engine: Engine, clock: Any) -> None:
         # As if the brief were older and smaller: the signal needs a new brief, but what a writer would see is
         # exactly what it saw before.
         brief.subject_version, brief.item_count = 0, 0
-    assert len(write_pending_briefs(engine=engine, clock=clock, writer=writer)) == 1
+    assert len(write_pending_briefs(engine=engine, clock=clock, writer=writer).written) == 1
     assert len(writer.calls) == 1  # the second brief reused the first one's text
     with session_scope(engine) as session:
         again = list_briefs(session=session)[0]

@@ -103,7 +103,7 @@ def test_config_masks_secrets(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_db_upgrade_reports_the_revision(cli: Any) -> None:
-    assert "database at revision 0006" in cli("db", "upgrade").output
+    assert "database at revision 0007" in cli("db", "upgrade").output
 
 
 def test_signals_command_lists_what_the_postings_reveal(cli: Any, server: LocalServer) -> None:

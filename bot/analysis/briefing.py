@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import partial
 
@@ -20,6 +20,7 @@ from bot.core.normalize import cap_text
 from bot.core.rebrief import needs_brief
 from bot.storage.briefs import brief_by_input_hash, latest_brief, save_brief
 from bot.storage.db import session_scope
+from bot.storage.leases import Held, holding, new_owner
 from bot.storage.models import Item, Signal, Story
 from bot.storage.signals import signal_items
 from bot.storage.sources import teams_to_process
@@ -29,63 +30,107 @@ log = logging.getLogger(__name__)
 MAX_SOURCES = 12  # a brief cites at most this many items; the newest are kept
 HORIZON = timedelta(days=7)  # subjects unchanged for longer are not looked at again
 SOURCE_TEXT = 500
+LEASE = timedelta(minutes=5)  # longer than the writer's slowest call with its retries
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """A subject that may need a brief, and how to build what its brief is written from."""
+
+    subject: str
+    subject_id: int
+    version: int
+    items: int
+    outlets: int
+    make_input: Callable[[], BriefInput]
+
+
+@dataclass(slots=True)
+class BriefingReport:
+    written: list[int] = field(default_factory=list)  # new brief ids
+    busy: int = 0  # subjects another worker was briefing
 
 
 def write_pending_briefs(*, engine: Engine, clock: Clock, writer: BriefWriter, team_id: str | None = None,
-                         story_min_outlets: int = 2) -> list[int]:
-    """Brief every signal and story that needs it; returns the new brief ids."""
-    written: list[int] = []
+                         story_min_outlets: int = 2, owner: str | None = None,
+                         lease: timedelta = LEASE) -> BriefingReport:
+    """Brief every signal and story that needs it. Each subject is leased while its brief is written, so
+    several workers share a team's briefs and never write one twice."""
+    owner = owner or new_owner("brief")
+    report = BriefingReport()
     with session_scope(engine) as session:
         teams = teams_to_process(session=session, team_id=team_id)
     for team in teams:
         with session_scope(engine) as session:
-            written += _brief_stories(session, team, writer, clock, story_min_outlets)
-        with session_scope(engine) as session:
-            recent = select(Signal).where(Signal.team_id == team, col(Signal.updated_at) >= clock() - HORIZON)
-            signals = list(session.exec(recent.order_by(col(Signal.id))))
-            items = signal_items(session=session, signal_ids=[s.id for s in signals if s.id is not None])
-            for signal in signals:
-                brief_id = _brief_if_needed(
-                    session, team, writer, clock, subject="signal", subject_id=signal.id or 0,
-                    version=signal.version, items=signal.item_count, outlets=1,
-                    make_input=partial(signal_input, signal, items.get(signal.id or 0, [])))
+            due = _stories_due(session, team, clock, story_min_outlets) + _signals_due(session, team, clock)
+        for subject in due:
+            name = f"brief:{team}:{subject.subject}:{subject.subject_id}"
+            with holding(engine=engine, name=name, owner=owner, clock=clock, lease=lease) as held:
+                if held is None:  # another worker is writing this one
+                    report.busy += 1
+                    continue
+                brief_id = _brief_one(engine, team, writer, clock, subject, held)
                 if brief_id is not None:
-                    written.append(brief_id)
-    return written
+                    report.written.append(brief_id)
+    return report
 
 
-def _brief_if_needed(session: Session, team: str, writer: BriefWriter, clock: Clock, *, subject: str,
-                     subject_id: int, version: int, items: int, outlets: int,
-                     make_input: Callable[[], BriefInput]) -> int | None:
-    """A brief for this version of the subject, unless it has one or has not changed materially since its
-    last; the new brief's id, or None."""
-    last = latest_brief(session=session, team_id=team, subject=subject, subject_id=subject_id)
-    if last is not None and last.subject_version == version:
-        return None
-    if not needs_brief(briefed_items=last.item_count if last else None,
-                       briefed_outlets=last.outlet_count if last else None, items=items, outlets=outlets):
-        return None
-    return _write(session, team, make_input(), writer, items=items, outlets=outlets, clock=clock)
-
-
-def _brief_stories(session: Session, team: str, writer: BriefWriter, clock: Clock, min_outlets: int) -> list[int]:
+def _stories_due(session: Session, team: str, clock: Clock, min_outlets: int) -> list[Due]:
     """Stories that several outlets carry get a brief; a story made only of a new source's backlog does not."""
     query = select(Story).where(Story.team_id == team, col(Story.merged_into).is_(None),
                                 Story.item_count >= min_outlets, col(Story.updated_at) >= clock() - HORIZON)
     stories = [s for s in session.exec(query.order_by(col(Story.id))) if len(s.outlets) >= min_outlets]
     members = story_items(session=session, story_ids=[s.id for s in stories if s.id is not None])
-    written = []
+    due = []
     for story in stories:
         items = members.get(story.id or 0, [])
         if all(i.backfill for i in items):
             continue
-        brief_id = _brief_if_needed(
-            session, team, writer, clock, subject="story", subject_id=story.id or 0, version=story.version,
-            items=story.item_count, outlets=len(story.outlets),
-            make_input=partial(story_input, story, items))
-        if brief_id is not None:
-            written.append(brief_id)
-    return written
+        due.append(Due("story", story.id or 0, story.version, story.item_count, len(story.outlets),
+                       partial(story_input, story, items)))
+    return due
+
+
+def _signals_due(session: Session, team: str, clock: Clock) -> list[Due]:
+    recent = select(Signal).where(Signal.team_id == team, col(Signal.updated_at) >= clock() - HORIZON)
+    signals = list(session.exec(recent.order_by(col(Signal.id))))
+    items = signal_items(session=session, signal_ids=[s.id for s in signals if s.id is not None])
+    return [Due("signal", signal.id or 0, signal.version, signal.item_count, 1,
+                partial(signal_input, signal, items.get(signal.id or 0, []))) for signal in signals]
+
+
+def _brief_one(engine: Engine, team: str, writer: BriefWriter, clock: Clock, due: Due, held: Held) -> int | None:
+    """A brief for this version of the subject, unless it has one or has not changed materially since its
+    last; the new brief's id, or None. The writer runs outside any transaction (an LLM call holds no
+    database connection), and the brief is saved only while the subject's lease is still ours."""
+    with session_scope(engine) as session:
+        last = latest_brief(session=session, team_id=team, subject=due.subject, subject_id=due.subject_id)
+        if last is not None and last.subject_version >= due.version:
+            return None
+        if not needs_brief(briefed_items=last.item_count if last else None,
+                           briefed_outlets=last.outlet_count if last else None, items=due.items,
+                           outlets=due.outlets):
+            return None
+        inp = due.make_input()
+        key = writer.input_hash(inp)
+        cached = brief_by_input_hash(session=session, input_hash=key)
+    if cached is not None and cached.team_id == team:
+        draft = BriefDraft(headline=cached.headline, summary=cached.summary, why_it_matters=cached.why_it_matters,
+                           entities=cached.entities, places=cached.places, event_type=cached.event_type)
+        written = WrittenBrief(draft=draft, writer="builtin" if cached.writer == "builtin" else "llm",
+                               prompt_name=cached.prompt_name, prompt_version=cached.prompt_version,
+                               model=cached.model, input_hash=key, note="reused: identical input briefed before")
+    else:
+        written = writer.write(inp)
+        written = replace(written, input_hash=written.input_hash or key)
+    with session_scope(engine) as session:
+        if not held.fence(session, clock()):
+            log.warning("brief lease %s lost while writing; the brief was discarded", held.name)
+            return None
+        brief = save_brief(session=session, team_id=team, inp=inp, written=written, items=due.items,
+                           outlets=due.outlets, now=clock())
+    log.info("brief %s for %s %s v%s by %s", brief.id, inp.subject, inp.subject_id, inp.subject_version, written.writer)
+    return brief.id or 0
 
 
 def story_input(story: Story, items: list[Item]) -> BriefInput:
@@ -97,25 +142,6 @@ def story_input(story: Story, items: list[Item]) -> BriefInput:
                     for i in newest),
         outlets=tuple(story.outlets), first_at=story.first_at, last_at=story.last_at,
     )
-
-
-def _write(session: Session, team: str, inp: BriefInput, writer: BriefWriter, *, items: int, outlets: int,
-           clock: Clock) -> int:
-    key = writer.input_hash(inp)
-    cached = brief_by_input_hash(session=session, input_hash=key)
-    if cached is not None and cached.team_id == team:
-        draft = BriefDraft(headline=cached.headline, summary=cached.summary, why_it_matters=cached.why_it_matters,
-                           entities=cached.entities, places=cached.places, event_type=cached.event_type)
-        written = WrittenBrief(draft=draft, writer="builtin" if cached.writer == "builtin" else "llm",
-                               prompt_name=cached.prompt_name, prompt_version=cached.prompt_version,
-                               model=cached.model, input_hash=key, note="reused: identical input briefed before")
-    else:
-        written = writer.write(inp)
-        written = replace(written, input_hash=written.input_hash or key)
-    brief = save_brief(session=session, team_id=team, inp=inp, written=written, items=items, outlets=outlets,
-                       now=clock())
-    log.info("brief %s for %s %s v%s by %s", brief.id, inp.subject, inp.subject_id, inp.subject_version, written.writer)
-    return brief.id or 0
 
 
 def signal_input(signal: Signal, items: list[Item]) -> BriefInput:

@@ -8,11 +8,14 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 
 from bot.analysis.briefing import write_pending_briefs
-from bot.analysis.signal_update import update_signals
-from bot.analysis.story_update import Embed, update_stories
+from bot.analysis.signal_update import SignalReport, update_signals
+from bot.analysis.story_update import Embed, StoryReport, update_stories
 from bot.briefs.writers import BriefWriter
 from bot.clock import Clock
 from bot.settings import Settings
+from bot.storage.db import session_scope
+from bot.storage.leases import holding, new_owner
+from bot.storage.sources import teams_to_process
 
 log = logging.getLogger(__name__)
 
@@ -24,17 +27,43 @@ class AnalysisReport:
     signals_created: list[int] = field(default_factory=list)
     signals_grown: list[int] = field(default_factory=list)
     briefs: list[int] = field(default_factory=list)
+    items: int = 0  # items put into stories
+    busy: int = 0  # pieces of work skipped because another worker held them: run again soon
+
+    def add(self, stories: StoryReport, signals: SignalReport) -> None:
+        self.items += stories.items
+        self.stories_created = sorted({*self.stories_created, *stories.created})
+        self.stories_grown = sorted({*self.stories_grown, *stories.grown})
+        self.signals_created += signals.created
+        self.signals_grown += signals.grown
 
 
 def analyse(*, engine: Engine, clock: Clock, settings: Settings, writer: BriefWriter,
             team_id: str | None = None, embed: Embed | None = None) -> AnalysisReport:
-    """Idempotent, so it can run after every poll and catch up after a crash."""
-    stories = update_stories(engine=engine, clock=clock, params=settings.story_params(), team_id=team_id,
-                             embed=embed)
-    signals = update_signals(engine=engine, clock=clock, params=settings.signal_params(), team_id=team_id)
-    briefs = write_pending_briefs(engine=engine, clock=clock, writer=writer, team_id=team_id,
-                                  story_min_outlets=settings.briefbot_story_min_outlets)
-    if stories.items or signals.created or signals.grown or briefs:
-        log.info("analysis: %d items into stories (%d new), %d new signals, %d grown, %d briefs", stories.items,
-                 len(stories.created), len(signals.created), len(signals.grown), len(briefs))
-    return AnalysisReport(sorted(stories.created), sorted(stories.grown), signals.created, signals.grown, briefs)
+    """Idempotent, so it can run after every poll and catch up after a crash. Several workers can run it at
+    once: a team's clustering (stories, then signals) is leased to one of them, since it reads and writes one
+    team's state in order; briefs are leased one subject at a time, so the workers share their writing."""
+    owner, lease = new_owner("analyse"), settings.lease()
+    report = AnalysisReport()
+    with session_scope(engine) as session:
+        teams = teams_to_process(session=session, team_id=team_id)
+    for team in teams:
+        with holding(engine=engine, name=f"cluster:{team}", owner=owner, clock=clock, lease=lease) as held:
+            if held is None:
+                report.busy += 1
+            else:
+                stories = update_stories(engine=engine, clock=clock, params=settings.story_params(), team_id=team,
+                                         embed=embed, held=held)
+                signals = update_signals(engine=engine, clock=clock, params=settings.signal_params(),
+                                         team_id=team, held=held)
+                report.add(stories, signals)
+        briefs = write_pending_briefs(engine=engine, clock=clock, writer=writer, team_id=team,
+                                      story_min_outlets=settings.briefbot_story_min_outlets, owner=owner,
+                                      lease=lease)
+        report.briefs += briefs.written
+        report.busy += briefs.busy
+    if report.items or report.signals_created or report.signals_grown or report.briefs:
+        log.info("analysis: %d items into stories (%d new), %d new signals, %d grown, %d briefs", report.items,
+                 len(report.stories_created), len(report.signals_created), len(report.signals_grown),
+                 len(report.briefs))
+    return report

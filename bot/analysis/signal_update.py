@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from bot.clock import Clock
 from bot.core.signals import SignalParams, detect_signals
 from bot.storage.db import session_scope
+from bot.storage.leases import Held
 from bot.storage.signals import close_quiet_signals, companies_hiring_since, company_postings, save_finding
 from bot.storage.sources import teams_to_process
 
@@ -21,13 +22,17 @@ class SignalReport:
     closed: int = 0
 
 
-def update_signals(*, engine: Engine, clock: Clock, params: SignalParams, team_id: str | None = None) -> SignalReport:
+def update_signals(*, engine: Engine, clock: Clock, params: SignalParams, team_id: str | None = None,
+                   held: Held | None = None) -> SignalReport:
+    """With `held` (the team's clustering lease), nothing is saved unless the lease is still ours."""
     report = SignalReport()
     now = clock()
     with session_scope(engine) as session:
         teams = teams_to_process(session=session, team_id=team_id)
     for team in teams:
         with session_scope(engine) as session:
+            if held is not None and not held.fence(session, now):
+                continue
             report.closed += close_quiet_signals(session=session, team_id=team, before=now - params.window, now=now)
             for company in companies_hiring_since(session=session, team_id=team, since=now - params.window):
                 postings = company_postings(session=session, team_id=team, company=company)

@@ -4,6 +4,7 @@ and a restart picks up where it stopped."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -14,6 +15,7 @@ from bot.briefs.model import SourceRef
 from bot.clock import Clock
 from bot.core.stories import StoryClusterer, StoryInput, StoryParams, embedding_text
 from bot.storage.db import session_scope
+from bot.storage.leases import Held
 from bot.storage.models import Item
 from bot.storage.sources import teams_to_process
 from bot.storage.stories import (
@@ -26,6 +28,7 @@ from bot.storage.stories import (
 )
 from bot.storage.vectors import save_vectors
 
+log = logging.getLogger(__name__)
 BATCH = 2000
 # Texts in, one vector per text out; None when embeddings cannot be had for this batch (the batch is then
 # clustered on terms alone, not held back). Built by the composition root from the LLM endpoint.
@@ -42,22 +45,27 @@ class StoryReport:
 
 
 def update_stories(*, engine: Engine, clock: Clock, params: StoryParams, team_id: str | None = None,
-                   embed: Embed | None = None) -> StoryReport:
+                   embed: Embed | None = None, held: Held | None = None) -> StoryReport:
+    """Cluster every team's queued items (or `team_id`'s). With `held` (the team's clustering lease), every
+    batch renews the lease in its own transaction and the pass stops where the lease was lost."""
     report = StoryReport()
     with session_scope(engine) as session:
         teams = teams_to_process(session=session, team_id=team_id)
     for team in teams:
-        while _cluster_batch(engine, clock, params, team, report, embed):
+        while _cluster_batch(engine, clock, params, team, report, embed, held):
             pass
     report.grown -= report.created
     return report
 
 
 def _cluster_batch(engine: Engine, clock: Clock, params: StoryParams, team: str, report: StoryReport,
-                   embed: Embed | None) -> bool:
+                   embed: Embed | None, held: Held | None) -> bool:
     """One batch in one transaction: the items' story ids and the stories' states commit together."""
     now = clock()
     with session_scope(engine) as session:
+        if held is not None and not held.fence(session, now):
+            log.warning("clustering lease %s lost; another worker carries on", held.name)
+            return False
         pending = unclustered_news(session=session, team_id=team, limit=BATCH)
         if not pending:
             return False

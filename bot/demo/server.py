@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import socket
 import ssl
+import struct
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,6 +32,7 @@ class Route:
     endless: bool = False  # a body that never ends
     gzip: bool = False
     lie_length: bool = False  # a Content-Length far larger than the body is
+    reset: bool = False  # reset the connection (TCP RST) instead of answering
 
     def etag_value(self) -> str:
         return '"' + hashlib.sha256(self.body).hexdigest()[:16] + '"'
@@ -45,6 +48,7 @@ class LocalServer:
         self.active = 0  # requests being answered now
         self.most_active = 0  # the most ever answered at once
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.faults: dict[str, deque[Route]] = {}  # answered before the path's route, each once
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer((host, port), _handler_for(self))
@@ -64,6 +68,11 @@ class LocalServer:
     def route(self, path: str, route: Route) -> None:
         with self._lock:
             self.routes[path] = route
+
+    def fault(self, path: str, route: Route, *, times: int = 1) -> None:
+        """Answer the next `times` requests for `path` with `route`, then go back to its usual route."""
+        with self._lock:
+            self.faults.setdefault(path, deque()).extend([route] * times)
 
     def start(self) -> LocalServer:
         self._thread.start()
@@ -101,11 +110,18 @@ def _handler_for(server: LocalServer) -> type[BaseHTTPRequestHandler]:
         def _answer(self) -> None:
             path = self.path
             with server._lock:
-                route = server.routes.get(path) or server.routes.get(path.split("?", 1)[0])
+                queued = server.faults.get(path.split("?", 1)[0])
+                route = queued.popleft() if queued else (
+                    server.routes.get(path) or server.routes.get(path.split("?", 1)[0]))
                 server.hits[path.split("?", 1)[0]] += 1
                 server.requests.append((path, {k.lower(): v for k, v in self.headers.items()}))
             if route is None:
                 return self._send(404, b"not found", "text/plain")
+            if route.reset:
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.connection.close()
+                self.close_connection = True
+                return None
             if route.hang:
                 server._stopping.wait(60)
                 return None

@@ -77,7 +77,8 @@ class Poller:
 
     @property
     def lease(self) -> timedelta:
-        return timedelta(seconds=self.settings.briefbot_fetch_deadline * 2 + 60)
+        """Long enough for a fetch to finish, so a slow poll is not taken over while it still runs."""
+        return max(self.settings.lease(), timedelta(seconds=self.settings.briefbot_fetch_deadline * 2 + 10))
 
     async def poll(
         self, *, due_only: bool = True, source_ids: list[int] | None = None,
@@ -201,7 +202,8 @@ class Poller:
             outcome="error", started_at=started, finished_at=finished,
             next_due_at=next_due(now=finished, interval=self.settings.briefbot_poll_interval,
                                  failures=source.failures + 1, max_backoff=self.settings.briefbot_max_backoff,
-                                 retry_after=exc.retry_after, source_id=source.id or 0),
+                                 retry_after=exc.retry_after, source_id=source.id or 0,
+                                 retry_base=self.settings.briefbot_retry_base),
             http_status=exc.status, error_kind=exc.kind, error=exc.message[:2000],
         )
         with session_scope(self.engine) as session:

@@ -47,7 +47,6 @@ CHANNEL_GONE = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 TOKEN_GONE = frozenset({"invalid_auth", "account_inactive", "token_revoked", "token_expired", "not_authed",
                         "team_access_not_granted", "missing_scope", "no_token"})
 BLOCKS_REFUSED = frozenset({"invalid_blocks", "invalid_blocks_format", "msg_blocks_too_long", "msg_too_long"})
-LEASE = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(hours=1)
 CLOCK_SKEW = timedelta(minutes=10)  # how far Slack's clock may be behind ours, when searching for a post
 
@@ -91,7 +90,8 @@ class Deliverer:
         """Post what is due now: channels interleaved, each paced to BRIEFBOT_CHANNEL_POST_INTERVAL."""
         report = DeliveryReport()
         with Session(self.engine, expire_on_commit=False) as session:
-            claimed = claim_deliveries(session=session, owner=self.owner, now=self.clock(), lease=LEASE, limit=limit)
+            claimed = claim_deliveries(session=session, owner=self.owner, now=self.clock(),
+                                       lease=self.settings.lease(), limit=limit)
         queues: dict[tuple[str, str], deque[Delivery]] = {}
         for delivery in claimed:
             queues.setdefault((delivery.team_id, delivery.channel_id), deque()).append(delivery)
@@ -231,7 +231,8 @@ class Deliverer:
 
     def _mark_sending(self, delivery: Delivery) -> None:
         with session_scope(self.engine) as session:
-            row = mark_sending(session=session, delivery_id=delivery.id or 0, owner=self.owner, now=self.clock())
+            row = mark_sending(session=session, delivery_id=delivery.id or 0, owner=self.owner, now=self.clock(),
+                               lease=self.settings.lease())
             if row is None:
                 raise RetryLaterError("lease lost to another worker", timedelta(0), uncertain=False)
             delivery.status, delivery.attempt_started_at, delivery.thread_ts = (

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import func, or_, text, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from bot.core.routing import BriefFacts, ChannelAudience, Route, route
@@ -13,6 +14,7 @@ from bot.storage.channels import list_channels, list_mutes, list_watches, pause_
 from bot.storage.models import AlertMessage, Brief, Delivery, Item, ItemLink, Signal, SignalItem, Subscription
 
 UNSENT = ("pending", "held", "paused")
+CLAIM_LOCK = 0x62726266_01  # pg_advisory_xact_lock key that serialises delivery claims ("brbf", 1)
 
 
 def route_new_briefs(*, session: Session, team_id: str, now: datetime, limit: int = 500) -> int:
@@ -120,12 +122,21 @@ def subject_item_ids(*, session: Session, team_id: str, subject: str, subject_id
 
 def claim_deliveries(*, session: Session, owner: str, now: datetime, lease: timedelta, limit: int) -> list[Delivery]:
     """Lease up to `limit` due deliveries (pending, or unconfirmed ones whose last attempt was cut short) to
-    `owner`, oldest first. SKIP LOCKED on PostgreSQL; a single atomic UPDATE on SQLite."""
+    `owner`, oldest first. A channel belongs to one worker at a time: nothing is claimed in a channel where
+    another worker holds a live lease, so the per-channel pace holds across workers. SKIP LOCKED on
+    PostgreSQL, with claims taken one at a time (a transaction-scoped advisory lock) so that two workers
+    can't both take a free channel; on SQLite the single UPDATE is atomic."""
     free = or_(col(Delivery.lease_until).is_(None), col(Delivery.lease_until) < now)
+    other = aliased(Delivery)
+    busy = (select(other.id).where(other.team_id == Delivery.team_id, other.channel_id == Delivery.channel_id,
+                                   col(other.lease_owner) != owner, col(other.lease_until) >= now)
+            .exists())
     candidates = (select(Delivery.id)
-                  .where(col(Delivery.status).in_(("pending", "sending")), col(Delivery.next_attempt_at) <= now, free)
+                  .where(col(Delivery.status).in_(("pending", "sending")), col(Delivery.next_attempt_at) <= now, free,
+                         ~busy)
                   .order_by(col(Delivery.id)).limit(limit))
     if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK})
         candidates = candidates.with_for_update(skip_locked=True)
     statement = (update(Delivery).where(col(Delivery.id).in_(candidates.scalar_subquery()), free)
                  .values(lease_owner=owner, lease_until=now + lease).returning(col(Delivery.id)))
@@ -161,12 +172,20 @@ def channel_briefs_since(*, session: Session, team_id: str, channel_id: str, sin
 
 # Recording delivery outcomes. Each takes the lease owner: a worker that lost its lease records nothing.
 
-def mark_sending(*, session: Session, delivery_id: int, owner: str, now: datetime) -> Delivery | None:
-    """About to post: from here until `mark_sent`, the delivery is unconfirmed."""
-    row = session.get(Delivery, delivery_id)
-    if row is None or row.lease_owner != owner:
+def mark_sending(*, session: Session, delivery_id: int, owner: str, now: datetime,
+                 lease: timedelta) -> Delivery | None:
+    """About to post: from here until `mark_sent`, the delivery is unconfirmed. One conditional UPDATE that
+    also renews the lease, so no other worker can take the delivery over while this post is in flight;
+    None when the lease was already lost."""
+    marked = session.execute(update(Delivery)
+                             .where(col(Delivery.id) == delivery_id, col(Delivery.lease_owner) == owner)
+                             .values(status="sending", attempt_started_at=now, attempts=col(Delivery.attempts) + 1,
+                                     lease_until=now + lease))
+    if marked.rowcount != 1:  # type: ignore[attr-defined]
         return None
-    row.status, row.attempt_started_at, row.attempts = "sending", now, row.attempts + 1
+    row = session.get(Delivery, delivery_id, populate_existing=True)
+    if row is None:
+        return None
     if row.kind == "update":
         alert = alert_message_for(session=session, delivery=row)
         row.thread_ts = alert.ts if alert else None

@@ -426,3 +426,16 @@ class ItemVector(SQLModel, table=True):
     dims: int
     vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))  # the item's published (or seen) time
+
+
+class WorkLease(SQLModel, table=True):
+    """A named piece of work one worker holds for a while: a team's story clustering, one subject's brief.
+    Several workers on one database take turns through it; a lease that runs out may be taken over, so a
+    worker that died mid-task holds nothing for long."""
+
+    __tablename__ = "work_leases"
+
+    name: str = Field(primary_key=True, max_length=200)  # e.g. "cluster:T123", "brief:T123:story:42"
+    owner: str = Field(max_length=100)
+    lease_until: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    acquired_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

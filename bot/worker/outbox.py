@@ -11,17 +11,28 @@ from bot.storage.db import session_scope
 from bot.storage.deliveries import route_new_briefs
 from bot.storage.digests import enqueue_due_digests
 from bot.storage.events import prune_events
+from bot.storage.leases import holding, new_owner
 from bot.storage.sources import teams_to_process
 
 log = logging.getLogger(__name__)
 
 
 def route_and_schedule(ctx: Context) -> tuple[int, int]:
-    """(deliveries routed, digests enqueued)."""
-    now = ctx.clock()
+    """(deliveries routed, digests enqueued). A team's routing is leased to one worker at a time: two
+    workers routing two versions of one story at once could otherwise both queue its update."""
+    now, owner = ctx.clock(), new_owner("route")
     with session_scope(ctx.engine) as session:
-        routed = sum(route_new_briefs(session=session, team_id=team, now=now)
-                     for team in teams_to_process(session=session, team_id=None))
+        teams = teams_to_process(session=session, team_id=None)
+    routed = 0
+    for team in teams:
+        with holding(engine=ctx.engine, name=f"route:{team}", owner=owner, clock=ctx.clock,
+                     lease=ctx.settings.lease()) as held:
+            if held is None:
+                continue  # another worker is routing this team's briefs now
+            with session_scope(ctx.engine) as session:
+                if held.fence(session, now):
+                    routed += route_new_briefs(session=session, team_id=team, now=now)
+    with session_scope(ctx.engine) as session:
         digests = enqueue_due_digests(session=session, now=now,
                                       max_briefs=ctx.settings.briefbot_digest_max_briefs)
         prune_events(session=session, now=now)

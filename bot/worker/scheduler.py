@@ -18,8 +18,8 @@ from bot.worker.outbox import OutboxLoop
 log = logging.getLogger(__name__)
 
 
-def poll_due_once(ctx: Context, *, analyse_when_idle: bool = True) -> PollReport:
-    """Poll what is due, then analyse (stories, signals, briefs) if anything was stored, or when asked to."""
+def poll_due(ctx: Context) -> PollReport:
+    """Poll the sources that are due (leased, so several workers share them)."""
     async def run() -> PollReport:
         fetcher = ctx.fetcher()
         try:
@@ -31,22 +31,35 @@ def poll_due_once(ctx: Context, *, analyse_when_idle: bool = True) -> PollReport
     if report.polled:
         log.info("polled %d sources: %d new items, %d updated, %d failed", report.polled, report.items_new,
                  report.items_updated, report.errors)
-    if analyse_when_idle or report.items_new or report.items_updated or report.items_linked:
+    return report
+
+
+def stored_something(report: PollReport) -> bool:
+    return bool(report.items_new or report.items_updated or report.items_linked)
+
+
+def poll_due_once(ctx: Context, *, analyse_when_idle: bool = True) -> PollReport:
+    """Poll what is due, then analyse (stories, signals, briefs) if anything was stored, or when asked to."""
+    report = poll_due(ctx)
+    if analyse_when_idle or stored_something(report):
         ctx.analyse()
     return report
 
 
 class WorkerLoop:
     """The scheduled job: the first tick analyses whatever a crash left unanalysed; later ticks analyse only
-    when a poll stored something (an idle analysis pass costs tens of queries, bench/briefs.py)."""
+    when a poll stored something (an idle analysis pass costs tens of queries, bench/briefs.py), or when
+    another worker held part of the last analysis: it may have started before this poll's items were
+    stored, so this worker looks again on its next tick."""
 
     def __init__(self, ctx: Context):
         self.ctx = ctx
         self.caught_up = False
 
     def tick(self) -> PollReport:
-        report = poll_due_once(self.ctx, analyse_when_idle=not self.caught_up)
-        self.caught_up = True
+        report = poll_due(self.ctx)
+        if not self.caught_up or stored_something(report):
+            self.caught_up = self.ctx.analyse().busy == 0
         return report
 
 

@@ -1,0 +1,34 @@
+"""work leases: named work (a team's clustering, a subject's brief) held by one worker at a time
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-29
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+import sqlmodel
+import bot.storage.types
+
+
+revision = '0007'
+down_revision = '0006'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('work_leases',
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('owner', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('lease_until', bot.storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('acquired_at', bot.storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name')
+    )
+
+
+def downgrade() -> None:
+    op.drop_table('work_leases')
