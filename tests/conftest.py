@@ -133,6 +133,18 @@ def slack(clock: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
+def real_slack() -> Iterator[Any]:
+    """The fake Web API with message timestamps on the real clock: for real worker processes, whose clock
+    is the real one."""
+    import time
+
+    from tests.slack_server import SlackServer
+
+    with SlackServer(clock=time.time) as fake:
+        yield fake
+
+
+@pytest.fixture
 def slack_settings(db_url: str, slack: Any) -> Settings:
     return make_settings(db_url, slack_bot_token="xoxb-test", slack_signing_secret=SLACK_SECRET,
                          slack_api_url=slack.api_url, briefbot_channel_post_interval=0.0, briefbot_slack_timeout=2.0)

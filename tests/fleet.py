@@ -245,9 +245,11 @@ class Run:
 
 
 def run_world(*, world: World, engine: Engine, server: LocalServer, slack: Any, fleet: Fleet, workers: int,
-              during: Callable[[], None] | None = None, timeout: float = 120.0) -> Run:
-    """Seed the world, start `workers`, let them backfill, publish the news, call `during()` (a fault that
-    needs the fleet running), and wait until every alert is delivered; then stop the fleet."""
+              at_news: Callable[[], None] | None = None, during: Callable[[], None] | None = None,
+              timeout: float = 120.0) -> Run:
+    """Seed the world, start `workers`, let them backfill, publish the news (calling `at_news()` before any
+    worker can poll it), call `during()` (a fault that needs the fleet at work), and wait until every alert
+    is delivered; then stop the fleet."""
     world.serve(server, news=False)
     world.seed(engine, server)
     started = time.monotonic()
@@ -255,6 +257,8 @@ def run_world(*, world: World, engine: Engine, server: LocalServer, slack: Any, 
     expected = world.expected()
     wait_until(lambda: backfilled(engine, world), timeout=timeout, what="the backfill", fleet=fleet)
     world.serve(server, news=True)
+    if at_news is not None:
+        at_news()
     make_all_due(engine)
     if during is not None:
         during()

@@ -3,23 +3,13 @@ is posted exactly once. PostgreSQL takes two workers on a few hundred boards; SQ
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy.engine import Engine
 
 from bot.demo.server import LocalServer
 from tests.fleet import Fleet, World, posted_delivery_ids, run_world, worker_env
 from tests.slack_server import SlackServer
-
-
-@pytest.fixture
-def real_slack() -> Iterator[SlackServer]:
-    """The recording Web API, with message timestamps on the real clock (the workers' clock)."""
-    with SlackServer(clock=time.time) as fake:
-        yield fake
 
 
 def test_two_workers_share_a_few_hundred_boards_and_post_each_alert_once(
