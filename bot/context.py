@@ -110,9 +110,9 @@ class Context:
 
         return embed
 
-    def analyse(self, team_id: str | None = None) -> AnalysisReport:
+    def analyse(self, team_id: str | None = None, *, only_wanted: bool = False) -> AnalysisReport:
         return analyse(engine=self.engine, clock=self.clock, settings=self.settings, writer=self.brief_writer(),
-                       team_id=team_id, embed=self.embed())
+                       team_id=team_id, embed=self.embed(), only_wanted=only_wanted)
 
 
 def build_context(settings: Settings | None = None, *, migrate: bool = True) -> Context:

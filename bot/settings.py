@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     briefbot_embedding_model: str | None = None
     briefbot_llm_timeout: float = Field(default=30.0, gt=0, description="Seconds per LLM call attempt.")
     briefbot_llm_max_retries: int = Field(default=2, ge=0, description="Retries on 429, 5xx and timeouts.")
+    briefbot_brief_concurrency: int = Field(
+        default=4, ge=1, description="Briefs one worker writes at once with an LLM (the built-in writer: one).")
     briefbot_daily_token_budget: int = Field(default=500_000, ge=0, description="LLM tokens per UTC day for briefs.")
     briefbot_prompts_dir: Path | None = Field(default=None, description="The prompts/ folder; default: found.")
 

@@ -54,6 +54,9 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "briefbot_read_timeout": 2.0,
         "briefbot_fetch_deadline": 5.0,
         "briefbot_poll_interval": 900,
+        # One brief at a time, in subject order: tests script the local LLM's replies in that order. The fleet
+        # tests (real worker processes) run the default, several at once.
+        "briefbot_brief_concurrency": 1,
         "_env_file": None,
     }
     values.update(overrides)

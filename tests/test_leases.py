@@ -5,6 +5,8 @@ commits nothing; delivery claims keep a channel with one worker; a delivery's po
 from __future__ import annotations
 
 import threading
+import time
+from collections import Counter
 from datetime import timedelta
 from typing import Any
 
@@ -17,11 +19,15 @@ from bot.briefs.builtin import WRITER_NOTE
 from bot.briefs.model import BriefInput, WrittenBrief
 from bot.briefs.writers import BuiltinWriter
 from bot.core.signals import SignalParams
+from bot.sources.base import Entry, PlaceHint
+from bot.sources.normalise import normalise_entry
 from bot.storage.db import session_scope
 from bot.storage.deliveries import claim_deliveries, mark_sending
+from bot.storage.items import store_items
 from bot.storage.leases import acquire, fence, holding, release
 from bot.storage.models import Brief, Delivery, WorkLease
-from bot.storage.sources import ensure_workspace
+from bot.storage.sources import add_source, ensure_workspace
+from bot.storage.wanted import done, teams_wanting_analysis, want, wanted
 from tests.test_signal_update import seed_seattle_hiring
 
 LEASE = timedelta(minutes=5)
@@ -184,3 +190,67 @@ def test_a_post_renews_its_lease_and_a_lost_lease_stops_the_post(engine: Engine,
     with session_scope(engine) as session:  # "a" woke up too late: it must not post
         assert mark_sending(session=session, delivery_id=delivery_id, owner="a", now=late + LEASE * 2,
                             lease=LEASE) is None
+
+
+def test_wanted_work_is_seen_by_every_worker_and_reset_only_when_done(settings: Any, clock: Any) -> None:
+    from tests.conftest import context_for
+
+    ctx = context_for(settings, clock)
+    seed_seattle_hiring(ctx.engine, clock)
+    assert ctx.analyse(only_wanted=True).briefs == []  # nothing said it wants analysis yet
+    with session_scope(ctx.engine) as session:
+        want(session=session, team_id="T1", kind="cluster")  # what a poll that stored items does
+    with session_scope(ctx.engine) as session:
+        assert teams_wanting_analysis(session=session) == ["T1"]
+        seen = wanted(session=session, team_id="T1", kind="cluster")
+        want(session=session, team_id="T1", kind="cluster")  # more arrived during the pass
+        assert not done(session=session, team_id="T1", kind="cluster", seen=seen)  # so it stays wanted
+    # Another worker holds one subject's brief: the pass writes the rest and leaves the briefs wanted.
+    acquire(engine=ctx.engine, name="brief:T1:signal:1", owner="other", now=clock(), lease=LEASE)
+    report = ctx.analyse(only_wanted=True)
+    assert (report.briefs, report.busy) == ([], 1)
+    with session_scope(ctx.engine) as session:
+        assert wanted(session=session, team_id="T1", kind="cluster") == 0
+        assert wanted(session=session, team_id="T1", kind="briefs") > 0
+    release(engine=ctx.engine, name="brief:T1:signal:1", owner="other")
+    assert len(ctx.analyse(only_wanted=True).briefs) == 1
+    with session_scope(ctx.engine) as session:
+        assert teams_wanting_analysis(session=session) == []
+    ctx.engine.dispose()
+
+
+class CountingWriter(BuiltinWriter):
+    """The built-in writer, slowed down, counting how many of its calls overlap."""
+
+    def __init__(self) -> None:
+        super().__init__(WRITER_NOTE)
+        self.lock, self.active, self.most, self.subjects = threading.Lock(), 0, 0, Counter[int]()
+
+    def write(self, inp: BriefInput) -> WrittenBrief:
+        with self.lock:
+            self.active += 1
+            self.most = max(self.most, self.active)
+            self.subjects[inp.subject_id] += 1
+        time.sleep(0.05)
+        with self.lock:
+            self.active -= 1
+        return super().write(inp)
+
+
+def test_a_worker_writes_several_briefs_at_once_and_each_once(engine: Engine, clock: Any) -> None:
+    for n in range(6):  # six companies hiring in Kent: six signals
+        with session_scope(engine) as session:
+            source, _ = add_source(session=session, team_id="T1", kind="greenhouse", locator=f"https://x.example/{n}",
+                                   spec=f"greenhouse:c{n}", title="", now=clock())
+        entries = [Entry(external_id=f"{n}-{t}", url=f"https://x.example/{n}/{i}", title=t, outlet=f"Company {n}",
+                         job_title=t, places=[PlaceHint(text="Kent, WA")])
+                   for i, t in enumerate(["Warehouse Associate", "Forklift Operator", "Picker"])]
+        items = [normalise_entry(e, kind="job", default_outlet="", max_chars=1000, now=clock()) for e in entries]
+        with session_scope(engine) as session:
+            store_items(session=session, source=source, items=[i for i in items if i], now=clock(), backfill=False)
+    assert len(update_signals(engine=engine, clock=clock, params=SignalParams()).created) == 6
+    writer = CountingWriter()
+    written = write_pending_briefs(engine=engine, clock=clock, writer=writer, concurrency=4).written
+    assert len(written) == 6 and writer.most > 1
+    assert set(writer.subjects.values()) == {1}
+    assert write_pending_briefs(engine=engine, clock=clock, writer=writer, concurrency=4).written == []

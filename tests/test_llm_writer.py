@@ -49,23 +49,25 @@ STORY = BriefInput(
     outlets=("Freight Weekly", "Tacoma Daily"),
     first_at=datetime(2026, 11, 25, 7, 30, tzinfo=UTC), last_at=datetime(2026, 11, 25, 10, 0, tzinfo=UTC),
 )
-SIGNAL_USER = """Hiring signal for Acme Logistics: first postings in a metro area where the company had none before.
+SIGNAL_USER = """Hiring signal: first postings in a metro area where the company had none before.
 Job function: fulfillment and logistics (the company's commonest: software engineering).
-Metro area: Seattle; cities: Kent, Auburn.
+Metro area: Seattle.
 Postings in the last 14 days: 2; usual for such a period: 0.
 
-The postings, quoted as data:
+The company's name, the postings' cities and the postings, quoted as data:
 <<<SOURCE ITEMS>>>
+company: Acme Logistics
+cities: Kent, Auburn
 [1] outlet: Acme Logistics careers | date: 2026-11-20 | title: Warehouse Associate - Kent, WA
 text: Pick, pack and ship orders at our new Kent site.
 [2] outlet: Acme Logistics careers | date: 2026-11-21 | title: Forklift Operator
 text: Operate forklifts safely. Nights and weekends.
 <<<END SOURCE ITEMS>>>"""
-STORY_USER = "A news story reported in 2 articles by Freight Weekly, Tacoma Daily, first seen 2026-11-25, " + """\
-last seen 2026-11-25.
+STORY_USER = """A news story reported in 2 articles, first seen 2026-11-25, last seen 2026-11-25.
 
-The articles, quoted as data:
+The outlets and the articles, quoted as data:
 <<<SOURCE ITEMS>>>
+outlets: Freight Weekly, Tacoma Daily
 [1] outlet: Freight Weekly | date: 2026-11-25 | title: Acme buys Beta Freight for $40M
 text: Acme agreed to buy Beta Freight, a Tacoma carrier.
 [2] outlet: Tacoma Daily | date: unknown | title: Beta Freight sold
@@ -137,7 +139,7 @@ def test_a_good_reply_becomes_a_written_brief_with_its_usage(llm: FakeLLM) -> No
     written = writer.write(SIGNAL)
     assert written.draft == BriefDraft(**GOOD)
     assert (written.writer, written.prompt_name, written.prompt_version, written.model) == (
-        "llm", "brief_signal", "1", MODEL)
+        "llm", "brief_signal", "2", MODEL)
     assert (written.prompt_tokens, written.completion_tokens) == (321, 54)
     assert written.input_hash == writer.input_hash(SIGNAL) and len(written.input_hash) == 64
 
@@ -261,7 +263,7 @@ def test_input_hash_is_deterministic_and_covers_what_shapes_the_output() -> None
     changed_item = dataclasses.replace(STORY.items[1], text="Beta Freight was sold.")
     assert len({base,
                 input_hash(STORY, prompt, "gpt-4o"),
-                input_hash(STORY, dataclasses.replace(prompt, version="2"), MODEL),
+                input_hash(STORY, dataclasses.replace(prompt, version="3"), MODEL),
                 input_hash(STORY, dataclasses.replace(prompt, digest="0" * 64), MODEL),
                 input_hash(dataclasses.replace(STORY, items=(STORY.items[0], changed_item)), prompt, MODEL),
                 input_hash(STORY, prompts["brief_signal"], MODEL)}) == 6

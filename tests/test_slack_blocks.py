@@ -80,7 +80,8 @@ def blocks_of(message: Message, block_type: str) -> list[dict[str, Any]]:
     ("<!channel>", "&lt;!channel&gt;"),
     ("<!here>", "&lt;!here&gt;"),
     ("<@U123>", "&lt;@U123&gt;"),
-    ("<http://evil|click>", "&lt;http://evil|click&gt;"),
+    ("<http://evil|click>", "&lt;http\u2060://evil|click&gt;"),  # and the bare URL defused (a word joiner)
+    ("see https://evil.example or www.evil.example", "see https\u2060://evil.example or www\u2060.evil.example"),
     ("AT&T", "AT&amp;T"),
     ("&amp;", "&amp;amp;"),
     ("*bold* _it_ @channel", "*bold* _it_ @channel"),

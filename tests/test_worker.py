@@ -54,7 +54,8 @@ def test_scheduler_has_two_coalescing_jobs(settings: Settings, clock: Any) -> No
 def test_the_worker_analyses_once_to_catch_up_then_only_after_news(settings: Settings, server: LocalServer,
                                                                    clock: Any) -> None:
     from bot.storage.models import Item
-    from bot.worker.scheduler import WorkerLoop
+    from bot.storage.wanted import teams_wanting_analysis
+    from bot.worker.scheduler import WorkerLoop, poll_due
 
     ctx = Context(settings=settings, engine=build_engine(settings), clock=clock)
     server.route("/feed", Route(body=rss(numbered(2))))
@@ -66,6 +67,19 @@ def test_the_worker_analyses_once_to_catch_up_then_only_after_news(settings: Set
     with session_scope(ctx.engine) as session:
         assert all(i.story_id for i in session.exec(select(Item)))  # analysed after news: items are in stories
     assert loop.tick().polled == 0 and loop.caught_up
+
+    # News polled by one worker is analysed by whichever worker looks next: the poll leaves it wanted.
+    server.route("/feed", Route(body=rss(numbered(3))))
+    clock.now += timedelta(seconds=settings.briefbot_poll_interval)
+    assert poll_due(ctx).items_new == 1
+    with session_scope(ctx.engine) as session:
+        assert teams_wanting_analysis(session=session) == ["T1"]
+    other = WorkerLoop(ctx)
+    other.caught_up = True
+    other.tick()
+    with session_scope(ctx.engine) as session:
+        assert all(i.story_id for i in session.exec(select(Item)))
+        assert teams_wanting_analysis(session=session) == []
 
 
 def test_one_worker_per_sqlite_database_and_any_number_on_postgresql(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import partial
@@ -52,10 +53,11 @@ class BriefingReport:
 
 
 def write_pending_briefs(*, engine: Engine, clock: Clock, writer: BriefWriter, team_id: str | None = None,
-                         story_min_outlets: int = 2, owner: str | None = None,
-                         lease: timedelta = LEASE) -> BriefingReport:
+                         story_min_outlets: int = 2, owner: str | None = None, lease: timedelta = LEASE,
+                         concurrency: int = 1) -> BriefingReport:
     """Brief every signal and story that needs it. Each subject is leased while its brief is written, so
-    several workers share a team's briefs and never write one twice."""
+    several workers share a team's briefs and never write one twice. `concurrency` briefs are written at
+    once (an LLM call mostly waits); with 1, in subject order."""
     owner = owner or new_owner("brief")
     report = BriefingReport()
     with session_scope(engine) as session:
@@ -63,15 +65,22 @@ def write_pending_briefs(*, engine: Engine, clock: Clock, writer: BriefWriter, t
     for team in teams:
         with session_scope(engine) as session:
             due = _stories_due(session, team, clock, story_min_outlets) + _signals_due(session, team, clock)
-        for subject in due:
+
+        def leased(subject: Due, team: str = team) -> tuple[int | None, bool]:
+            """(the new brief's id or None, whether another worker was writing it)"""
             name = f"brief:{team}:{subject.subject}:{subject.subject_id}"
             with holding(engine=engine, name=name, owner=owner, clock=clock, lease=lease) as held:
-                if held is None:  # another worker is writing this one
-                    report.busy += 1
-                    continue
-                brief_id = _brief_one(engine, team, writer, clock, subject, held)
-                if brief_id is not None:
-                    report.written.append(brief_id)
+                if held is None:
+                    return None, True
+                return _brief_one(engine, team, writer, clock, subject, held), False
+
+        if concurrency > 1 and len(due) > 1:
+            with ThreadPoolExecutor(max_workers=min(concurrency, len(due)), thread_name_prefix="brief") as pool:
+                outcomes = list(pool.map(leased, due))
+        else:
+            outcomes = [leased(subject) for subject in due]
+        report.written += [brief_id for brief_id, _ in outcomes if brief_id is not None]
+        report.busy += sum(busy for _, busy in outcomes)
     return report
 
 

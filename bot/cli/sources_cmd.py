@@ -7,6 +7,7 @@ import asyncio
 import click
 
 from bot.cli.common import ago, context, echo_json, json_option, short, table, team_option
+from bot.core.normalize import source_label
 from bot.ingest.add import Added, add_by_spec
 from bot.sources.base import SpecError
 from bot.sources.registry import ALIASES, KINDS
@@ -73,7 +74,7 @@ def register(group: click.Group) -> None:
         for h in health:
             s, d = h.source, h.as_dict()
             error = f"{s.last_error_kind}: {s.last_error}" if s.failures and s.last_error else ""
-            rows.append([s.id, s.kind, short(s.title or s.spec, 32), d["status"], h.item_count,
+            rows.append([s.id, s.kind, short(source_label(s.title, s.spec), 32), d["status"], h.item_count,
                          ago(s.last_success_at, now), ago(s.next_due_at, now), short(error, 70)])
         click.echo(table(rows, ["id", "kind", "source", "status", "items", "last ok", "next poll", "last error"]))
 

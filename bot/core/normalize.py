@@ -59,10 +59,21 @@ def canonical_url(url: str) -> str:
 
 def redact_url(url: str) -> str:
     """A URL fit for logs and error messages: no user info, query or fragment (feed URLs carry tokens)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:  # e.g. an unclosed IPv6 bracket: nothing of it is shown
+        return "(an unreadable URL)"
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # a port out of range: shown as given, it is no secret
+        port = ":" + parts.netloc.rsplit(":", 1)[-1]
     return urlunsplit((parts.scheme, host + port, parts.path, "…" if parts.query else "", ""))
+
+
+def source_label(title: str | None, spec: str) -> str:
+    """How a source is named to people: its title, or its spec with any credentials and query left out."""
+    return title or redact_url(spec)
 
 
 def url_key(url: str) -> str:

@@ -18,6 +18,7 @@ from bot.cli.briefs_cmd import format_brief
 from bot.cli.common import ago, short, table
 from bot.context import Context, build_context
 from bot.core.jobs import family_labels
+from bot.core.normalize import source_label
 from bot.demo.server import LocalServer, Route
 from bot.ingest.add import add_by_spec
 from bot.ingest.poller import PollReport
@@ -129,7 +130,7 @@ def _report(report: PollReport, echo: Echo) -> None:
 def _sources_table(ctx: Context, echo: Echo) -> None:
     with session_scope(ctx.engine) as session:
         health = list_sources(session=session, team_id=TEAM)
-    rows = [[h.source.id, h.source.kind, short(h.source.title or h.source.spec, 30), h.as_dict()["status"],
+    rows = [[h.source.id, h.source.kind, short(source_label(h.source.title, h.source.spec), 30), h.as_dict()["status"],
              h.item_count, ago(h.source.next_due_at, ctx.clock()),
              short(f"{h.source.last_error_kind}: {h.source.last_error}" if h.source.failures else "", 60)]
             for h in health]

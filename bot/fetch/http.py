@@ -8,10 +8,13 @@ import asyncio
 import email.utils
 import ssl
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from bot.core.normalize import redact_url
@@ -89,10 +92,6 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         try:
             async with self.client.stream("GET", url, headers=headers) as response:
-                stream = response.extensions.get("network_stream")
-                peer = stream.get_extra_info("server_addr") if stream is not None else None
-                check_peer(peer[0] if peer else None, urlsplit(url).hostname or "",
-                           allow_private=self.settings.briefbot_allow_private_urls, allowed=self.allowed)
                 if response.status_code in REDIRECT_CODES:
                     location = response.headers.get("location")
                     if not location:
@@ -128,6 +127,9 @@ class Fetcher:
             raise SourceError("connection", f"connection broke: {exc or type(exc).__name__}") from exc
         except httpx.HTTPError as exc:
             raise SourceError("http", f"{type(exc).__name__}: {exc}") from exc
+        except httpx.InvalidURL as exc:  # httpx read a redirect's Location it cannot follow (data:, javascript:)
+            raise SourceError("blocked", "refused redirect to a URL without a host: only http and https are "
+                                         "fetched") from exc
 
     async def _read_capped(self, response: httpx.Response) -> bytes:
         cap = self.settings.briefbot_max_body_bytes
@@ -179,13 +181,52 @@ def _is_tls(exc: BaseException) -> bool:
     return False
 
 
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's network backend, checking the address each new connection reached before a byte of the
+    request is written: a DNS answer that changed between `check_url` and the connection (DNS rebinding)
+    never gets a request to an internal address."""
+
+    def __init__(self, settings: Settings):
+        self._inner = httpcore.AnyIOBackend()
+        self._allow_private = settings.briefbot_allow_private_urls
+        self._allowed = settings.allowed_networks()
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                          local_address: str | None = None,
+                          socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
+        stream = await self._inner.connect_tcp(host, port, timeout=timeout, local_address=local_address,
+                                               socket_options=socket_options)
+        peer = stream.get_extra_info("server_addr")
+        try:
+            check_peer(peer[0] if peer else None, host, allow_private=self._allow_private, allowed=self._allowed)
+        except SourceError:
+            await stream.aclose()
+            raise
+        return stream
+
+    async def connect_unix_socket(self, path: str, timeout: float | None = None,
+                                  socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
+        raise SourceError("blocked", "refused a Unix socket")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
 def build_fetcher(settings: Settings, resolver: Resolver = system_resolver) -> Fetcher:
     """The one place the HTTP client is configured."""
+    limits = httpx.Limits(max_connections=settings.briefbot_concurrency, max_keepalive_connections=20)
+    transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+    # httpx has no setting for the network backend: its transport's pool is rebuilt with the guarded one, with
+    # the same limits and TLS defaults (tests/test_security_ssrf.py fails if the guard is ever bypassed).
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=httpx.create_ssl_context(), max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections, keepalive_expiry=limits.keepalive_expiry,
+        network_backend=GuardedBackend(settings))
     client = httpx.AsyncClient(
+        transport=transport,
         follow_redirects=False,
         timeout=httpx.Timeout(settings.briefbot_read_timeout, connect=settings.briefbot_connect_timeout),
         headers={"User-Agent": settings.briefbot_user_agent, "Accept-Encoding": "gzip, deflate"},
-        limits=httpx.Limits(max_connections=settings.briefbot_concurrency, max_keepalive_connections=20),
         trust_env=False,
     )
     return Fetcher(settings, client, resolver)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 
 from bot.clock import Clock
+from bot.core.normalize import redact_url
 from bot.fetch.http import Fetcher
 from bot.settings import Settings
 from bot.sources import careers, feed, jsonfeed
@@ -31,7 +32,7 @@ async def identify_url(url: str, fetcher: Fetcher) -> tuple[str, str, str, str]:
     try:
         fetched = await fetcher.fetch(url)
     except SourceError as exc:
-        raise SpecError(f"could not fetch {url}: {exc} (pass --kind to add it anyway)") from exc
+        raise SpecError(f"could not fetch {redact_url(url)}: {exc} (pass --kind to add it anyway)") from exc
     doc = fetched.document()
     if jsonfeed.looks_like_json(doc.body):
         parsed = jsonfeed.parse(doc)
@@ -47,11 +48,11 @@ async def identify_url(url: str, fetcher: Fetcher) -> tuple[str, str, str, str]:
                 return kind, locator, title, f"feed found on the page: {link}"
         if careers.has_job_postings(doc.body):
             return careers.NAME, url, "", "careers page with schema.org JobPosting data"
-        raise SpecError(f"{url} is a web page with no feed link and no schema.org JobPosting data")
+        raise SpecError(f"{redact_url(url)} is a web page with no feed link and no schema.org JobPosting data")
     try:
         parsed = feed.parse(doc)
     except SourceError as exc:
-        raise SpecError(f"{url} is not a feed: {exc}") from exc
+        raise SpecError(f"{redact_url(url)} is not a feed: {exc}") from exc
     return feed.NAME, url, parsed.title, "RSS/Atom feed"
 
 

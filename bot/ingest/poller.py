@@ -28,6 +28,7 @@ from bot.storage.db import session_scope
 from bot.storage.items import store_items
 from bot.storage.models import Source
 from bot.storage.sources import PollOutcome, claim_sources, finish_poll
+from bot.storage.wanted import want
 
 log = logging.getLogger(__name__)
 MAX_PAGES = 20
@@ -176,6 +177,8 @@ class Poller:
                 # What a source's first successful poll finds was there before we looked: history, not news.
                 counts = store_items(session=session, source=source, items=fetched.items, now=self.clock(),
                                      backfill=source.last_success_at is None)
+                if counts.new or counts.updated or counts.linked:  # any worker may cluster them now
+                    want(session=session, team_id=source.team_id, kind="cluster")
             finished = self.clock()
             outcome = PollOutcome(
                 outcome=fetched.outcome, started_at=started, finished_at=finished,

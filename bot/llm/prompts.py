@@ -31,6 +31,14 @@ CONTRACTS: Mapping[str, frozenset[str]] = {
     "answer": frozenset({"today", "question", "history", "items"}),
 }
 
+# Placeholders filled with text from feeds (or earlier answers): each must sit inside the data block, where the
+# system section tells the model it is untrusted data.
+UNTRUSTED: Mapping[str, frozenset[str]] = {
+    "brief_signal": frozenset({"company", "cities", "items"}),
+    "brief_story": frozenset({"outlets", "items"}),
+    "answer": frozenset({"history", "items"}),
+}
+
 _VERSION = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 _HEADING = re.compile(r"^##\s+(\S.*?)\s*$")
 _MARKER_RUN = (re.compile(r"<{3,}"), re.compile(r">{3,}"))
@@ -104,7 +112,7 @@ def parse_prompt(text: str, *, path: Path) -> Prompt:
         if missing := expected - used:
             raise fail(f"## {section}: missing placeholder(s) {_braced(missing)}")
     if "items" in contract:
-        _check_delimited(sections, fail)
+        _check_delimited(sections, UNTRUSTED.get(meta["name"], frozenset({"items"})), fail)
     return Prompt(name=meta["name"], version=meta["version"], description=meta["description"],
                   system=sections["system"].format_map({}), user=sections["user"], repair=sections["repair"],
                   placeholders=contract, digest=hashlib.sha256(text.encode("utf-8")).hexdigest())
@@ -194,13 +202,16 @@ def _placeholders(template: str, section: str, fail: _Fail) -> frozenset[str]:
     return frozenset(names)
 
 
-def _check_delimited(sections: dict[str, str], fail: _Fail) -> None:
+def _check_delimited(sections: dict[str, str], untrusted: frozenset[str], fail: _Fail) -> None:
     user = sections["user"]
     if user.count(DATA_START) != 1 or user.count(DATA_END) != 1:
         raise fail(f"## user: needs {DATA_START} and {DATA_END} exactly once each")
-    start, items, end = user.index(DATA_START), user.index("{items}"), user.index(DATA_END)
-    if not start < items < end or user.count("{items}") != 1:
-        raise fail(f"## user: {{items}} must sit once between {DATA_START} and {DATA_END}")
+    start, end = user.index(DATA_START), user.index(DATA_END)
+    for name in sorted(untrusted):
+        placeholder = "{" + name + "}"
+        if user.count(placeholder) != 1 or not start < user.index(placeholder) < end:
+            raise fail(f"## user: {placeholder} holds feed text and must sit once between {DATA_START} and "
+                       f"{DATA_END}")
     if DATA_START not in sections["system"] or DATA_END not in sections["system"]:
         raise fail(f"## system: must tell the model that {DATA_START} … {DATA_END} holds untrusted data")
 

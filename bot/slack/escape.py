@@ -2,7 +2,8 @@
 
 Every string that comes from a feed or an LLM goes through `escape` (or `plain`/`link`, which call it) before it
 reaches a message. Escaping `<` and `>` is what makes `<!channel>`, `<@U123>` and `<http://evil|click>` inert;
-bare "@channel" is inert in bot posts as long as `link_names` stays off.
+a word joiner defuses bare `https://…` and `www.…`, which Slack would otherwise link; bare "@channel" is inert
+in bot posts as long as `link_names` stays off.
 """
 
 from __future__ import annotations
@@ -20,12 +21,19 @@ _CONTROL: dict[int, str | None] = dict.fromkeys((*range(0x00, 0x20), 0x7F))
 _MRKDWN_CONTROL = {**_CONTROL, ord("\n"): "\n", ord("\t"): " "}  # keep line breaks in multi-line text
 # Characters that would end or split `<url|label>` (or a URL in it), percent-encoded instead.
 _URL_ENCODE = {c: f"%{c:02X}" for c in (*range(0x00, 0x21), 0x7F, ord("|"), ord("<"), ord(">"), ord('"'))}
+# What Slack auto-links in text: a scheme followed by "//", or a "www." host.
+_BARE_LINK = re.compile(r"(?i)\b(?:https?|ftp)(?=://)|\bwww(?=\.)")
+WORD_JOINER = "\u2060"
 _HOST_FORBIDDEN = frozenset(' "<>|\\^`{}') | {chr(c) for c in (*range(0x00, 0x20), 0x7F)}
 
 
 def escape(text: str) -> str:
-    """Slack mrkdwn escaping: only `&`, `<` and `>` are control characters, and only they are encoded."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Slack mrkdwn escaping: only `&`, `<` and `>` are control characters, and only they are encoded. Bare
+    URLs are defused too: Slack turns `https://…` and `www.…` in text into links, so a feed could otherwise
+    put a clickable link of its choosing in a message. A word joiner (invisible) after the scheme or `www`
+    stops that; the bot's own links are `<url|label>`, built by `link`."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _BARE_LINK.sub(lambda m: m.group(0) + WORD_JOINER, escaped)
 
 
 def safe_url(url: str) -> str | None:

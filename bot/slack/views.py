@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from bot.core.digest import DigestSchedule
+from bot.core.normalize import source_label
 from bot.slack.model import AlertView, ChannelView, FollowView, HomeView, SignalDetails, SourceLink
 from bot.storage.briefs import list_briefs
 from bot.storage.channels import channel_follows, list_channels, list_mutes, list_watches
@@ -68,7 +69,7 @@ def digest_label(channel: Channel) -> str:
 
 def channel_view(*, session: Session, team_id: str, channel_id: str, channel: Channel | None) -> ChannelView:
     follows = tuple(
-        FollowView(source_id=source.id or 0, label=source.title or source.spec, kind=source.kind,
+        FollowView(source_id=source.id or 0, label=source_label(source.title, source.spec), kind=source.kind,
                    status="paused" if sub.paused else status_of(source), last_error=source.last_error,
                    last_success_at=source.last_success_at)
         for sub, source in channel_follows(session=session, team_id=team_id, channel_id=channel_id))

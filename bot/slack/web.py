@@ -22,6 +22,9 @@ def create_asgi(ctx: Context | None = None, app: App | None = None) -> Starlette
 
     async def events(request: Request) -> Response:
         body = await request.body()
+        if not request.headers.get("x-slack-request-timestamp", "0").isdigit():
+            # slack_sdk's verifier would raise on it (a 500 with a traceback): refuse it as Bolt refuses forgeries
+            return PlainTextResponse("invalid request timestamp", 401)
         # Bolt's dispatch is synchronous (signature check, middleware, ack): keep it off the event loop.
         response = await run_in_threadpool(bolt.dispatch, to_bolt_request(request, body))
         return to_starlette_response(response)

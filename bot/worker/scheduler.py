@@ -47,10 +47,9 @@ def poll_due_once(ctx: Context, *, analyse_when_idle: bool = True) -> PollReport
 
 
 class WorkerLoop:
-    """The scheduled job: the first tick analyses whatever a crash left unanalysed; later ticks analyse only
-    when a poll stored something (an idle analysis pass costs tens of queries, bench/briefs.py), or when
-    another worker held part of the last analysis: it may have started before this poll's items were
-    stored, so this worker looks again on its next tick."""
+    """The scheduled job: poll what is due, then analyse. The first tick analyses every team (whatever a
+    crash or an older version left); later ticks analyse the teams whose counters say a poll or a
+    clustering left work (storage/wanted), whichever worker polled, so every worker shares the briefs."""
 
     def __init__(self, ctx: Context):
         self.ctx = ctx
@@ -58,8 +57,8 @@ class WorkerLoop:
 
     def tick(self) -> PollReport:
         report = poll_due(self.ctx)
-        if not self.caught_up or stored_something(report):
-            self.caught_up = self.ctx.analyse().busy == 0
+        self.ctx.analyse(only_wanted=self.caught_up)
+        self.caught_up = True
         return report
 
 

@@ -14,6 +14,7 @@ from sqlmodel import col, func, select
 
 from bot.context import Context
 from bot.core.digest import ScheduleError, parse_schedule, zone_name
+from bot.core.normalize import redact_url, source_label
 from bot.ingest.add import add_by_spec
 from bot.slack.escape import escape
 from bot.slack.views import channel_view
@@ -62,10 +63,10 @@ def follow(ctx: Context, req: Request) -> str:
     try:
         source, _, how = asyncio.run(add())
     except SpecError as exc:
-        return f"Couldn't follow `{escape(req.arg)}`: {escape(str(exc))}\nUsage: {USAGE['follow']}"
+        return f"Couldn't follow `{escape(redact_url(req.arg))}`: {escape(str(exc))}\nUsage: {USAGE['follow']}"
     with session_scope(ctx.engine) as session:
         ensure_channel(session=session, team_id=req.team_id, channel_id=req.channel_id, now=ctx.clock())
-    name = escape(source.title or source.spec)
+    name = escape(source_label(source.title, source.spec))
     if source.id in before:
         return f"This channel already follows *{name}*."
     minutes = max(1, ctx.settings.briefbot_poll_interval // 60)
@@ -83,7 +84,8 @@ def unfollow(ctx: Context, req: Request) -> str:
             remove_source(session=session, source=source, now=ctx.clock())  # nobody follows it: stop polling
         else:
             session.delete(sub)
-        return f"Stopped following *{escape(source.title or source.spec)}* here. What it brought stays searchable."
+        name = escape(source_label(source.title, source.spec))
+        return f"Stopped following *{name}* here. What it brought stays searchable."
 
 
 def watch(ctx: Context, req: Request) -> str:
@@ -171,7 +173,7 @@ def status(ctx: Context, req: Request) -> str:
              f"*Writer:* {ctx.writer_label()}"]
     for health in failing[:5]:
         src = health.source
-        lines.append(f"❌ {escape((src.title or src.spec)[:100])}: {escape((src.last_error or '')[:150])}")
+        lines.append(f"❌ {escape(source_label(src.title, src.spec)[:100])}: {escape((src.last_error or '')[:150])}")
     return "\n".join(lines)
 
 

@@ -11,6 +11,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.context import Context
+from bot.core.normalize import redact_url
 from bot.slack.commands import handlers
 from bot.slack.commands.handlers import Request
 from bot.slack.commands.parse import Command, Usage, help_text, parse
@@ -62,7 +63,7 @@ def register(app: App, ctx: Context, background: Background) -> None:
         if parsed.name not in WORKING:  # instant answers
             ack(text=run(ctx, parsed, req, client), response_type="ephemeral")
             return
-        ack(text=WORKING[parsed.name].format(arg=escape(parsed.arg[:100])), response_type="ephemeral")
+        ack(text=WORKING[parsed.name].format(arg=escape(redact_url(parsed.arg)[:100])), response_type="ephemeral")
 
         def answer() -> None:
             try:

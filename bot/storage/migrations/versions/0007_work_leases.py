@@ -1,4 +1,5 @@
-"""work leases: named work (a team's clustering, a subject's brief) held by one worker at a time
+"""work leases: named work (a team's clustering, a subject's brief) held by one worker at a time; and
+the analysis each workspace wants (counters any worker can see)
 
 Revision ID: 0007
 Revises: 0006
@@ -28,7 +29,13 @@ def upgrade() -> None:
     sa.Column('acquired_at', bot.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('name')
     )
+    with op.batch_alter_table('workspaces', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('cluster_wanted', sa.Integer(), server_default='0', nullable=False))
+        batch_op.add_column(sa.Column('briefs_wanted', sa.Integer(), server_default='0', nullable=False))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('workspaces', schema=None) as batch_op:
+        batch_op.drop_column('briefs_wanted')
+        batch_op.drop_column('cluster_wanted')
     op.drop_table('work_leases')
