@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -35,6 +35,12 @@ def acquire(*, engine: Engine, name: str, owner: str, now: datetime, lease: time
     """Take (or renew) the lease `name` until now + lease, unless another owner holds it unexpired."""
     until = now + lease
     with engine.begin() as conn:
+        # A plain read first: a lease held by another worker is answered at once, without waiting on the row
+        # lock its holder's fenced transaction may hold (PostgreSQL's insert would wait for that to commit).
+        held = conn.execute(select(WorkLease.owner, WorkLease.lease_until)  # type: ignore[call-overload]
+                            .where(col(WorkLease.name) == name)).first()
+        if held is not None and held.owner != owner and held.lease_until >= now:
+            return False
         insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
         created = conn.execute(insert(WorkLease).values(name=name, owner=owner, lease_until=until, acquired_at=now)
                                .on_conflict_do_nothing(index_elements=["name"]))
