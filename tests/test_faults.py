@@ -57,16 +57,6 @@ def reconciled(fleet: Fleet) -> int:
     return sum(int(n) for n in re.findall(r"\((\d+) found already posted\)", fleet.log_text()))
 
 
-def only_postgresql(db_url: str) -> None:
-    if not db_url.startswith("postgresql"):
-        pytest.skip("a PostgreSQL fault")
-
-
-def only_sqlite(db_url: str) -> None:
-    if not db_url.startswith("sqlite"):
-        pytest.skip("a SQLite fault")
-
-
 # Sources -----------------------------------------------------------------------------------------------
 
 JSON = "application/json"
@@ -205,9 +195,9 @@ def test_workers_killed_mid_delivery_never_post_twice(db_url: str, engine: Engin
 
 # Databases ----------------------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_postgresql_connections_dropped_under_load(db_url: str, engine: Engine, server: LocalServer,
                                                    real_slack: SlackServer, tmp_path: Path) -> None:
-    only_postgresql(db_url)
     name = f"briefbot_fleet_{uuid.uuid4().hex[:8]}"
     env = worker_env(f"{db_url}&application_name={name}", real_slack.api_url)
     admin = create_engine(db_url.split("?", 1)[0])
@@ -232,9 +222,9 @@ def test_postgresql_connections_dropped_under_load(db_url: str, engine: Engine, 
     assert dropped, "no worker connection was dropped"
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_sqlite_locked_for_seconds(db_url: str, engine: Engine, server: LocalServer, real_slack: SlackServer,
                                    tmp_path: Path) -> None:
-    only_sqlite(db_url)
     path = db_url.split("///", 1)[1]
     held: list[float] = []
 

@@ -254,3 +254,20 @@ def test_a_worker_writes_several_briefs_at_once_and_each_once(engine: Engine, cl
     assert len(written) == 6 and writer.most > 1
     assert set(writer.subjects.values()) == {1}
     assert write_pending_briefs(engine=engine, clock=clock, writer=writer, concurrency=4).written == []
+
+
+def test_a_channel_just_posted_to_waits_out_the_pace_whichever_worker_posted(engine: Engine, clock: Any) -> None:
+    deliveries(engine, clock, {"C1": 2, "C2": 1})
+    pace = timedelta(seconds=1)
+    with session_scope(engine) as session:  # worker "a" posted C1's first a moment ago, then stopped
+        first = session.exec(select(Delivery).where(Delivery.channel_id == "C1").order_by(Delivery.id)).first()
+        assert first is not None
+        first.status, first.sent_at = "sent", clock() - timedelta(milliseconds=300)
+
+    def claim_paced(owner: str, now: Any) -> list[str]:
+        with Session(engine, expire_on_commit=False) as session:
+            return [d.channel_id for d in claim_deliveries(session=session, owner=owner, now=now, lease=LEASE,
+                                                           limit=10, pace=pace)]
+
+    assert claim_paced("b", clock()) == ["C2"]  # C1 waits for its pace
+    assert claim_paced("b", clock() + pace) == ["C1"]

@@ -91,7 +91,8 @@ class Deliverer:
         report = DeliveryReport()
         with Session(self.engine, expire_on_commit=False) as session:
             claimed = claim_deliveries(session=session, owner=self.owner, now=self.clock(),
-                                       lease=self.settings.lease(), limit=limit)
+                                       lease=self.settings.lease(), limit=limit,
+                                       pace=timedelta(seconds=self.settings.briefbot_channel_post_interval))
         queues: dict[tuple[str, str], deque[Delivery]] = {}
         for delivery in claimed:
             queues.setdefault((delivery.team_id, delivery.channel_id), deque()).append(delivery)

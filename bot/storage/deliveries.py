@@ -120,21 +120,24 @@ def subject_item_ids(*, session: Session, team_id: str, subject: str, subject_id
     return [int(i) for i in session.exec(query2)]
 
 
-def claim_deliveries(*, session: Session, owner: str, now: datetime, lease: timedelta, limit: int) -> list[Delivery]:
+def claim_deliveries(*, session: Session, owner: str, now: datetime, lease: timedelta, limit: int,
+                     pace: timedelta = timedelta(0)) -> list[Delivery]:
     """Lease up to `limit` due deliveries (pending, or unconfirmed ones whose last attempt was cut short) to
     `owner`, oldest first. A channel belongs to one worker at a time: nothing is claimed in a channel where
-    another worker holds a live lease, so the per-channel pace holds across workers. SKIP LOCKED on
-    PostgreSQL, with claims taken one at a time (a transaction-scoped advisory lock) so that two workers
-    can't both take a free channel; on SQLite the single UPDATE is atomic."""
+    another worker holds a live lease, nor in one posted to less than `pace` ago (the last post may have been
+    another worker's), so the per-channel pace holds across workers. SKIP LOCKED on PostgreSQL, with claims
+    taken one at a time (a transaction-scoped advisory lock) so that two workers can't both take a free
+    channel; on SQLite the single UPDATE is atomic."""
     free = or_(col(Delivery.lease_until).is_(None), col(Delivery.lease_until) < now)
     other = aliased(Delivery)
-    busy = (select(other.id).where(other.team_id == Delivery.team_id, other.channel_id == Delivery.channel_id,
-                                   col(other.lease_owner) != owner, col(other.lease_until) >= now)
-            .exists())
-    candidates = (select(Delivery.id)
-                  .where(col(Delivery.status).in_(("pending", "sending")), col(Delivery.next_attempt_at) <= now, free,
-                         ~busy)
-                  .order_by(col(Delivery.id)).limit(limit))
+    same_channel = (other.team_id == Delivery.team_id, other.channel_id == Delivery.channel_id)
+    busy = select(other.id).where(*same_channel, col(other.lease_owner) != owner, col(other.lease_until) >= now)
+    candidates = select(Delivery.id).where(col(Delivery.status).in_(("pending", "sending")),
+                                           col(Delivery.next_attempt_at) <= now, free, ~busy.exists())
+    if pace > timedelta(0):
+        just_posted = select(other.id).where(*same_channel, col(other.sent_at) > now - pace)
+        candidates = candidates.where(~just_posted.exists())
+    candidates = candidates.order_by(col(Delivery.id)).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK})
         candidates = candidates.with_for_update(skip_locked=True)
