@@ -27,7 +27,7 @@ from bot.storage.items import store_items
 from bot.storage.leases import acquire, fence, holding, release
 from bot.storage.models import Brief, Delivery, WorkLease
 from bot.storage.sources import add_source, ensure_workspace
-from bot.storage.wanted import done, teams_wanting_analysis, want, wanted
+from bot.storage.wanted import done, mark, teams_wanting_analysis, want
 from tests.test_signal_update import seed_seattle_hiring
 
 LEASE = timedelta(minutes=5)
@@ -107,7 +107,8 @@ def test_a_brief_written_after_its_lease_was_lost_is_discarded(engine: Engine, c
     seed_seattle_hiring(engine, clock)
     update_signals(engine=engine, clock=clock, params=SignalParams())
     writer = SlowWriter(engine, clock)
-    assert write_pending_briefs(engine=engine, clock=clock, writer=writer).written == []
+    lost = write_pending_briefs(engine=engine, clock=clock, writer=writer)
+    assert (lost.written, lost.busy) == ([], 1)  # not done here: the briefs stay wanted for the new holder
     assert writer.calls == 1
     with Session(engine) as session:
         assert session.exec(select(Brief)).all() == []
@@ -192,7 +193,7 @@ def test_a_post_renews_its_lease_and_a_lost_lease_stops_the_post(engine: Engine,
                             lease=LEASE) is None
 
 
-def test_wanted_work_is_seen_by_every_worker_and_reset_only_when_done(settings: Any, clock: Any) -> None:
+def test_wanted_work_is_seen_by_every_worker_and_marked_done_only_when_done(settings: Any, clock: Any) -> None:
     from tests.conftest import context_for
 
     ctx = context_for(settings, clock)
@@ -202,20 +203,25 @@ def test_wanted_work_is_seen_by_every_worker_and_reset_only_when_done(settings: 
         want(session=session, team_id="T1", kind="cluster")  # what a poll that stored items does
     with session_scope(ctx.engine) as session:
         assert teams_wanting_analysis(session=session) == ["T1"]
-        seen = wanted(session=session, team_id="T1", kind="cluster")
-        want(session=session, team_id="T1", kind="cluster")  # more arrived during the pass
-        assert not done(session=session, team_id="T1", kind="cluster", seen=seen)  # so it stays wanted
+        late = mark(session=session, team_id="T1", kind="cluster")  # a pass starts...
+        want(session=session, team_id="T1", kind="cluster")  # ...more arrives during it...
+        done(session=session, team_id="T1", kind="cluster", seq=late.seq)  # ...so the pass's end leaves it wanted
+        assert mark(session=session, team_id="T1", kind="cluster").waiting
     # Another worker holds one subject's brief: the pass writes the rest and leaves the briefs wanted.
     acquire(engine=ctx.engine, name="brief:T1:signal:1", owner="other", now=clock(), lease=LEASE)
     report = ctx.analyse(only_wanted=True)
     assert (report.briefs, report.busy) == ([], 1)
     with session_scope(ctx.engine) as session:
-        assert wanted(session=session, team_id="T1", kind="cluster") == 0
-        assert wanted(session=session, team_id="T1", kind="briefs") > 0
+        assert not mark(session=session, team_id="T1", kind="cluster").waiting
+        assert mark(session=session, team_id="T1", kind="briefs").waiting
     release(engine=ctx.engine, name="brief:T1:signal:1", owner="other")
     assert len(ctx.analyse(only_wanted=True).briefs) == 1
     with session_scope(ctx.engine) as session:
         assert teams_wanting_analysis(session=session) == []
+        # A stale pass finishing late can't mark newer work done (no reset to zero, so no A-B-A).
+        want(session=session, team_id="T1", kind="briefs")
+        done(session=session, team_id="T1", kind="briefs", seq=late.seq)
+        assert teams_wanting_analysis(session=session) == ["T1"]
     ctx.engine.dispose()
 
 

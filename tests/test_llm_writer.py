@@ -51,12 +51,12 @@ STORY = BriefInput(
 )
 SIGNAL_USER = """Hiring signal: first postings in a metro area where the company had none before.
 Job function: fulfillment and logistics (the company's commonest: software engineering).
-Metro area: Seattle.
 Postings in the last 14 days: 2; usual for such a period: 0.
 
-The company's name, the postings' cities and the postings, quoted as data:
+The company's name, the metro area and cities of its postings, and the postings, quoted as data:
 <<<SOURCE ITEMS>>>
 company: Acme Logistics
+metro area: Seattle
 cities: Kent, Auburn
 [1] outlet: Acme Logistics careers | date: 2026-11-20 | title: Warehouse Associate - Kent, WA
 text: Pick, pack and ship orders at our new Kent site.

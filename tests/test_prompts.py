@@ -92,7 +92,7 @@ def _signal_text() -> str:
 BROKEN = [
     ("unknown placeholder", lambda t: t.replace("Hiring signal: {reason}", "Hiring signal: {reason} ({ceo})"),
      r"## user: unknown placeholder\(s\) \{ceo\}"),
-    ("missing placeholder", lambda t: t.replace("Metro area: {metro}.", "Metro area: none."),
+    ("missing placeholder", lambda t: t.replace("metro area: {metro}\n", ""),
      r"## user: missing placeholder\(s\) \{metro\}"),
     ("missing version", lambda t: re.sub(r"^version: .*\n", "", t, flags=re.M), r"front matter: missing version"),
     ("bad version", lambda t: t.replace("version: 2", "version: one"), r"version 'one' is not a number"),

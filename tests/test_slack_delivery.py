@@ -267,3 +267,33 @@ def test_pause_keeps_unconfirmed_posts_for_checking(slack_ctx: Any, clock: Any) 
     with session_scope(slack_ctx.engine) as session:
         pause_channel(session=session, team_id="T1", channel_id="C1", reason="not_in_channel", now=clock())
     assert statuses(slack_ctx) == [("C1", "alert", "sending")]
+
+
+def test_a_newer_brief_never_rewrites_an_alert_a_worker_is_posting(slack_ctx: Any, slack: Any, clock: Any) -> None:
+    """Worker A claimed the alert (brief 1) and is about to post it when worker B routes brief 2 of the same
+    signal: the claimed alert keeps brief 1, and brief 2 follows as an update of the posted alert."""
+    from bot.storage.deliveries import claim_deliveries
+
+    source = hiring_alert(slack_ctx, "C1")
+    route_and_schedule(slack_ctx)
+    with Session(slack_ctx.engine, expire_on_commit=False) as session:
+        [claimed] = claim_deliveries(session=session, owner="worker-a", now=clock(), lease=timedelta(minutes=5),
+                                     limit=10)
+    clock.now += timedelta(minutes=1)
+    post(slack_ctx.engine, clock, source, ["Dock Lead", "Inventory Clerk", "Shipping Clerk"], "Tacoma")
+    assert len(slack_ctx.analyse().briefs) == 1
+    route_and_schedule(slack_ctx)  # worker B routes brief 2
+    with Session(slack_ctx.engine) as session:
+        rows = session.exec(select(Delivery).order_by(Delivery.id)).all()  # type: ignore[arg-type]
+    assert [(d.kind, d.brief_id, d.lease_owner) for d in rows] == [
+        ("alert", claimed.brief_id, "worker-a"), ("update", rows[1].brief_id, None)]
+    assert rows[1].brief_id != claimed.brief_id
+    # Worker A died; when its lease runs out the alert goes out, then its update edits it and replies.
+    clock.now += timedelta(minutes=6)
+    loop = outbox(slack_ctx)
+    loop.tick()
+    clock.now += timedelta(seconds=15)
+    loop.tick()
+    [alert] = slack.messages("C1")
+    assert slack.calls("chat.update") and "3 more roles" in slack.replies("C1", alert["ts"])[0]["text"]
+    assert statuses(slack_ctx) == [("C1", "alert", "sent"), ("C1", "update", "sent")]

@@ -22,7 +22,7 @@ from bot.core.rebrief import needs_brief
 from bot.storage.briefs import brief_by_input_hash, latest_brief, save_brief
 from bot.storage.db import session_scope
 from bot.storage.leases import Held, holding, new_owner
-from bot.storage.models import Item, Signal, Story
+from bot.storage.models import Brief, Item, Signal, Story
 from bot.storage.signals import signal_items
 from bot.storage.sources import teams_to_process
 from bot.storage.stories import story_items
@@ -32,6 +32,10 @@ MAX_SOURCES = 12  # a brief cites at most this many items; the newest are kept
 HORIZON = timedelta(days=7)  # subjects unchanged for longer are not looked at again
 SOURCE_TEXT = 500
 LEASE = timedelta(minutes=5)  # longer than the writer's slowest call with its retries
+
+
+class LeaseLostError(Exception):
+    """The subject's lease ran out while its brief was written: another worker writes it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,7 @@ def write_pending_briefs(*, engine: Engine, clock: Clock, writer: BriefWriter, t
     for team in teams:
         with session_scope(engine) as session:
             due = _stories_due(session, team, clock, story_min_outlets) + _signals_due(session, team, clock)
+            due = _needing(session, team, due)  # read first: only these are leased (and checked again)
 
         def leased(subject: Due, team: str = team) -> tuple[int | None, bool]:
             """(the new brief's id or None, whether another worker was writing it)"""
@@ -72,7 +77,10 @@ def write_pending_briefs(*, engine: Engine, clock: Clock, writer: BriefWriter, t
             with holding(engine=engine, name=name, owner=owner, clock=clock, lease=lease) as held:
                 if held is None:
                     return None, True
-                return _brief_one(engine, team, writer, clock, subject, held), False
+                try:
+                    return _brief_one(engine, team, writer, clock, subject, held), False
+                except LeaseLostError:  # another worker has it now: not done here
+                    return None, True
 
         if concurrency > 1 and len(due) > 1:
             with ThreadPoolExecutor(max_workers=min(concurrency, len(due)), thread_name_prefix="brief") as pool:
@@ -108,17 +116,34 @@ def _signals_due(session: Session, team: str, clock: Clock) -> list[Due]:
                 partial(signal_input, signal, items.get(signal.id or 0, []))) for signal in signals]
 
 
+def _needing(session: Session, team: str, due: list[Due]) -> list[Due]:
+    """The subjects whose latest brief (read in one query per subject kind) says they need a new one."""
+    latest: dict[tuple[str, int], Brief] = {}
+    for subject in ("story", "signal"):
+        ids = [d.subject_id for d in due if d.subject == subject]
+        if ids:
+            query = select(Brief).where(Brief.team_id == team, Brief.subject == subject, col(Brief.subject_id).in_(ids))
+            for brief in session.exec(query.order_by(col(Brief.subject_version), col(Brief.id))):
+                latest[(subject, brief.subject_id)] = brief  # the last one read is the newest
+    return [d for d in due if _wants_brief(latest.get((d.subject, d.subject_id)), d)]
+
+
+def _wants_brief(last: Brief | None, due: Due) -> bool:
+    """A brief for this version of the subject, unless it has one or has not changed materially since."""
+    if last is not None and last.subject_version >= due.version:
+        return False
+    return needs_brief(briefed_items=last.item_count if last else None,
+                       briefed_outlets=last.outlet_count if last else None, items=due.items, outlets=due.outlets)
+
+
 def _brief_one(engine: Engine, team: str, writer: BriefWriter, clock: Clock, due: Due, held: Held) -> int | None:
     """A brief for this version of the subject, unless it has one or has not changed materially since its
     last; the new brief's id, or None. The writer runs outside any transaction (an LLM call holds no
-    database connection), and the brief is saved only while the subject's lease is still ours."""
+    database connection), and the brief is saved only while the subject's lease is still ours
+    (LeaseLostError otherwise)."""
     with session_scope(engine) as session:
         last = latest_brief(session=session, team_id=team, subject=due.subject, subject_id=due.subject_id)
-        if last is not None and last.subject_version >= due.version:
-            return None
-        if not needs_brief(briefed_items=last.item_count if last else None,
-                           briefed_outlets=last.outlet_count if last else None, items=due.items,
-                           outlets=due.outlets):
+        if not _wants_brief(last, due):  # checked again under the lease: another worker may have written it
             return None
         inp = due.make_input()
         key = writer.input_hash(inp)
@@ -135,7 +160,7 @@ def _brief_one(engine: Engine, team: str, writer: BriefWriter, clock: Clock, due
     with session_scope(engine) as session:
         if not held.fence(session, clock()):
             log.warning("brief lease %s lost while writing; the brief was discarded", held.name)
-            return None
+            raise LeaseLostError(held.name)
         brief = save_brief(session=session, team_id=team, inp=inp, written=written, items=due.items,
                            outlets=due.outlets, now=clock())
     log.info("brief %s for %s %s v%s by %s", brief.id, inp.subject, inp.subject_id, inp.subject_version, written.writer)

@@ -18,7 +18,7 @@ from bot.settings import Settings
 from bot.storage.db import session_scope
 from bot.storage.leases import holding, new_owner
 from bot.storage.sources import teams_to_process
-from bot.storage.wanted import done, teams_wanting_analysis, want, wanted
+from bot.storage.wanted import done, mark, teams_wanting_analysis
 
 log = logging.getLogger(__name__)
 
@@ -57,15 +57,17 @@ def analyse(*, engine: Engine, clock: Clock, settings: Settings, writer: BriefWr
     for team in teams:
         _cluster_team(engine, clock, settings, team, embed, owner, lease, report, only_wanted=only_wanted)
         with session_scope(engine) as session:
-            seen = wanted(session=session, team_id=team, kind="briefs")
+            briefs_mark = mark(session=session, team_id=team, kind="briefs")
+        if only_wanted and not briefs_mark.waiting:
+            continue
         briefs = write_pending_briefs(engine=engine, clock=clock, writer=writer, team_id=team,
                                       story_min_outlets=settings.briefbot_story_min_outlets, owner=owner,
                                       lease=lease, concurrency=concurrency)
         report.briefs += briefs.written
         report.busy += briefs.busy
-        if seen and not briefs.busy:  # every subject was looked at: nothing left for other workers
+        if not briefs.busy:  # every subject was seen to: nothing is left for other workers
             with session_scope(engine) as session:
-                done(session=session, team_id=team, kind="briefs", seen=seen)
+                done(session=session, team_id=team, kind="briefs", seq=briefs_mark.seq)
     if report.items or report.signals_created or report.signals_grown or report.briefs:
         log.info("analysis: %d items into stories (%d new), %d new signals, %d grown, %d briefs", report.items,
                  len(report.stories_created), len(report.signals_created), len(report.signals_grown),
@@ -78,8 +80,8 @@ def _cluster_team(engine: Engine, clock: Clock, settings: Settings, team: str, e
     """Stories, then signals, for one team under its clustering lease; another worker holding it is busy.
     `only_wanted`: only when a poll stored something since the last pass."""
     with session_scope(engine) as session:
-        seen = wanted(session=session, team_id=team, kind="cluster")
-    if only_wanted and not seen:
+        cluster_mark = mark(session=session, team_id=team, kind="cluster")
+    if only_wanted and not cluster_mark.waiting:
         return
     with holding(engine=engine, name=f"cluster:{team}", owner=owner, clock=clock, lease=lease) as held:
         if held is None:
@@ -90,9 +92,8 @@ def _cluster_team(engine: Engine, clock: Clock, settings: Settings, team: str, e
         signals = update_signals(engine=engine, clock=clock, params=settings.signal_params(), team_id=team,
                                  held=held)
         report.add(stories, signals)
+        # Each batch raised `briefs_wanted` as it committed. A pass that lost its lease leaves the clustering
+        # wanted, for its successor.
         with session_scope(engine) as session:
-            if held.fence(session, clock()):  # a pass that lost its lease leaves the counter for its successor
-                if seen:
-                    done(session=session, team_id=team, kind="cluster", seen=seen)
-                if stories.items or signals.created or signals.grown or signals.closed:
-                    want(session=session, team_id=team, kind="briefs")
+            if held.fence(session, clock()):
+                done(session=session, team_id=team, kind="cluster", seq=cluster_mark.seq)

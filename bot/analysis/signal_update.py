@@ -13,6 +13,7 @@ from bot.storage.db import session_scope
 from bot.storage.leases import Held
 from bot.storage.signals import close_quiet_signals, companies_hiring_since, company_postings, save_finding
 from bot.storage.sources import teams_to_process
+from bot.storage.wanted import want
 
 
 @dataclass(slots=True)
@@ -43,4 +44,5 @@ def update_signals(*, engine: Engine, clock: Clock, params: SignalParams, team_i
                                                    first_at=min(times), last_at=max(times), now=now)
                     if changed:
                         (report.grown if signal.version > 1 else report.created).append(signal.id or 0)
+                        want(session=session, team_id=team, kind="briefs")  # committed with the signal
     return report

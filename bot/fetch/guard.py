@@ -25,7 +25,7 @@ METADATA_ADDRESSES = frozenset(
 def blocked_reason(address: IPAddress, allowed: Sequence[Network] = ()) -> str | None:
     """Why `address` must not be fetched, or None if it is public (or in an explicitly allowed network)."""
     if isinstance(address, ipaddress.IPv6Address):  # IPv6 forms that carry an IPv4 address are judged by it
-        embedded = address.ipv4_mapped or address.sixtofour or (address.teredo[1] if address.teredo else None)
+        embedded = address.ipv4_mapped or address.sixtofour  # (Teredo, 2001::/32, is refused as private)
         if embedded is not None:
             return blocked_reason(embedded, allowed)
     if any(address in network for network in allowed):

@@ -162,7 +162,7 @@ def prompt_values(inp: BriefInput) -> dict[str, str]:
     if inp.subject == "signal":
         return {**common, "company": given(_flat(inp.company)), "reason": REASONS.get(inp.reason, given(inp.reason)),
                 "function_label": given(inp.function_label), "main_function_label": given(inp.main_function_label),
-                "metro": given(inp.metro), "cities": given(_flat(", ".join(inp.cities))),
+                "metro": given(_flat(inp.metro)), "cities": given(_flat(", ".join(inp.cities))),
                 "window_days": str(inp.window_days), "baseline": f"{inp.baseline:g}"}
     return {**common, "outlets": given(_flat(", ".join(inp.outlets))), "first_seen": _when(inp.first_at),
             "last_seen": _when(inp.last_at)}

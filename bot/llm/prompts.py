@@ -34,7 +34,7 @@ CONTRACTS: Mapping[str, frozenset[str]] = {
 # Placeholders filled with text from feeds (or earlier answers): each must sit inside the data block, where the
 # system section tells the model it is untrusted data.
 UNTRUSTED: Mapping[str, frozenset[str]] = {
-    "brief_signal": frozenset({"company", "cities", "items"}),
+    "brief_signal": frozenset({"company", "metro", "cities", "items"}),  # a metro not in the table is a city
     "brief_story": frozenset({"outlets", "items"}),
     "answer": frozenset({"history", "items"}),
 }

@@ -22,7 +22,7 @@ _MRKDWN_CONTROL = {**_CONTROL, ord("\n"): "\n", ord("\t"): " "}  # keep line bre
 # Characters that would end or split `<url|label>` (or a URL in it), percent-encoded instead.
 _URL_ENCODE = {c: f"%{c:02X}" for c in (*range(0x00, 0x21), 0x7F, ord("|"), ord("<"), ord(">"), ord('"'))}
 # What Slack auto-links in text: a scheme followed by "//", or a "www." host.
-_BARE_LINK = re.compile(r"(?i)\b(?:https?|ftp)(?=://)|\bwww(?=\.)")
+_BARE_LINK = re.compile(r"(?i)(?:https?|ftp)(?=://)|www(?=\.)")  # anywhere: `_https://…_` is italic, still a link
 WORD_JOINER = "\u2060"
 _HOST_FORBIDDEN = frozenset(' "<>|\\^`{}') | {chr(c) for c in (*range(0x00, 0x20), 0x7F)}
 

@@ -22,7 +22,8 @@ def create_asgi(ctx: Context | None = None, app: App | None = None) -> Starlette
 
     async def events(request: Request) -> Response:
         body = await request.body()
-        if not request.headers.get("x-slack-request-timestamp", "0").isdigit():
+        stamp = request.headers.get("x-slack-request-timestamp", "0")
+        if not (stamp.isascii() and stamp.isdigit()):
             # slack_sdk's verifier would raise on it (a 500 with a traceback): refuse it as Bolt refuses forgeries
             return PlainTextResponse("invalid request timestamp", 401)
         # Bolt's dispatch is synchronous (signature check, middleware, ack): keep it off the event loop.

@@ -4,6 +4,7 @@ worker so that several workers never post one delivery twice."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, text, update
 from sqlalchemy.orm import aliased
@@ -39,7 +40,8 @@ def route_new_briefs(*, session: Session, team_id: str, now: datetime, limit: in
 
 def _enqueue(*, session: Session, brief: Brief, target: Route, now: datetime) -> int:
     """One brief into one channel's outbox: a new alert, or the newest version of a waiting one, or an update
-    of the alert already posted."""
+    of the alert already posted (or being posted: a delivery leased to a worker is never rewritten, since
+    that worker may be posting the brief it claimed)."""
     same_subject = select(Delivery).where(
         Delivery.team_id == brief.team_id, Delivery.channel_id == target.channel_id,
         Delivery.subject == brief.subject, Delivery.subject_id == brief.subject_id)
@@ -49,18 +51,28 @@ def _enqueue(*, session: Session, brief: Brief, target: Route, now: datetime) ->
         key = f"alert:{brief.team_id}:{target.channel_id}:{brief.subject}:{brief.subject_id}"
         session.add(_delivery(brief, target, "alert", key, payload, now))
         return 1
-    if alert.status in UNSENT:  # not posted yet: post the newest brief instead
-        alert.brief_id, alert.payload = brief.id, payload
-        if alert.status != "paused":
-            alert.status = target.status
-        return 1
-    waiting = session.exec(same_subject.where(Delivery.kind == "update", col(Delivery.status).in_(UNSENT))).first()
-    if waiting is not None:
-        waiting.brief_id, waiting.status, waiting.payload = brief.id, target.status, payload
+    if alert.status in UNSENT and _swap(session, alert, brief, target, payload, now):
+        return 1  # not posted yet: the newest brief is posted instead
+    waiting = session.exec(same_subject.where(Delivery.kind == "update", col(Delivery.status).in_(UNSENT))
+                           .order_by(col(Delivery.id).desc())).first()
+    if waiting is not None and _swap(session, waiting, brief, target, payload, now):
         return 1
     key = f"update:{brief.team_id}:{target.channel_id}:{brief.id}"
     session.add(_delivery(brief, target, "update", key, payload, now))
     return 1
+
+
+def _swap(session: Session, waiting: Delivery, brief: Brief, target: Route, payload: dict[str, str | None],
+          now: datetime) -> bool:
+    """Put the newest brief in a waiting delivery, unless a worker has leased it meanwhile (one conditional
+    UPDATE: a claim and this swap never both win)."""
+    values: dict[str, Any] = {"brief_id": brief.id, "payload": payload}
+    if waiting.status != "paused":
+        values["status"] = target.status
+    free = or_(col(Delivery.lease_until).is_(None), col(Delivery.lease_until) < now)
+    swapped = session.execute(update(Delivery).where(col(Delivery.id) == waiting.id,
+                                                     col(Delivery.status).in_(UNSENT), free).values(values))
+    return bool(swapped.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def _delivery(brief: Brief, target: Route, kind: str, key: str, payload: dict[str, str | None],
@@ -181,7 +193,8 @@ def mark_sending(*, session: Session, delivery_id: int, owner: str, now: datetim
     also renews the lease, so no other worker can take the delivery over while this post is in flight;
     None when the lease was already lost."""
     marked = session.execute(update(Delivery)
-                             .where(col(Delivery.id) == delivery_id, col(Delivery.lease_owner) == owner)
+                             .where(col(Delivery.id) == delivery_id, col(Delivery.lease_owner) == owner,
+                                    col(Delivery.status).in_(("pending", "sending")))
                              .values(status="sending", attempt_started_at=now, attempts=col(Delivery.attempts) + 1,
                                      lease_until=now + lease))
     if marked.rowcount != 1:  # type: ignore[attr-defined]
@@ -212,7 +225,8 @@ def mark_retry(*, session: Session, delivery_id: int, owner: str, at: datetime, 
         return
     row.next_attempt_at, row.lease_owner, row.lease_until = at, None, None
     row.last_error = error[:500]
-    row.status = "sending" if unconfirmed else "pending"
+    if row.status in ("pending", "sending"):  # a channel paused (or a company muted) meanwhile keeps its hold
+        row.status = "sending" if unconfirmed else "pending"
 
 
 def mark_refused(*, session: Session, delivery_id: int, owner: str, now: datetime, retry_at: datetime, error: str,

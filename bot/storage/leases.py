@@ -28,7 +28,7 @@ from bot.storage.models import WorkLease
 
 def new_owner(role: str) -> str:
     """A lease owner name: unique to one pass of one process, and saying which host and pid it was."""
-    return f"{role}:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return f"{role}:{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def acquire(*, engine: Engine, name: str, owner: str, now: datetime, lease: timedelta) -> bool:

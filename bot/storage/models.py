@@ -24,11 +24,13 @@ class Workspace(SQLModel, table=True):
     name: str = Field(default="", max_length=200)
     timezone: str = Field(default="UTC", max_length=64)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    # Analysis wanted (storage/wanted): counters raised when a poll stores items (clustering) and when
-    # clustering changes stories or signals (briefs), reset by the pass that did the work. Any worker
-    # sees them, so the work is shared whichever worker polled.
+    # Analysis wanted (storage/wanted): sequences raised when a poll stores items (clustering) and when
+    # clustering changes stories or signals (briefs); `*_done` is where the last complete pass got to. Any
+    # worker sees them, so the work is shared whichever worker polled.
     cluster_wanted: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    cluster_done: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     briefs_wanted: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    briefs_done: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Source(SQLModel, table=True):

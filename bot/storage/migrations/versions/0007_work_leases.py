@@ -31,11 +31,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('workspaces', schema=None) as batch_op:
         batch_op.add_column(sa.Column('cluster_wanted', sa.Integer(), server_default='0', nullable=False))
+        batch_op.add_column(sa.Column('cluster_done', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('briefs_wanted', sa.Integer(), server_default='0', nullable=False))
+        batch_op.add_column(sa.Column('briefs_done', sa.Integer(), server_default='0', nullable=False))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('workspaces', schema=None) as batch_op:
+        batch_op.drop_column('briefs_done')
         batch_op.drop_column('briefs_wanted')
+        batch_op.drop_column('cluster_done')
         batch_op.drop_column('cluster_wanted')
     op.drop_table('work_leases')
