@@ -34,7 +34,17 @@ if str(ROOT) not in sys.path:  # tests/ is not installed: the local servers are 
 from bot.demo.server import LocalServer  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.storage.db import build_engine, upgrade  # noqa: E402
-from tests.fleet import Counts, Fleet, World, backfilled, brief_reply, counts, make_all_due, worker_env  # noqa: E402
+from tests.fleet import (  # noqa: E402
+    Counts,
+    Fleet,
+    World,
+    backfilled,
+    brief_reply,
+    counts,
+    make_all_due,
+    wait_until,
+    worker_env,
+)
 from tests.llm_server import FakeLLM  # noqa: E402
 from tests.slack_server import SlackServer  # noqa: E402
 
@@ -59,7 +69,8 @@ def measure(db_url: str, workers: int, world: World, *, llm_latency: float, post
         with Fleet(env, logs) as fleet:
             started = time.monotonic()
             fleet.start(workers)
-            _wait(lambda: backfilled(engine, world), started, timeout, fleet)
+            wait_until(lambda: backfilled(engine, world), timeout=timeout, what="the backfill", every=0.1,
+                       fleet=fleet)
             backfill = time.monotonic() - started
             world.serve(server, news=True)
             published = time.monotonic()
@@ -81,13 +92,6 @@ def measure(db_url: str, workers: int, world: World, *, llm_latency: float, post
     if final != expected:
         raise SystemExit(f"{workers} workers ended with {final}, expected {expected}")
     return {"backfill": backfill, **marks, "alerts_n": expected.alerts}
-
-
-def _wait(done: Any, started: float, timeout: float, fleet: Fleet) -> None:
-    while not done():
-        if time.monotonic() - started > timeout:
-            raise SystemExit(f"backfill not done after {timeout:.0f} s\n{fleet.tail()}")
-        time.sleep(0.1)
 
 
 def main() -> None:

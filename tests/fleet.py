@@ -130,16 +130,16 @@ def posted_delivery_ids(slack: Any) -> Counter[int]:
     return seen
 
 
-def wait_until(done: Callable[[], bool], *, timeout: float, what: str, every: float = 0.25,
-               fleet: Fleet | None = None) -> float:
-    """Seconds it took for `done()` to hold; fails (with the workers' last log lines) past `timeout`."""
+def wait_until(done: Callable[[], bool], *, timeout: float, what: str | Callable[[], str], every: float = 0.25,
+               fleet: Fleet | None = None) -> None:
+    """Wait for `done()` to hold; past `timeout`, fail with `what` (a callable is read then, so it can say
+    how far things got) and the workers' last log lines."""
     started = time.monotonic()
     while not done():
         if time.monotonic() - started > timeout:
             tail = fleet.tail() if fleet is not None else ""
-            raise AssertionError(f"not done after {timeout:.0f} s: {what}\n{tail}")
+            raise AssertionError(f"not done after {timeout:.0f} s: {what() if callable(what) else what}\n{tail}")
         time.sleep(every)
-    return time.monotonic() - started
 
 
 def worker_env(database_url: str, slack_api_url: str, *, llm_url: str | None = None,
@@ -263,7 +263,7 @@ def run_world(*, world: World, engine: Engine, server: LocalServer, slack: Any, 
     if during is not None:
         during()
     wait_until(lambda: counts(engine, slack) == expected, timeout=timeout, fleet=fleet,
-               what=f"expected {expected}, have {counts(engine, slack)}")
+               what=lambda: f"expected {expected}, have {counts(engine, slack)}")
     seconds = time.monotonic() - started
     time.sleep(1.5)  # a little longer: a duplicate post would show up now
     fleet.stop()

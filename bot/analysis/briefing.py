@@ -19,7 +19,7 @@ from bot.clock import Clock
 from bot.core.jobs import family_labels, function_label
 from bot.core.normalize import cap_text
 from bot.core.rebrief import needs_brief
-from bot.storage.briefs import brief_by_input_hash, latest_brief, save_brief
+from bot.storage.briefs import brief_by_input_hash, latest_brief, latest_briefs, save_brief
 from bot.storage.db import session_scope
 from bot.storage.leases import Held, holding, new_owner
 from bot.storage.models import Brief, Item, Signal, Story
@@ -118,14 +118,10 @@ def _signals_due(session: Session, team: str, clock: Clock) -> list[Due]:
 
 def _needing(session: Session, team: str, due: list[Due]) -> list[Due]:
     """The subjects whose latest brief (read in one query per subject kind) says they need a new one."""
-    latest: dict[tuple[str, int], Brief] = {}
-    for subject in ("story", "signal"):
-        ids = [d.subject_id for d in due if d.subject == subject]
-        if ids:
-            query = select(Brief).where(Brief.team_id == team, Brief.subject == subject, col(Brief.subject_id).in_(ids))
-            for brief in session.exec(query.order_by(col(Brief.subject_version), col(Brief.id))):
-                latest[(subject, brief.subject_id)] = brief  # the last one read is the newest
-    return [d for d in due if _wants_brief(latest.get((d.subject, d.subject_id)), d)]
+    latest = {subject: latest_briefs(session=session, team_id=team, subject=subject,
+                                     subject_ids=[d.subject_id for d in due if d.subject == subject])
+              for subject in ("story", "signal")}
+    return [d for d in due if _wants_brief(latest[d.subject].get(d.subject_id), d)]
 
 
 def _wants_brief(last: Brief | None, due: Due) -> bool:

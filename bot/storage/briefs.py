@@ -18,6 +18,17 @@ def latest_brief(*, session: Session, team_id: str, subject: str, subject_id: in
     ).first()
 
 
+def latest_briefs(*, session: Session, team_id: str, subject: str, subject_ids: list[int]) -> dict[int, Brief]:
+    """`latest_brief` for many subjects of one kind, in one query: subject id -> its newest brief."""
+    newest: dict[int, Brief] = {}
+    if subject_ids:
+        query = select(Brief).where(Brief.team_id == team_id, Brief.subject == subject,
+                                    col(Brief.subject_id).in_(subject_ids))
+        for brief in session.exec(query.order_by(col(Brief.subject_version), col(Brief.id))):
+            newest[brief.subject_id] = brief  # the last one read is the newest
+    return newest
+
+
 def brief_by_input_hash(*, session: Session, input_hash: str) -> Brief | None:
     """A brief written from exactly this input before (identical inputs are never sent to the LLM twice)."""
     return session.exec(select(Brief).where(Brief.input_hash == input_hash).order_by(col(Brief.id))).first()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, text, update
+from sqlalchemy import ColumnElement, func, or_, text, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -69,9 +69,9 @@ def _swap(session: Session, waiting: Delivery, brief: Brief, target: Route, payl
     values: dict[str, Any] = {"brief_id": brief.id, "payload": payload}
     if waiting.status != "paused":
         values["status"] = target.status
-    free = or_(col(Delivery.lease_until).is_(None), col(Delivery.lease_until) < now)
     swapped = session.execute(update(Delivery).where(col(Delivery.id) == waiting.id,
-                                                     col(Delivery.status).in_(UNSENT), free).values(values))
+                                                     col(Delivery.status).in_(UNSENT), unleased(now))
+                              .values(values))
     return bool(swapped.rowcount == 1)  # type: ignore[attr-defined]
 
 
@@ -132,6 +132,11 @@ def subject_item_ids(*, session: Session, team_id: str, subject: str, subject_id
     return [int(i) for i in session.exec(query2)]
 
 
+def unleased(now: datetime) -> ColumnElement[bool]:
+    """A delivery no worker holds: never leased, or its lease ran out."""
+    return or_(col(Delivery.lease_until).is_(None), col(Delivery.lease_until) < now)
+
+
 def claim_deliveries(*, session: Session, owner: str, now: datetime, lease: timedelta, limit: int,
                      pace: timedelta = timedelta(0)) -> list[Delivery]:
     """Lease up to `limit` due deliveries (pending, or unconfirmed ones whose last attempt was cut short) to
@@ -140,7 +145,7 @@ def claim_deliveries(*, session: Session, owner: str, now: datetime, lease: time
     another worker's), so the per-channel pace holds across workers. SKIP LOCKED on PostgreSQL, with claims
     taken one at a time (a transaction-scoped advisory lock) so that two workers can't both take a free
     channel; on SQLite the single UPDATE is atomic."""
-    free = or_(col(Delivery.lease_until).is_(None), col(Delivery.lease_until) < now)
+    free = unleased(now)
     other = aliased(Delivery)
     same_channel = (other.team_id == Delivery.team_id, other.channel_id == Delivery.channel_id)
     busy = select(other.id).where(*same_channel, col(other.lease_owner) != owner, col(other.lease_until) >= now)
