@@ -17,7 +17,7 @@ from bot.briefs.model import BriefDraft, BriefInput, SourceRef, WrittenBrief
 from bot.briefs.writers import BriefWriter
 from bot.clock import Clock
 from bot.core.jobs import family_labels, function_label
-from bot.core.normalize import cap_text
+from bot.core.normalize import cap_text, first_line
 from bot.core.rebrief import needs_brief
 from bot.storage.briefs import brief_by_input_hash, latest_brief, latest_briefs, save_brief
 from bot.storage.db import session_scope
@@ -54,6 +54,7 @@ class Due:
 class BriefingReport:
     written: list[int] = field(default_factory=list)  # new brief ids
     busy: int = 0  # subjects another worker was briefing
+    problems: list[str] = field(default_factory=list)  # one line per subject whose brief failed
 
 
 def write_pending_briefs(*, engine: Engine, clock: Clock, writer: BriefWriter, team_id: str | None = None,
@@ -71,24 +72,31 @@ def write_pending_briefs(*, engine: Engine, clock: Clock, writer: BriefWriter, t
             due = _stories_due(session, team, clock, story_min_outlets) + _signals_due(session, team, clock)
             due = _needing(session, team, due)  # read first: only these are leased (and checked again)
 
-        def leased(subject: Due, team: str = team) -> tuple[int | None, bool]:
-            """(the new brief's id or None, whether another worker was writing it)"""
+        def leased(subject: Due, team: str = team) -> tuple[int | None, bool, str | None]:
+            """(the new brief's id or None, whether another worker was writing it, why it failed)"""
             name = f"brief:{team}:{subject.subject}:{subject.subject_id}"
-            with holding(engine=engine, name=name, owner=owner, clock=clock, lease=lease) as held:
-                if held is None:
-                    return None, True
-                try:
-                    return _brief_one(engine, team, writer, clock, subject, held), False
-                except LeaseLostError:  # another worker has it now: not done here
-                    return None, True
+            try:
+                with holding(engine=engine, name=name, owner=owner, clock=clock, lease=lease) as held:
+                    if held is None:
+                        return None, True, None
+                    try:
+                        return _brief_one(engine, team, writer, clock, subject, held), False, None
+                    except LeaseLostError:  # another worker has it now: not done here
+                        return None, True, None
+            except Exception as exc:  # this subject's brief fails alone; it is tried again on the next pass
+                log.warning("brief for %s %s in %s failed: %s: %s", subject.subject, subject.subject_id, team,
+                            type(exc).__name__, first_line(exc))
+                return None, False, (f"the brief for {subject.subject} {subject.subject_id} failed: "
+                                     f"{type(exc).__name__}: {first_line(exc)[:200]}")
 
         if concurrency > 1 and len(due) > 1:
             with ThreadPoolExecutor(max_workers=min(concurrency, len(due)), thread_name_prefix="brief") as pool:
                 outcomes = list(pool.map(leased, due))
         else:
             outcomes = [leased(subject) for subject in due]
-        report.written += [brief_id for brief_id, _ in outcomes if brief_id is not None]
-        report.busy += sum(busy for _, busy in outcomes)
+        report.written += [brief_id for brief_id, _, _ in outcomes if brief_id is not None]
+        report.busy += sum(busy for _, busy, _ in outcomes)
+        report.problems += [problem for _, _, problem in outcomes if problem]
     return report
 
 

@@ -13,9 +13,11 @@ from bot.analysis.signal_update import SignalReport, update_signals
 from bot.analysis.story_update import Embed, StoryReport, update_stories
 from bot.briefs.writers import BriefWriter
 from bot.clock import Clock
+from bot.core.normalize import first_line
 from bot.llm.client import llm_configured
 from bot.settings import Settings
 from bot.storage.db import session_scope
+from bot.storage.health import record_analysis
 from bot.storage.leases import holding, new_owner
 from bot.storage.sources import teams_to_process
 from bot.storage.wanted import done, mark, teams_wanting_analysis
@@ -30,6 +32,7 @@ class AnalysisReport:
     signals_created: list[int] = field(default_factory=list)
     signals_grown: list[int] = field(default_factory=list)
     briefs: list[int] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # "team: what failed", one line each
     items: int = 0  # items put into stories
     busy: int = 0  # pieces of work skipped because another worker held them
 
@@ -41,33 +44,49 @@ class AnalysisReport:
         self.signals_grown += signals.grown
 
 
+@dataclass(frozen=True, slots=True)
+class _Pass:
+    """What one analysis pass works with, for every team it visits."""
+
+    engine: Engine
+    clock: Clock
+    settings: Settings
+    writer: BriefWriter
+    embed: Embed | None
+    owner: str
+    lease: timedelta
+    concurrency: int
+    only_wanted: bool
+
+
 def analyse(*, engine: Engine, clock: Clock, settings: Settings, writer: BriefWriter,
             team_id: str | None = None, embed: Embed | None = None, only_wanted: bool = False) -> AnalysisReport:
     """Idempotent, so it can run after every poll and catch up after a crash. Several workers can run it at
     once: a team's clustering (stories, then signals) is leased to one of them, since it reads and writes one
     team's state in order; briefs are leased one subject at a time, so the workers share their writing.
-    `only_wanted`: just the teams whose counters (storage/wanted) say a poll or a clustering left work."""
-    owner, lease = new_owner("analyse"), settings.lease()
+    `only_wanted`: just the teams whose counters (storage/wanted) say a poll or a clustering left work.
+    Each workspace fails alone: what failed is recorded on it (`storage/health`) and the next one goes on."""
     # An LLM call mostly waits, so a worker writes several briefs at once; the built-in writer, one at a time.
-    concurrency = settings.briefbot_brief_concurrency if llm_configured(settings) else 1
+    run = _Pass(engine=engine, clock=clock, settings=settings, writer=writer, embed=embed,
+                owner=new_owner("analyse"), lease=settings.lease(), only_wanted=only_wanted,
+                concurrency=settings.briefbot_brief_concurrency if llm_configured(settings) else 1)
     report = AnalysisReport()
     with session_scope(engine) as session:
         teams = (teams_wanting_analysis(session=session) if only_wanted
                  else teams_to_process(session=session, team_id=team_id))
     for team in teams:
-        _cluster_team(engine, clock, settings, team, embed, owner, lease, report, only_wanted=only_wanted)
-        with session_scope(engine) as session:
-            briefs_mark = mark(session=session, team_id=team, kind="briefs")
-        if only_wanted and not briefs_mark.waiting:
-            continue
-        briefs = write_pending_briefs(engine=engine, clock=clock, writer=writer, team_id=team,
-                                      story_min_outlets=settings.briefbot_story_min_outlets, owner=owner,
-                                      lease=lease, concurrency=concurrency)
-        report.briefs += briefs.written
-        report.busy += briefs.busy
-        if not briefs.busy:  # every subject was seen to: nothing is left for other workers
+        problems: list[str] = []
+        try:
+            _analyse_team(run, team, report, problems)
+        except Exception as exc:
+            log.warning("analysis of %s failed: %s: %s", team, type(exc).__name__, first_line(exc))
+            problems.append(f"analysis failed: {type(exc).__name__}: {first_line(exc)[:200]}")
+        report.problems += [f"{team}: {p}" for p in problems]
+        try:
             with session_scope(engine) as session:
-                done(session=session, team_id=team, kind="briefs", seq=briefs_mark.seq)
+                record_analysis(session=session, team_id=team, problems=problems, now=clock())
+        except Exception as exc:  # the database itself is in trouble: the next pass tries again
+            log.warning("could not record the analysis of %s: %s: %s", team, type(exc).__name__, first_line(exc))
     if report.items or report.signals_created or report.signals_grown or report.briefs:
         log.info("analysis: %d items into stories (%d new), %d new signals, %d grown, %d briefs", report.items,
                  len(report.stories_created), len(report.signals_created), len(report.signals_grown),
@@ -75,25 +94,46 @@ def analyse(*, engine: Engine, clock: Clock, settings: Settings, writer: BriefWr
     return report
 
 
-def _cluster_team(engine: Engine, clock: Clock, settings: Settings, team: str, embed: Embed | None, owner: str,
-                  lease: timedelta, report: AnalysisReport, *, only_wanted: bool) -> None:
+def _analyse_team(run: _Pass, team: str, report: AnalysisReport, problems: list[str]) -> None:
+    """One workspace's pass: clustering, then its briefs. What failed in part is added to `problems`."""
+    _cluster_team(run, team, report, problems)
+    with session_scope(run.engine) as session:
+        briefs_mark = mark(session=session, team_id=team, kind="briefs")
+    if run.only_wanted and not briefs_mark.waiting:
+        return
+    briefs = write_pending_briefs(engine=run.engine, clock=run.clock, writer=run.writer, team_id=team,
+                                  story_min_outlets=run.settings.briefbot_story_min_outlets, owner=run.owner,
+                                  lease=run.lease, concurrency=run.concurrency)
+    report.briefs += briefs.written
+    report.busy += briefs.busy
+    problems += briefs.problems
+    if not briefs.busy and not briefs.problems:  # every subject was seen to: nothing is left for other workers
+        with session_scope(run.engine) as session:
+            done(session=session, team_id=team, kind="briefs", seq=briefs_mark.seq)
+
+
+def _cluster_team(run: _Pass, team: str, report: AnalysisReport, problems: list[str]) -> None:
     """Stories, then signals, for one team under its clustering lease; another worker holding it is busy.
     `only_wanted`: only when a poll stored something since the last pass."""
+    engine, clock = run.engine, run.clock
     with session_scope(engine) as session:
         cluster_mark = mark(session=session, team_id=team, kind="cluster")
-    if only_wanted and not cluster_mark.waiting:
+    if run.only_wanted and not cluster_mark.waiting:
         return
-    with holding(engine=engine, name=f"cluster:{team}", owner=owner, clock=clock, lease=lease) as held:
+    with holding(engine=engine, name=f"cluster:{team}", owner=run.owner, clock=clock, lease=run.lease) as held:
         if held is None:
             report.busy += 1
             return
-        stories = update_stories(engine=engine, clock=clock, params=settings.story_params(), team_id=team,
-                                 embed=embed, held=held)
-        signals = update_signals(engine=engine, clock=clock, params=settings.signal_params(), team_id=team,
+        stories = update_stories(engine=engine, clock=clock, params=run.settings.story_params(), team_id=team,
+                                 embed=run.embed, held=held)
+        signals = update_signals(engine=engine, clock=clock, params=run.settings.signal_params(), team_id=team,
                                  held=held)
         report.add(stories, signals)
-        # Each batch raised `briefs_wanted` as it committed. A pass that lost its lease leaves the clustering
-        # wanted, for its successor.
+        problems += signals.problems
+        # Each batch raised `briefs_wanted` as it committed. A pass that lost its lease, or could not save a
+        # company's signals, leaves the clustering wanted, for its successor.
+        if signals.problems:
+            return
         with session_scope(engine) as session:
             if held.fence(session, clock()):
                 done(session=session, team_id=team, kind="cluster", seq=cluster_mark.seq)

@@ -3,11 +3,15 @@ changes nothing, so a worker can run it after every poll and after a restart."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from bot.clock import Clock
+from bot.core.normalize import first_line
 from bot.core.signals import SignalParams, detect_signals
 from bot.storage.db import session_scope
 from bot.storage.leases import Held
@@ -15,12 +19,15 @@ from bot.storage.signals import close_quiet_signals, companies_hiring_since, com
 from bot.storage.sources import teams_to_process
 from bot.storage.wanted import want
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(slots=True)
 class SignalReport:
     created: list[int] = field(default_factory=list)
     grown: list[int] = field(default_factory=list)
     closed: int = 0
+    problems: list[str] = field(default_factory=list)  # one line per company whose signals failed
 
 
 def update_signals(*, engine: Engine, clock: Clock, params: SignalParams, team_id: str | None = None,
@@ -35,14 +42,36 @@ def update_signals(*, engine: Engine, clock: Clock, params: SignalParams, team_i
             if held is not None and not held.fence(session, now):
                 continue
             report.closed += close_quiet_signals(session=session, team_id=team, before=now - params.window, now=now)
-            for company in companies_hiring_since(session=session, team_id=team, since=now - params.window):
-                postings = company_postings(session=session, team_id=team, company=company)
-                when = {p.item_id: p.first_seen_at for p in postings}
-                for finding in detect_signals(postings, now=now, params=params):
-                    times = [when[i] for i in finding.item_ids]
-                    signal, changed = save_finding(session=session, team_id=team, finding=finding,
-                                                   first_at=min(times), last_at=max(times), now=now)
-                    if changed:
-                        (report.grown if signal.version > 1 else report.created).append(signal.id or 0)
-                        want(session=session, team_id=team, kind="briefs")  # committed with the signal
+            companies = companies_hiring_since(session=session, team_id=team, since=now - params.window)
+        for company in companies:  # each company in a transaction of its own: one that fails fails alone
+            try:
+                with session_scope(engine) as session:
+                    if held is not None and not held.fence(session, now):
+                        break
+                    created, grown = _company_signals(session, team, company, now, params)
+            except Exception as exc:
+                log.warning("signals for %r in %s failed: %s: %s", company, team, type(exc).__name__, first_line(exc))
+                report.problems.append(f"hiring signals for {company[:80]!r} failed: {type(exc).__name__}: "
+                                       f"{first_line(exc)[:200]}")
+                continue
+            report.created += created
+            report.grown += grown
     return report
+
+
+def _company_signals(session: Session, team: str, company: str, now: datetime,
+                     params: SignalParams) -> tuple[list[int], list[int]]:
+    """The company's signals saved (ids of those created, of those grown); the briefs they need are wanted."""
+    created: list[int] = []
+    grown: list[int] = []
+    postings = company_postings(session=session, team_id=team, company=company)
+    when = {p.item_id: p.first_seen_at for p in postings}
+    for finding in detect_signals(postings, now=now, params=params):
+        times = [when[i] for i in finding.item_ids]
+        signal, changed = save_finding(session=session, team_id=team, finding=finding,
+                                       first_at=min(times), last_at=max(times), now=now)
+        if changed:
+            session.flush()
+            (grown if signal.version > 1 else created).append(signal.id or 0)
+            want(session=session, team_id=team, kind="briefs")  # committed with the signal
+    return created, grown

@@ -10,6 +10,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from bot.core.normalize import cap_text
+
 OTHER = "other"
 REMOTE = "Remote"
 
@@ -97,6 +99,9 @@ def metro_of(place: dict[str, Any]) -> str | None:
     return f"{city}, {region}" if region else (f"{city}, {country}" if country else city)
 
 
+MAX_METRO = 200  # what a signal's metro column holds; a board's 250-character "city" must not stop analysis
+
+
 def metros_of(locations: list[dict[str, Any]]) -> list[str]:
-    """Every metro a posting names, in order, without repeats."""
-    return list(dict.fromkeys(m for m in (metro_of(p) for p in locations) if m))
+    """Every metro a posting names, in order, without repeats, each cut to `MAX_METRO` characters."""
+    return list(dict.fromkeys(cap_text(m, MAX_METRO) for m in (metro_of(p) for p in locations) if m))

@@ -83,7 +83,7 @@ def url_key(url: str) -> str:
 
 def external_key(external_id: str) -> str:
     """Stable ids stay as they are; very long ones (whole URLs as guids) are hashed to fit the column."""
-    external_id = external_id.strip()
+    external_id = scrub(external_id).strip()
     if len(external_id) <= 200:
         return external_id
     return "sha256:" + hashlib.sha256(external_id.encode("utf-8")).hexdigest()
@@ -98,11 +98,28 @@ _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
+# NUL and the other C0/C1 controls (tab, line feed and carriage return kept) and lone UTF-16 surrogates: no
+# database takes NUL in text (PostgreSQL refuses it), and no encoder takes a lone surrogate.
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def scrub(value: str) -> str:
+    """Text from outside without the characters no column can hold or no reader should see."""
+    return _UNSTORABLE.sub("", value)
+
+
+def fit(value: str, limit: int) -> str:
+    """`value` scrubbed and cut to `limit` characters, for a column of that size (no ellipsis: for names and
+    keys that must stay comparable)."""
+    return scrub(value)[:limit]
+
+
 def strip_html(value: str) -> str:
     """Plain text from an HTML fragment (or from text that merely has entities): no tags, no scripts,
-    block elements as line breaks, whitespace collapsed."""
+    block elements as line breaks, whitespace collapsed, unstorable characters removed."""
     if not value:
         return ""
+    value = scrub(value)
     if "<" not in value:
         return _tidy(html.unescape(value))
     try:
@@ -119,13 +136,18 @@ def strip_html(value: str) -> str:
 
 
 def _tidy(text: str) -> str:
-    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    lines = (_SPACES.sub(" ", line).strip() for line in scrub(text).split("\n"))  # entities can decode to controls
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
 def one_line(text: str) -> str:
     """Titles are one line."""
-    return " ".join(text.split())
+    return " ".join(scrub(text).split())
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's message as one line for a log or a status (drivers' messages run to several)."""
+    return (str(exc).strip().splitlines() or [""])[0][:300]
 
 
 def cap_text(text: str, limit: int) -> str:

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from bot.clock import Clock
-from bot.core.normalize import one_line, strip_html
+from bot.core.normalize import first_line, one_line, scrub, strip_html
 from bot.core.schedule import next_due
 from bot.fetch.http import Fetcher
 from bot.settings import Settings
@@ -25,7 +25,7 @@ from bot.sources.base import Entry, SourceError
 from bot.sources.normalise import NormalisedItem, normalise_entry
 from bot.sources.registry import get_kind
 from bot.storage.db import session_scope
-from bot.storage.items import store_items
+from bot.storage.items import StoreCounts, store_items
 from bot.storage.models import Source
 from bot.storage.sources import PollOutcome, claim_sources, finish_poll
 from bot.storage.wanted import want
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 MAX_PAGES = 20
 CLAIM_BATCH = 200
 ANALYZE_AFTER = 1000  # new items in one batch
+MAX_ETAG, MAX_LAST_MODIFIED = 500, 100  # what their columns hold
 
 
 @dataclass(slots=True)
@@ -60,6 +61,11 @@ class PollReport:
             self.failures.append((source.id or 0, outcome.error_kind or "error", outcome.error or ""))
         else:
             setattr(self, outcome.outcome, getattr(self, outcome.outcome) + 1)
+
+    def add_unrecorded(self, source: Source, message: str) -> None:
+        self.polled += 1
+        self.errors += 1
+        self.failures.append((source.id or 0, "unrecorded", message))
 
 
 def poller_id() -> str:
@@ -99,8 +105,14 @@ class Poller:
             claimed_ids.update(s.id or 0 for s in sources)
 
             async def one(source: Source) -> None:
-                outcome = await self.poll_source(source)
-                report.add(source, outcome)
+                try:
+                    outcome = await self.poll_source(source)
+                except Exception as exc:  # even recording failed (the database went away): its lease runs out
+                    log.warning("source %s: its poll could not be recorded (%s: %s); it is retried when its lease "
+                                "runs out", source.id, type(exc).__name__, first_line(exc))
+                    report.add_unrecorded(source, f"{type(exc).__name__}: {first_line(exc)}")
+                else:
+                    report.add(source, outcome)
                 if on_progress:
                     on_progress(1)
 
@@ -111,6 +123,8 @@ class Poller:
         return report
 
     async def poll_source(self, source: Source) -> PollOutcome:
+        """Poll one source and record the outcome. Whatever goes wrong with this source (fetch, parse, or storing
+        what it sent) is recorded on it, and never reaches the other sources of the batch."""
         started = self.clock()
         try:
             fetched = await self._fetch_parse(source)
@@ -119,7 +133,12 @@ class Poller:
         except Exception as exc:  # a parser bug must not stop the other sources; say what happened
             log.exception("unexpected error polling source %s", source.id)
             return await self._finish_error(source, started, SourceError("internal", f"{type(exc).__name__}: {exc}"))
-        return await self._finish_ok(source, started, fetched)
+        try:
+            return await self._finish_ok(source, started, fetched)
+        except Exception as exc:  # storing failed: the transaction rolled back; say why on the source
+            log.warning("source %s: storing its poll failed (%s: %s)", source.id, type(exc).__name__, first_line(exc))
+            message = f"its items could not be stored ({type(exc).__name__}: {first_line(exc)}); it will be retried"
+            return await self._finish_error(source, started, SourceError("store", message))
 
     async def _fetch_parse(self, source: Source) -> _Fetched:
         kind = get_kind(source.kind)
@@ -143,8 +162,9 @@ class Poller:
             warnings.extend(parsed.warnings)
             pages += 1
         body_hash = digest.hexdigest()
-        fetched = _Fetched(outcome="unchanged", status=first.status, etag=first.etag,
-                           last_modified=first.last_modified, body_hash=body_hash, bytes_read=bytes_read,
+        fetched = _Fetched(outcome="unchanged", status=first.status, etag=_validator(first.etag, MAX_ETAG),
+                           last_modified=_validator(first.last_modified, MAX_LAST_MODIFIED), body_hash=body_hash,
+                           bytes_read=bytes_read,
                            entries_count=len(entries), title=title)
         if body_hash == source.body_hash:
             return fetched  # the same bytes as last time: nothing to store
@@ -171,12 +191,27 @@ class Poller:
             return await asyncio.to_thread(self._store_ok, source, started, fetched)
 
     def _store_ok(self, source: Source, started: datetime, fetched: _Fetched) -> PollOutcome:
+        try:
+            return self._store_ok_once(source, started, fetched, one_by_one=False)
+        except Exception as exc:  # one item the database refuses must not cost the others: store them one by one
+            if len(fetched.items) < 2:
+                raise
+            log.warning("source %s: storing %d items at once failed (%s: %s); storing them one by one", source.id,
+                        len(fetched.items), type(exc).__name__, first_line(exc))
+            return self._store_ok_once(source, started, fetched, one_by_one=True)
+
+    def _store_ok_once(self, source: Source, started: datetime, fetched: _Fetched, *, one_by_one: bool) -> PollOutcome:
+        # What a source's first successful poll finds was there before we looked: history, not news.
+        backfill = source.last_success_at is None
+        counts = None
+        if fetched.items and one_by_one:
+            counts, refused = self._store_each(source, fetched.items, backfill=backfill)
+            if refused:
+                fetched.notes = "; ".join(n for n in (fetched.notes, refused) if n)[:2000]
         with session_scope(self.engine) as session:
-            counts = None
-            if fetched.items:
-                # What a source's first successful poll finds was there before we looked: history, not news.
+            if fetched.items and not one_by_one:
                 counts = store_items(session=session, source=source, items=fetched.items, now=self.clock(),
-                                     backfill=source.last_success_at is None)
+                                     backfill=backfill)
                 if counts.new or counts.updated or counts.linked:  # any worker may cluster them now
                     want(session=session, team_id=source.team_id, kind="cluster")
             finished = self.clock()
@@ -194,6 +229,28 @@ class Poller:
                 session.rollback()
                 log.warning("lease on source %s lost; its poll result was discarded", source.id)
             return outcome
+
+    def _store_each(self, source: Source, items: list[NormalisedItem], *,
+                    backfill: bool) -> tuple[StoreCounts, str | None]:
+        """Each item in a transaction of its own (pysqlite's savepoints do not nest inside a transaction it has
+        not begun, so no savepoints): the ones the database refuses are left out and named. Used only after
+        the batch failed; a lost lease then keeps the items stored, which are real and deduplicated anyway."""
+        new = updated = linked = unchanged = 0
+        refused: list[str] = []
+        for item in items:
+            try:
+                with session_scope(self.engine) as session:
+                    counts = store_items(session=session, source=source, items=[item], now=self.clock(),
+                                         backfill=backfill)
+                    if counts.new or counts.updated or counts.linked:
+                        want(session=session, team_id=source.team_id, kind="cluster")
+            except Exception as exc:
+                refused.append(f"{type(exc).__name__}: {first_line(exc)[:120]}")
+                continue
+            new, updated = new + counts.new, updated + counts.updated
+            linked, unchanged = linked + counts.linked, unchanged + counts.unchanged
+        note = f"{len(refused)} of {len(items)} items could not be stored ({refused[0]})" if refused else None
+        return StoreCounts(new=new, updated=updated, linked=linked, unchanged=unchanged), note
 
     async def _finish_error(self, source: Source, started: datetime, exc: SourceError) -> PollOutcome:
         async with self._store_lock:
@@ -213,6 +270,14 @@ class Poller:
             finish_poll(session=session, source=source, owner=self.owner, result=outcome)
         log.info("source %s failed (%s): %s", source.id, exc.kind, exc.message)
         return outcome
+
+
+def _validator(value: str | None, limit: int) -> str | None:
+    """A cache validator (ETag, Last-Modified) to send back next time; one too long for its column or with
+    control characters is not kept (an unconditional fetch next time costs less than a clipped validator)."""
+    if value is None or len(value) > limit or scrub(value) != value:
+        return None
+    return value
 
 
 def refresh_statistics(engine: Engine) -> None:

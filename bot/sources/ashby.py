@@ -7,7 +7,18 @@ from typing import Any
 
 from bot.settings import Settings
 from bot.sources._board import board_locator, board_name_from_url, match_careers_url
-from bot.sources.base import Document, Entry, Parsed, PlaceHint, expect, load_json, parse_iso
+from bot.sources.base import (
+    Document,
+    Entry,
+    Parsed,
+    PlaceHint,
+    as_dict,
+    as_list,
+    expect,
+    load_json,
+    parse_iso,
+    read_entries,
+)
 
 NAME = "ashby"
 ITEM_KIND = "job"
@@ -27,15 +38,16 @@ def recognise(url: str) -> str | None:
 def parse(doc: Document) -> Parsed:
     data = expect(load_json(doc), dict, "the Ashby response")
     jobs = expect(data.get("jobs"), list, "jobs")
-    listed = [j for j in jobs if isinstance(j, dict) and j.get("isListed", True)]
+    listed = [j for j in jobs if not isinstance(j, dict) or j.get("isListed", True) is not False]
     company = board_name_from_url(doc.url)
-    return Parsed(title=company, entries=[_entry(j, company) for j in listed])
+    entries, warnings = read_entries(listed, lambda j: _entry(j, company), "jobs")
+    return Parsed(title=company, entries=entries, warnings=warnings)
 
 
 def _entry(job: dict[str, Any], company: str) -> Entry:
     remote = bool(job.get("isRemote")) or str(job.get("workplaceType") or "").lower() == "remote"
     places = [_place(job.get("address"), str(job.get("location") or ""), remote)]
-    for extra in job.get("secondaryLocations") or []:
+    for extra in as_list(job.get("secondaryLocations")):
         if isinstance(extra, dict):
             places.append(_place(extra.get("address"), str(extra.get("location") or ""), remote))
     title = str(job.get("title") or "")
@@ -55,7 +67,7 @@ def _entry(job: dict[str, Any], company: str) -> Entry:
 
 
 def _place(address: Any, text: str, remote: bool) -> PlaceHint:
-    postal = (address or {}).get("postalAddress") or {} if isinstance(address, dict) else {}
+    postal = as_dict(as_dict(address).get("postalAddress"))
     return PlaceHint(
         text=text,
         city=postal.get("addressLocality") or None,

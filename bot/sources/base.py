@@ -4,6 +4,7 @@ error it raises. Each kind is a module with the same shape (see `bot.sources.reg
 from __future__ import annotations
 
 import email.utils
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -84,13 +85,21 @@ class Parsed:
 
 
 def parse_iso(value: Any) -> datetime | None:
-    """ISO-8601 text (with Z or an offset, or a bare date), or epoch seconds/milliseconds, as aware UTC."""
-    if value is None or value == "":
+    """ISO-8601 text (with Z or an offset, or a bare date), or epoch seconds/milliseconds, as aware UTC; None for
+    anything else, out-of-range numbers and dates included (a feed's date is never worth an exception)."""
+    try:
+        return _parse_iso(value)
+    except (ValueError, OverflowError, OSError, TypeError):
+        return None
+
+
+def _parse_iso(value: Any) -> datetime | None:
+    if value is None or value == "" or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
         seconds = value / 1000 if value > 10**11 else value
         return datetime.fromtimestamp(seconds, UTC)
-    text = str(value).strip()
+    text = str(value).strip()[:64]
     if text.isdigit():
         return parse_iso(int(text))
     try:
@@ -117,6 +126,53 @@ def load_json(doc: Document) -> Any:
         snippet = text[:60].replace("\n", " ")
         message = f"malformed JSON ({exc.msg} at line {exc.lineno}); body starts {snippet!r}"
         raise SourceError("malformed", message) from exc
+
+
+MAX_SKIP_REASONS = 3
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """An object from a JSON response, or {} when the publisher sent something else there."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    """A list from a JSON response; one value where a list was expected is a list of one."""
+    if isinstance(value, list):
+        return value
+    return [] if value is None or value == "" else [value]
+
+
+def text_of(value: Any) -> str:
+    """A name as boards send it: text, a number, or an object with a `name`; anything else is no name."""
+    if isinstance(value, dict):
+        value = value.get("name")
+    if isinstance(value, str):
+        return value
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else ""
+
+
+def read_entries(
+    raw: Any, build: Callable[[dict[str, Any]], Entry], what: str = "items"
+) -> tuple[list[Entry], list[str]]:
+    """Each raw item (a JSON object) read on its own: one that cannot be read is skipped and named in a warning,
+    and the others are kept. A board's one odd posting must not cost it every other posting."""
+    values = raw if isinstance(raw, list) else []
+    entries: list[Entry] = []
+    reasons: list[str] = []
+    skipped = 0
+    for number, value in enumerate(values, 1):
+        try:
+            if not isinstance(value, dict):
+                raise TypeError(f"a {type(value).__name__}, not an object")
+            entries.append(build(value))
+        except Exception as exc:  # any shape a publisher can send: the item goes, the reason is kept
+            skipped += 1
+            if len(reasons) < MAX_SKIP_REASONS:
+                reasons.append(f"#{number}: {type(exc).__name__}: {str(exc)[:120]}")
+    if not skipped:
+        return entries, []
+    return entries, [f"skipped {skipped} of {len(values)} {what} that could not be read ({'; '.join(reasons)})"]
 
 
 def expect(data: Any, kind: type, what: str) -> Any:

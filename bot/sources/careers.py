@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.settings import Settings
-from bot.sources.base import Document, Entry, Parsed, PlaceHint, SourceError, SpecError, parse_iso
+from bot.sources.base import Document, Entry, Parsed, PlaceHint, SourceError, SpecError, parse_iso, read_entries
 from bot.sources.html_page import has_type, json_ld_objects
 
 NAME = "careers"
@@ -32,7 +32,9 @@ def parse(doc: Document) -> Parsed:
     postings = [obj for obj in json_ld_objects(doc.body) if has_type(obj, "JobPosting")]
     if not postings:
         raise SourceError("not_a_feed", "no schema.org JobPosting data on this page")
-    return Parsed(title="", entries=[_entry(p, doc.url, n) for n, p in enumerate(postings)])
+    numbered = iter(range(len(postings)))
+    entries, warnings = read_entries(postings, lambda p: _entry(p, doc.url, next(numbered)), "postings")
+    return Parsed(title="", entries=entries, warnings=warnings)
 
 
 def _entry(posting: dict[str, Any], page_url: str, index: int) -> Entry:

@@ -15,7 +15,7 @@ import feedparser
 
 from bot.settings import Settings
 from bot.sources import jsonfeed
-from bot.sources.base import Document, Entry, Parsed, SourceError, SpecError
+from bot.sources.base import Document, Entry, Parsed, SourceError, SpecError, read_entries
 
 NAME = "feed"
 ITEM_KIND = "news"
@@ -56,8 +56,8 @@ def parse(doc: Document) -> Parsed:
         return jsonfeed.parse(doc)
     parsed = parse_feed_bytes(doc)
     channel = parsed.get("feed", {})
-    return Parsed(title=_text(channel.get("title")), entries=[entry_from(e, doc.url) for e in parsed.entries],
-                  warnings=_warnings(parsed))
+    entries, skipped = read_entries(list(parsed.entries), lambda e: entry_from(e, doc.url))
+    return Parsed(title=_text(channel.get("title")), entries=entries, warnings=_warnings(parsed) + skipped)
 
 
 def parse_feed_bytes(doc: Document) -> Any:

@@ -7,7 +7,18 @@ from typing import Any
 
 from bot.settings import Settings
 from bot.sources._board import board_locator, board_name_from_url, match_careers_url
-from bot.sources.base import Document, Entry, Parsed, PlaceHint, expect, load_json, parse_iso
+from bot.sources.base import (
+    Document,
+    Entry,
+    Parsed,
+    PlaceHint,
+    as_list,
+    expect,
+    load_json,
+    parse_iso,
+    read_entries,
+    text_of,
+)
 
 NAME = "greenhouse"
 ITEM_KIND = "job"
@@ -29,14 +40,16 @@ def parse(doc: Document) -> Parsed:
     data = expect(load_json(doc), dict, "the Greenhouse response")
     jobs = expect(data.get("jobs"), list, "jobs")
     company = str(data.get("name") or "") or _company(jobs) or board_name_from_url(doc.url)
-    return Parsed(title=company, entries=[_entry(j, company) for j in jobs if isinstance(j, dict)])
+    entries, warnings = read_entries(jobs, lambda j: _entry(j, company), "jobs")
+    return Parsed(title=company, entries=entries, warnings=warnings)
 
 
 def _entry(job: dict[str, Any], company: str) -> Entry:
-    location = (job.get("location") or {}).get("name") or ""
-    offices = [o.get("location") or o.get("name") for o in job.get("offices") or [] if isinstance(o, dict)]
-    places = [PlaceHint(text=location)] if location else [PlaceHint(text=str(o)) for o in offices if o]
-    departments = [str(d["name"]) for d in job.get("departments") or [] if isinstance(d, dict) and d.get("name")]
+    location = text_of(job.get("location"))  # {"name": ...}, though some boards send the bare text
+    offices = [text_of(o.get("location")) or text_of(o.get("name")) if isinstance(o, dict) else text_of(o)
+               for o in as_list(job.get("offices"))]
+    places = [PlaceHint(text=location)] if location else [PlaceHint(text=o) for o in offices if o]
+    departments = [d for d in (text_of(d) for d in as_list(job.get("departments"))) if d]
     title = str(job.get("title") or "")
     return Entry(
         external_id=str(job.get("id") or job.get("internal_job_id") or job.get("absolute_url")),
@@ -65,7 +78,7 @@ def _company(jobs: list[Any]) -> str:
 
 
 def _metadata(job: dict[str, Any], name: str) -> str | None:
-    for field in job.get("metadata") or []:
+    for field in as_list(job.get("metadata")):
         if isinstance(field, dict) and str(field.get("name", "")).lower() == name and field.get("value"):
             return str(field["value"])
     return None

@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from bot.settings import Settings
-from bot.sources.base import Document, Entry, Parsed, SourceError, SpecError, expect, load_json, parse_iso
+from bot.sources.base import Document, Entry, Parsed, SourceError, SpecError, expect, load_json, parse_iso, read_entries
 
 NAME = "jsonfeed"
 ITEM_KIND = "news"
@@ -35,8 +35,8 @@ def parse(doc: Document) -> Parsed:
         raise SourceError("not_a_feed", "JSON document is not a JSON Feed (no jsonfeed.org version)")
     items = expect(data.get("items", []), list, "items")
     feed_author = _author(data)
-    entries = [_entry(item, feed_author, doc.url) for item in items if isinstance(item, dict)]
-    return Parsed(title=str(data.get("title") or ""), entries=entries)
+    entries, warnings = read_entries(items, lambda item: _entry(item, feed_author, doc.url))
+    return Parsed(title=str(data.get("title") or ""), entries=entries, warnings=warnings)
 
 
 def _entry(item: dict[str, Any], feed_author: str, base_url: str) -> Entry:

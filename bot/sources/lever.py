@@ -6,7 +6,19 @@ from typing import Any
 
 from bot.settings import Settings
 from bot.sources._board import board_locator, board_name_from_url, match_careers_url
-from bot.sources.base import Document, Entry, Parsed, PlaceHint, expect, load_json, parse_iso
+from bot.sources.base import (
+    Document,
+    Entry,
+    Parsed,
+    PlaceHint,
+    as_dict,
+    as_list,
+    expect,
+    load_json,
+    parse_iso,
+    read_entries,
+    text_of,
+)
 
 NAME = "lever"
 ITEM_KIND = "job"
@@ -26,19 +38,20 @@ def recognise(url: str) -> str | None:
 def parse(doc: Document) -> Parsed:
     postings = expect(load_json(doc), list, "the Lever response")
     company = board_name_from_url(doc.url)
-    return Parsed(title=company, entries=[_entry(p, company) for p in postings if isinstance(p, dict)])
+    entries, warnings = read_entries(postings, lambda p: _entry(p, company), "postings")
+    return Parsed(title=company, entries=entries, warnings=warnings)
 
 
 def _entry(posting: dict[str, Any], company: str) -> Entry:
-    cats = posting.get("categories") or {}
-    locations = cats.get("allLocations") or ([cats["location"]] if cats.get("location") else [])
+    cats = as_dict(posting.get("categories"))
+    locations = as_list(cats.get("allLocations")) or as_list(cats.get("location"))
     workplace = str(posting.get("workplaceType") or "").lower()
     remote = workplace == "remote" or None
-    places = [PlaceHint(text=str(loc), remote=workplace == "remote") for loc in locations]
+    places = [PlaceHint(text=text_of(loc), remote=workplace == "remote") for loc in locations if text_of(loc)]
     team = " / ".join(dict.fromkeys(str(x) for x in (cats.get("department"), cats.get("team")) if x))
     title = str(posting.get("text") or "")
     text = posting.get("descriptionPlain") or posting.get("description") or ""
-    for block in posting.get("lists") or []:
+    for block in as_list(posting.get("lists")):
         if isinstance(block, dict):
             text += f"\n{block.get('text', '')}\n{block.get('content', '')}"
     return Entry(

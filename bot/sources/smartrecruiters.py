@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from bot.settings import Settings
 from bot.sources._board import board_locator, match_careers_url
-from bot.sources.base import Document, Entry, Parsed, PlaceHint, expect, load_json, parse_iso
+from bot.sources.base import Document, Entry, Parsed, PlaceHint, as_dict, expect, load_json, parse_iso, read_entries
 
 NAME = "smartrecruiters"
 ITEM_KIND = "job"
@@ -28,18 +28,24 @@ def recognise(url: str) -> str | None:
 def parse(doc: Document) -> Parsed:
     data = expect(load_json(doc), dict, "the SmartRecruiters response")
     postings = expect(data.get("content"), list, "content")
-    entries = [_entry(p) for p in postings if isinstance(p, dict)]
-    offset, total = int(data.get("offset") or 0), int(data.get("totalFound") or 0)
+    entries, warnings = read_entries(postings, _entry, "postings")
+    offset, total = _count(data.get("offset")), _count(data.get("totalFound"))
     following = offset + len(postings)
     next_url = _with_offset(doc.url, following) if postings and following < total else None
     company = next((str(p.get("company", {}).get("name")) for p in postings if isinstance(p, dict)
                     and isinstance(p.get("company"), dict) and p["company"].get("name")), "")
-    return Parsed(title=company, entries=entries, next_url=next_url)
+    return Parsed(title=company, entries=entries, next_url=next_url, warnings=warnings)
+
+
+def _count(value: Any) -> int:
+    """A page offset or total as the API sends it; anything else (text, null, a float) reads as 0, which ends
+    the paging instead of failing the board."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**7 else 0
 
 
 def _entry(posting: dict[str, Any]) -> Entry:
-    loc = posting.get("location") or {}
-    company = posting.get("company") or {}
+    loc = as_dict(posting.get("location"))
+    company = as_dict(posting.get("company"))
     identifier = company.get("identifier") or ""
     remote = bool(loc.get("remote"))
     title = str(posting.get("name") or "")

@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.settings import Settings
 from bot.sources._board import board_locator, match_careers_url
-from bot.sources.base import Document, Entry, Parsed, PlaceHint, expect, load_json, parse_iso
+from bot.sources.base import Document, Entry, Parsed, PlaceHint, as_list, expect, load_json, parse_iso, read_entries
 
 NAME = "workable"
 ITEM_KIND = "job"
@@ -27,12 +27,13 @@ def parse(doc: Document) -> Parsed:
     data = expect(load_json(doc), dict, "the Workable response")
     jobs = expect(data.get("jobs"), list, "jobs")
     company = str(data.get("name") or "")
-    return Parsed(title=company, entries=[_entry(j, company) for j in jobs if isinstance(j, dict)])
+    entries, warnings = read_entries(jobs, lambda j: _entry(j, company), "jobs")
+    return Parsed(title=company, entries=entries, warnings=warnings)
 
 
 def _entry(job: dict[str, Any], company: str) -> Entry:
     remote = bool(job.get("telecommuting"))
-    locations = [loc for loc in job.get("locations") or [] if isinstance(loc, dict) and not loc.get("hidden")]
+    locations = [loc for loc in as_list(job.get("locations")) if isinstance(loc, dict) and not loc.get("hidden")]
     if not locations:
         locations = [{"city": job.get("city"), "region": job.get("state"), "country": job.get("country")}]
     places = [

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 from bot.settings import Settings
+from bot.storage import fit  # noqa: F401  (registers the guard that fits text to its column before every flush)
 
 
 def build_engine(settings: Settings, **kwargs: Any) -> Engine:

@@ -31,6 +31,10 @@ class Workspace(SQLModel, table=True):
     cluster_done: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     briefs_wanted: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     briefs_done: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # Why the last analysis pass failed for this workspace (or one company's signals, one subject's brief in
+    # it), for `/brief status` and `briefbot status`; cleared by the next pass that goes through.
+    analysis_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    analysis_error_at: datetime | None = _ts()
 
 
 class Source(SQLModel, table=True):
