@@ -283,3 +283,38 @@ def test_sources_list_shows_a_source_that_failed_to_store(
     assert "\n" not in failed.last_error
     with Session(engine) as session:
         assert session.exec(select(Source.next_due_at).where(Source.id == feed_id)).one() > clock()
+
+
+def test_the_flush_guard_fits_what_a_boundary_missed(engine: Engine, clock: Any, caplog: Any) -> None:
+    """The storage backstop: text longer than its column, NUL and lone surrogates never reach the database."""
+    from bot.storage.db import session_scope
+    from bot.storage.models import Workspace
+
+    with session_scope(engine) as session:
+        session.add(Workspace(team_id="T\x00HOSTILE" + "x" * 40, name="N\x00ame \ud800" + "y" * 500,
+                              created_at=clock()))
+    with Session(engine) as session:
+        workspace = session.exec(select(Workspace)).one()
+    assert workspace.team_id == "THOSTILE" + "x" * 24 and len(workspace.team_id) == 32
+    assert workspace.name.startswith("Name y") and len(workspace.name) == 200
+    assert "workspaces.team_id: a value too long or with unstorable characters was cut to fit" in caplog.text
+
+
+def test_normalise_reads_any_type_a_parser_passes_on() -> None:
+    """Parsers hand on what publishers sent; the stored form is built whatever the types."""
+    from bot.sources.base import Entry, PlaceHint
+    from bot.sources.normalise import normalise_entry
+
+    hostile: Any = Entry(external_id=12345, url="https://x.example/a\x00b", title=42,  # type: ignore[arg-type]
+                         text=None, outlet={"name": "x"}, author=["a"], published_at="yesterday",  # type: ignore[arg-type]
+                         job_title=3.5, department={}, employment_type=[], remote="yes",  # type: ignore[arg-type]
+                         places=[PlaceHint(text=None, city=7, region=["WA"], country={"c": 1}),  # type: ignore[arg-type]
+                                 "Seattle"])  # type: ignore[list-item]
+    from tests.conftest import NOW
+
+    item = normalise_entry(hostile, kind="job", default_outlet="Board", max_chars=1000, now=NOW)
+    assert item is not None
+    assert (item.external_id, item.url, item.title, item.outlet, item.author) == (
+        "12345", "https://x.example/ab", "42", "Board", "")
+    assert (item.published_at, item.job_title, item.department, item.remote) == (None, "3.5", None, None)
+    assert item.locations and item.locations[0]["city"] == "7"

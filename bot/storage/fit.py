@@ -19,7 +19,7 @@ from functools import cache
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import String, event
+from sqlalchemy import String, TypeDecorator, event
 from sqlalchemy.orm import Mapper, Session, UOWTransaction, object_mapper
 
 log = logging.getLogger(__name__)
@@ -34,9 +34,16 @@ def _unwritable(value: str) -> bool:
 
 @cache
 def _columns(mapper: Mapper[Any]) -> tuple[tuple[str, int | None], ...]:
-    """The text attributes of one mapped class, with their length limit or None."""
-    return tuple((prop.key, prop.columns[0].type.length) for prop in mapper.column_attrs
-                 if isinstance(prop.columns[0].type, String))
+    """The text attributes of one mapped class, with their length limit or None. SQLModel's `str` fields are
+    `AutoString`, a TypeDecorator over `String`: what is stored is what its implementation says."""
+    out = []
+    for prop in mapper.column_attrs:
+        column_type = prop.columns[0].type
+        if isinstance(column_type, TypeDecorator):
+            column_type = column_type.impl_instance
+        if isinstance(column_type, String):
+            out.append((prop.key, column_type.length))
+    return tuple(out)
 
 
 def fit_text(value: str, limit: int | None) -> str:
