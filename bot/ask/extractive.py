@@ -10,6 +10,8 @@ from bot.ask.model import Answer, Source
 
 NO_LLM = ("No LLM is configured, so these are the stored briefs and items that best match your question "
           "(set OPENAI_BASE_URL or OPENAI_API_KEY for written answers).")
+LLM_FAILED = "The LLM could not answer just now, so these are the stored briefs and items that best match."
+CUT_SHORT = "The LLM took too long, so this answer stops where it was cut off; the sources below are complete."
 GROUPS = (("brief", "Briefs"), ("news", "News"), ("job", "Job postings"))
 PER_GROUP = 4
 

@@ -15,14 +15,14 @@ from sqlmodel import Session
 from bot.analysis.story_update import Embed
 from bot.ask.clean import StreamCleaner, cited, clean, tidy
 from bot.ask.evidence import number
-from bot.ask.extractive import extractive_answer
+from bot.ask.extractive import CUT_SHORT, LLM_FAILED, extractive_answer
 from bot.ask.model import Answer, Source, Turn
 from bot.ask.retrieve import retrieve
 from bot.clock import Clock
 from bot.core.question import read_question
 from bot.core.retrieval import Candidate
 from bot.llm.answer_writer import PROMPT, LLMAnswerWriter
-from bot.llm.client import LLMError
+from bot.llm.client import LLMError, LLMTooSlow
 from bot.storage.briefs import team_brief
 from bot.storage.conversations import earlier_turns, save_turn
 from bot.storage.db import session_scope
@@ -96,21 +96,29 @@ class Asker:
             if ready and on_text is not None:
                 on_text(ready)
 
+        note = ""
         try:
             raw = self.writer.write(question=question, today=f"{now:%A %-d %B %Y}", history=history,
                                     sources=sources, on_text=shown)
-        except LLMError as exc:
-            log.warning("answering extractively: %s", exc)
-            return extractive_answer(question, sources, note="The LLM could not answer just now, so these are "
-                                                               "the stored briefs and items that best match.")
+        except LLMTooSlow as exc:
+            if not tidy(clean(exc.partial, len(sources))):
+                log.warning("answering extractively: %s", exc)
+                return extractive_answer(question, sources, note=LLM_FAILED)
+            log.warning("keeping the answer streamed before the deadline: %s", exc)
+            raw, note = exc.partial, CUT_SHORT
+        except Exception as exc:  # any failure of the LLM, of whatever type, costs only this answer its LLM text
+            unexpected = not isinstance(exc, LLMError)  # a defect of ours: its traceback goes to the log
+            log.warning("answering extractively: %s", f"{type(exc).__name__}: {exc}" if unexpected else exc,
+                        exc_info=unexpected)
+            return extractive_answer(question, sources, note=LLM_FAILED)
         rest = cleaner.finish()
         if rest and on_text is not None:
             on_text(rest)
         text = tidy(clean(raw, len(sources)))
         numbers = cited(text, len(sources))
         shown_sources = [s for s in sources if s.n in numbers] or sources[:SHOWN_WHEN_UNCITED]
-        return Answer(question=question, text=text, sources=shown_sources, writer="llm", prompt_name=PROMPT,
-                      prompt_version=self.prompt_version, model=self.writer.model)
+        return Answer(question=question, text=text, sources=shown_sources, writer="llm", note=note,
+                      prompt_name=PROMPT, prompt_version=self.prompt_version, model=self.writer.model)
 
     def _store(self, conversation: Conversation, answer: Answer, brief: Brief | None, store: bool) -> Answer:
         if not store:

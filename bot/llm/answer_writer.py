@@ -1,20 +1,23 @@
 """The LLM answer writer: the `answer` prompt over numbered sources and the conversation so far, streamed.
 
-Each text delta is passed on as it arrives (the Slack surface shows it live); the caller cleans it. Any
-failure ends in LLMUnavailable or LLMBadOutput, and the caller answers extractively instead."""
+Each text delta is passed on as it arrives (the Slack surface shows it live); the caller cleans it. The whole
+answer, its one retry when empty included, ends within two request bounds (`client.py`); one stream within
+one. Any failure, whatever its type, ends in LLMUnavailable, LLMTooSlow (carrying the text streamed before
+the deadline) or LLMBadOutput, and the caller answers extractively or keeps what was streamed."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-import httpx
 from openai import OpenAI, OpenAIError, omit
 from openai.types.chat import ChatCompletionMessageParam
 
 from bot.ask.evidence import history_text, quote
 from bot.ask.model import Source, Turn
-from bot.llm.client import LLMBadOutput, LLMUnavailable
+from bot.llm.client import LLMBadOutput, LLMError, LLMTooSlow, LLMUnavailable, client_bound
+from bot.llm.deadline import DeadlinePassed, within
 from bot.llm.prompts import Prompt, PromptError, render, render_repair
+from bot.llm.replies import chunk_texts, unusable
 
 PROMPT = "answer"
 MAX_TOKENS = 500
@@ -26,34 +29,43 @@ class LLMAnswerWriter:
         if PROMPT not in prompts:
             raise PromptError(f"the answer writer needs prompt {PROMPT}")
         self.client, self.model, self.prompt, self.temperature = client, model, prompts[PROMPT], temperature
+        self.bound = client_bound(client)  # one stream; the answer with its retry gets two
 
     def write(self, *, question: str, today: str, history: Sequence[Turn], sources: Sequence[Source],
               on_text: Callable[[str], None] | None = None) -> str:
         """The answer's raw text (uncleaned), streamed through `on_text` as it comes."""
         messages = render(self.prompt, today=today, question=question, history=history_text(history),
                           items=quote(sources))
-        text = self._stream(messages, on_text)
-        if not text.strip():  # an empty reply: ask once more
-            messages = [*messages, {"role": "assistant", "content": text},
-                        render_repair(self.prompt, "the reply was empty")]
+        with within(2 * self.bound):
             text = self._stream(messages, on_text)
-            if not text.strip():
-                raise LLMBadOutput(f"{self.model}: empty answer, even after one repair")
+            if not text.strip():  # an empty reply: ask once more
+                messages = [*messages, {"role": "assistant", "content": text},
+                            render_repair(self.prompt, "the reply was empty")]
+                text = self._stream(messages, on_text)
+                if not text.strip():
+                    raise LLMBadOutput(f"{self.model}: empty answer, even after one repair")
         return text
 
     def _stream(self, messages: list[ChatCompletionMessageParam], on_text: Callable[[str], None] | None) -> str:
         parts: list[str] = []
         try:
-            stream = self.client.chat.completions.create(
-                model=self.model, messages=messages, stream=True, max_tokens=MAX_TOKENS,
-                temperature=omit if self.temperature is None else self.temperature)
-            for chunk in stream:
-                for choice in chunk.choices:
-                    delta = choice.delta.content if choice.delta else None
-                    if delta:
-                        parts.append(delta)
-                        if on_text is not None:
-                            on_text(delta)
-        except (OpenAIError, httpx.HTTPError, ValueError) as exc:  # ValueError: an event that is not JSON
+            with within(self.bound):
+                stream = self.client.chat.completions.create(
+                    model=self.model, messages=messages, stream=True, max_tokens=MAX_TOKENS,
+                    temperature=omit if self.temperature is None else self.temperature)
+                with stream:  # closes the connection however the reading ends
+                    for chunk in stream:
+                        for delta in chunk_texts(self.model, chunk):
+                            parts.append(delta)
+                            if on_text is not None:
+                                on_text(delta)
+        except DeadlinePassed as exc:
+            raise LLMTooSlow(f"{self.model}: {exc} (the bound: {self.bound:g} s a request)",
+                             partial="".join(parts)) from exc
+        except OpenAIError as exc:
             raise LLMUnavailable(f"{self.model}: {type(exc).__name__}: {exc}") from exc
+        except LLMError:
+            raise
+        except Exception as exc:  # an event that is not JSON, a chunk of another shape: whatever the stream held
+            raise unusable(self.model, exc) from exc
         return "".join(parts)

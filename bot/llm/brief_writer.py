@@ -1,6 +1,7 @@
-"""The LLM brief writer: one prompt per subject, structured output, one repair, the output guard.
+"""The LLM brief writer: one prompt per subject, structured output (negotiated: `structured.py`), one repair,
+the output guard, all within a deadline (`deadline.py`).
 
-Any failure ends in LLMUnavailable or LLMBadOutput, and the caller uses the built-in writer instead.
+Any failure ends in LLMUnavailable, LLMTooSlow or LLMBadOutput, and the caller uses the built-in writer instead.
 """
 
 from __future__ import annotations
@@ -13,15 +14,17 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from openai import BadRequestError, OpenAI, OpenAIError, UnprocessableEntityError, omit
-from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
-from openai.types.shared_params import ResponseFormatJSONObject, ResponseFormatJSONSchema
+from openai import APIStatusError, OpenAI, OpenAIError, omit
+from openai.types.chat import ChatCompletionMessageParam
 from pydantic import ValidationError
 
 from bot.briefs.guard import UnsafeDraftError, check_draft
 from bot.briefs.model import BriefDraft, BriefInput, SourceRef, WrittenBrief, hashable
-from bot.llm.client import LLMBadOutput, LLMUnavailable
+from bot.llm.client import LLMBadOutput, LLMError, LLMTooSlow, LLMUnavailable, client_bound
+from bot.llm.deadline import DeadlinePassed, within
 from bot.llm.prompts import Prompt, PromptError, render, render_repair
+from bot.llm.replies import completion_text, unusable, usage_tokens
+from bot.llm.structured import Mode, current_mode, refuses_mode, request_options, step_down
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,7 @@ HASH_SCHEME = 1  # bump when input_hash changes what it covers
 MAX_ITEMS = 12
 MAX_ITEM_TEXT = 1200
 _SCHEMA_KEYS = {"type", "properties", "items", "description"}  # what every strict-mode server accepts
+MAX_LIST_ITEM = 80  # characters of one entity or place, in the grammar schema only
 REASONS = {
     "new_metro": "first postings in a metro area where the company had none before",
     "new_function": "first postings for a job function the company had not hired for before",
@@ -39,7 +43,7 @@ REASONS = {
 
 
 class LLMBriefWriter:
-    """`write(inp)` → WrittenBrief(writer="llm"), or LLMUnavailable / LLMBadOutput."""
+    """`write(inp)` → WrittenBrief(writer="llm"), or LLMUnavailable / LLMTooSlow / LLMBadOutput."""
 
     def __init__(self, client: OpenAI, model: str, prompts: Mapping[str, Prompt], *,
                  temperature: float | None = 0.2) -> None:
@@ -47,7 +51,7 @@ class LLMBriefWriter:
         if missing:
             raise PromptError(f"the brief writer needs prompt(s) {', '.join(missing)}")
         self.client, self.model, self.prompts, self.temperature = client, model, prompts, temperature
-        self._json_schema = True  # until the server rejects it; then json_object for this writer's lifetime
+        self.bound = client_bound(client)  # one request; a brief (with its repair) gets two
 
     def prompt_for(self, inp: BriefInput) -> Prompt:
         return self.prompts[PROMPT_FOR[inp.subject]]
@@ -56,6 +60,10 @@ class LLMBriefWriter:
         return input_hash(inp, self.prompt_for(inp), self.model)
 
     def write(self, inp: BriefInput) -> WrittenBrief:
+        with within(2 * self.bound):
+            return self._write(inp)
+
+    def _write(self, inp: BriefInput) -> WrittenBrief:
         prompt = self.prompt_for(inp)
         messages = render(prompt, **prompt_values(inp))
         allowed = {item.url for item in inp.items if item.url}
@@ -78,30 +86,42 @@ class LLMBriefWriter:
                             input_hash=input_hash(inp, prompt, self.model))
 
     def _complete(self, messages: list[ChatCompletionMessageParam], usage: list[int]) -> str:
+        """One reply's text, in the best structured-output mode this endpoint accepts. Every failure, whatever
+        its type, ends in an LLMError."""
+        mode = current_mode(self.client, self.model)
         try:
-            try:
-                completion = self._create(messages)
-            except (BadRequestError, UnprocessableEntityError) as exc:
-                if not (self._json_schema and _names_response_format(exc)):
-                    raise
-                log.warning("%s rejects json_schema output (%s); using json_object", self.model, exc.message)
-                self._json_schema = False
-                completion = self._create(messages)
+            while True:
+                try:
+                    with within(self.bound):
+                        completion = self._create(messages, mode)
+                    break
+                except APIStatusError as exc:
+                    fallback = step_down(self.client, self.model, mode) if refuses_mode(exc) else None
+                    if fallback is None:
+                        raise
+                    log.warning("%s at %s refuses %s output (%s); trying %s", self.model, self.client.base_url,
+                                mode.name.lower(), exc.message, fallback.name.lower())
+                    mode = fallback
+            prompt_tokens, completion_tokens = usage_tokens(completion)
+            text = completion_text(self.model, completion)
+        except DeadlinePassed as exc:
+            raise LLMTooSlow(f"{self.model}: {exc} (the bound: {self.bound:g} s a request)") from exc
         except OpenAIError as exc:
             raise LLMUnavailable(f"{self.model}: {type(exc).__name__}: {exc}") from exc
-        if completion.usage is not None:
-            usage[0] += completion.usage.prompt_tokens
-            usage[1] += completion.usage.completion_tokens
-        return (completion.choices[0].message.content or "") if completion.choices else ""
+        except LLMError:
+            raise
+        except Exception as exc:  # the client let an unparsable reply through (JSONDecodeError and the like)
+            raise unusable(self.model, exc) from exc
+        usage[0] += prompt_tokens
+        usage[1] += completion_tokens
+        return text
 
-    def _create(self, messages: list[ChatCompletionMessageParam]) -> ChatCompletion:
-        response_format: ResponseFormatJSONSchema | ResponseFormatJSONObject = (
-            {"type": "json_schema", "json_schema": {"name": "brief", "strict": True, "schema": draft_schema()}}
-            if self._json_schema else {"type": "json_object"}
-        )
+    def _create(self, messages: list[ChatCompletionMessageParam], mode: Mode) -> Any:
+        # Typed Any: what comes back is whatever the endpoint sent, parsed; `replies` reads it with care.
+        options = request_options(mode, draft_schema(), grammar_schema())
         return self.client.chat.completions.create(
-            model=self.model, messages=messages, response_format=response_format,
-            temperature=omit if self.temperature is None else self.temperature,
+            model=self.model, messages=messages,
+            temperature=omit if self.temperature is None else self.temperature, **options,
         )
 
 
@@ -132,6 +152,20 @@ def draft_schema() -> dict[str, Any]:
     return schema
 
 
+def grammar_schema() -> dict[str, Any]:
+    """The strict schema with BriefDraft's length limits kept: servers that enforce a schema by grammar
+    (llama.cpp) then cannot produce a field too long or too short, nor a list item without end."""
+    schema = draft_schema()
+    for name, field in BriefDraft.model_json_schema()["properties"].items():
+        target = schema["properties"][name]
+        for key in ("minLength", "maxLength", "maxItems"):
+            if key in field:
+                target[key] = field[key]
+        if "items" in target:
+            target["items"]["maxLength"] = MAX_LIST_ITEM
+    return schema
+
+
 def _strict(node: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in node.items() if k in _SCHEMA_KEYS}
     limit = (f"at most {node['maxLength']} characters" if "maxLength" in node
@@ -146,11 +180,6 @@ def _strict(node: dict[str, Any]) -> dict[str, Any]:
     if isinstance(node.get("items"), dict):
         out["items"] = _strict(node["items"])
     return out
-
-
-def _names_response_format(exc: BadRequestError | UnprocessableEntityError) -> bool:
-    text = f"{exc.message} {exc.param or ''} {json.dumps(exc.body, default=str)}".lower()
-    return "response_format" in text or "json_schema" in text
 
 
 def prompt_values(inp: BriefInput) -> dict[str, str]:

@@ -1,9 +1,10 @@
 """Text embeddings for story clustering, through the one OpenAI client.
 
 Optional: without BRIEFBOT_EMBEDDING_MODEL, or without an endpoint, `embedder_for` gives None and stories are
-clustered on their terms alone. Retries are the client's own (see client.py). A failed request ends in
-LLMUnavailable and a reply that does not fit the request in LLMBadOutput; either way the caller clusters that
-batch without embeddings rather than not at all.
+clustered on their terms alone. Retries are the client's own (see client.py), and each batch's request ends
+within one request bound. A failed request ends in LLMUnavailable (LLMTooSlow past the deadline) and a reply
+that does not fit the request, whatever is wrong with it, in LLMBadOutput; either way the caller clusters
+that batch without embeddings rather than not at all.
 """
 
 from __future__ import annotations
@@ -15,7 +16,17 @@ from typing import Any
 
 from openai import OpenAI, OpenAIError
 
-from bot.llm.client import LLMBadOutput, LLMUnavailable, build_client, llm_configured
+from bot.llm.client import (
+    LLMBadOutput,
+    LLMError,
+    LLMTooSlow,
+    LLMUnavailable,
+    build_client,
+    client_bound,
+    llm_configured,
+)
+from bot.llm.deadline import DeadlinePassed, within
+from bot.llm.replies import unusable
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -32,6 +43,7 @@ class Embedder:
         if batch_size < 1 or max_chars < 1:
             raise ValueError("batch_size and max_chars must be positive")
         self.client, self.model, self.batch_size, self.max_chars = client, model, batch_size, max_chars
+        self.bound = client_bound(client)  # per batch
 
     def embed(self, texts: Sequence[str]) -> list[tuple[float, ...]]:
         inputs = [text.strip()[: self.max_chars] for text in texts]
@@ -42,20 +54,30 @@ class Embedder:
         for start in range(0, len(inputs), self.batch_size):
             batch = inputs[start : start + self.batch_size]
             try:
-                # "float" spelt out: the client would ask for base64, which not every compatible server speaks.
-                response = self.client.embeddings.create(model=self.model, input=batch, encoding_format="float")
+                with within(self.bound):
+                    # "float" spelt out: the client would ask for base64, which not every compatible server speaks.
+                    response = self.client.embeddings.create(model=self.model, input=batch,
+                                                             encoding_format="float")
+                vectors.extend(_unit_vectors(getattr(response, "data", None), len(batch), self.model))
+                tokens += _count(getattr(getattr(response, "usage", None), "total_tokens", 0))
+            except DeadlinePassed as exc:
+                raise LLMTooSlow(f"{self.model}: {exc} (the bound: {self.bound:g} s a request)") from exc
             except OpenAIError as exc:
                 raise LLMUnavailable(f"{self.model}: {type(exc).__name__}: {exc}") from exc
-            except ValueError as exc:  # the client lets a reply that is not JSON through as JSONDecodeError
-                raise LLMBadOutput(f"{self.model}: the reply is not JSON: {exc}") from exc
-            vectors.extend(_unit_vectors(getattr(response, "data", None), len(batch), self.model))
-            tokens += int(getattr(getattr(response, "usage", None), "total_tokens", 0) or 0)
+            except LLMError:
+                raise
+            except Exception as exc:  # the client lets a reply that is not JSON through as JSONDecodeError, …
+                raise unusable(self.model, exc) from exc
         dimensions = sorted({len(v) for v in vectors})
         if len(dimensions) > 1:  # each reply was consistent, but not with the others
             raise LLMBadOutput(f"{self.model}: embeddings of mixed dimensions {dimensions}")
         if inputs:
             log.info("embeddings by %s: %d texts, %d tokens", self.model, len(inputs), tokens)
         return vectors
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
 def _unit_vectors(data: Any, expected: int, model: str) -> list[tuple[float, ...]]:

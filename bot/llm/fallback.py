@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from bot.briefs.model import BriefInput, WrittenBrief
 from bot.briefs.writers import BriefWriter, guarded_builtin
-from bot.llm.client import LLMError
+from bot.llm.client import LLMBadOutput, LLMError, LLMTooSlow
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +28,23 @@ class LLMWithFallback:
             return guarded_builtin(inp, "over the daily LLM token budget (BRIEFBOT_DAILY_TOKEN_BUDGET)")
         try:
             return self.llm.write(inp)
-        except LLMError as exc:
-            log.warning("LLM brief failed, built-in writer used: %s", exc)
-            return guarded_builtin(inp, f"LLM unavailable: {_first_line(exc)}")
+        except Exception as exc:  # any failure of the LLM, of whatever type, costs only this brief its LLM text
+            unexpected = not isinstance(exc, LLMError)  # a defect of ours: its traceback goes to the log
+            log.warning("LLM brief failed, built-in writer used: %s", exc, exc_info=unexpected)
+            return guarded_builtin(inp, writer_note(exc))
+
+
+def writer_note(exc: BaseException) -> str:
+    """Why the built-in writer stood in, in one line, as stored beside the brief."""
+    if isinstance(exc, LLMTooSlow):
+        label = "LLM too slow"
+    elif isinstance(exc, LLMBadOutput):
+        label = "LLM reply unusable"
+    elif isinstance(exc, LLMError):
+        label = "LLM unavailable"
+    else:
+        label = f"LLM call failed ({type(exc).__name__})"
+    return f"{label}: {_first_line(exc)}"
 
 
 def _first_line(exc: BaseException) -> str:
