@@ -17,6 +17,7 @@ from slack_sdk.web.chat_stream import ChatStream
 
 from bot.ask.model import Answer
 from bot.ask.service import Asker, Conversation
+from bot.core.inputs import strip_invisible
 from bot.slack.blocks.answer import answer_footer, answer_message
 from bot.slack.clients import error_code
 from bot.slack.escape import escape
@@ -51,6 +52,7 @@ class _Live:
         self._updated_at = 0.0
 
     def append(self, text: str) -> None:
+        text = strip_invisible(text)  # streamed markdown is not escaped: no direction or zero-width marks in it
         if not text or self.mode == "off":
             return
         self.text += text

@@ -1,9 +1,20 @@
 """Text for Slack: escaping feed and LLM strings, safe link targets, and cutting text without breaking markup.
 
-Every string that comes from a feed or an LLM goes through `escape` (or `plain`/`link`, which call it) before it
-reaches a message. Escaping `<` and `>` is what makes `<!channel>`, `<@U123>` and `<http://evil|click>` inert;
-a word joiner defuses bare `https://…` and `www.…`, which Slack would otherwise link; bare "@channel" is inert
-in bot posts as long as `link_names` stays off.
+Every string that comes from a feed or an LLM goes through `escape` (or `plain`/`link`/`mrkdwn`, which call it)
+before it reaches a message, so that it is shown as it was written and can do nothing else:
+- Escaping `<` and `>` makes `<!channel>`, `<@U123>` and `<http://evil|click>` inert; a word joiner defuses bare
+  `https://…` and `www.…`, which Slack would otherwise link; bare "@channel" is inert in bot posts as long as
+  `link_names` stays off.
+- Direction controls (U+202A–E, U+2066–9, U+200E/F, U+061C) and zero-width characters (U+200B–D, U+2060, U+FEFF)
+  are removed first: they make text read differently from what it is ("moc.live" shown as "evil.com"), and they
+  hide inside words. The only invisible character in the result is the word joiner `escape` itself inserts.
+- Slack mrkdwn has no backslash escape, so the style markers `*`, `_`, `~` and the backtick are swapped for
+  look-alikes (∗ ˍ ∼ ˋ) wherever they could open or close a style: feed text then cannot make words bold,
+  italic, struck or code, and so cannot dress itself up as one of the bot's own bold labels ("*Source:*").
+  Look-alikes, not zero-width characters, because Slack's rules for where a style may start are not
+  documented and zero-width spaces are the known trick to *start* a style mid-word; Slack only ever reads the
+  ASCII markers. A marker inside a word (`snake_case`, `f*ck`) cannot style anything and is kept as written.
+  A `>` that starts a line (a block quote) becomes ˃ the same way.
 """
 
 from __future__ import annotations
@@ -11,6 +22,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
+
+from bot.core.inputs import strip_invisible
 
 ELLIPSIS = "…"
 MAX_URL_LENGTH = 2000  # longer targets are dropped: one link must not eat a message's whole text budget
@@ -25,14 +38,26 @@ _URL_ENCODE = {c: f"%{c:02X}" for c in (*range(0x00, 0x21), 0x7F, ord("|"), ord(
 _BARE_LINK = re.compile(r"(?i)(?:https?|ftp)(?=://)|www(?=\.)")  # anywhere: `_https://…_` is italic, still a link
 WORD_JOINER = "\u2060"
 _HOST_FORBIDDEN = frozenset(' "<>|\\^`{}') | {chr(c) for c in (*range(0x00, 0x20), 0x7F)}
+# Slack's style markers and the look-alikes shown instead: ASTERISK OPERATOR, MODIFIER LETTER LOW MACRON,
+# TILDE OPERATOR, MODIFIER LETTER GRAVE ACCENT.
+STYLE_LOOKALIKES = {"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"}
+# A marker with a letter or digit on both sides is inside a word, where Slack never starts or ends a style.
+_STYLE_MARKER = re.compile(r"(?<![^\W_])[*_~`]|[*_~`](?![^\W_])|`")
+# `>` that starts a line makes the line a block quote; MODIFIER LETTER RIGHT ARROWHEAD shows instead.
+_QUOTE_MARKER = re.compile(r"(?m)^([^\S\n]*)>")
+QUOTE_LOOKALIKE = "\u02c3"
 
 
 def escape(text: str) -> str:
-    """Slack mrkdwn escaping: only `&`, `<` and `>` are control characters, and only they are encoded. Bare
-    URLs are defused too: Slack turns `https://…` and `www.…` in text into links, so a feed could otherwise
-    put a clickable link of its choosing in a message. A word joiner (invisible) after the scheme or `www`
-    stops that; the bot's own links are `<url|label>`, built by `link`."""
-    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Outside text as inert Slack mrkdwn: invisible characters removed, style markers that could style swapped
+    for look-alikes, `&`, `<` and `>` encoded (the only characters Slack decodes), and bare URLs defused:
+    Slack turns `https://…` and `www.…` in text into links, so a feed could otherwise put a clickable link of
+    its choosing in a message. A word joiner (invisible) after the scheme or `www` stops that; the bot's own
+    links are `<url|label>`, built by `link`."""
+    visible = strip_invisible(text)
+    unstyled = _STYLE_MARKER.sub(lambda m: STYLE_LOOKALIKES[m.group(0)], visible)
+    unstyled = _QUOTE_MARKER.sub(lambda m: m.group(1) + QUOTE_LOOKALIKE, unstyled)
+    escaped = unstyled.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _BARE_LINK.sub(lambda m: m.group(0) + WORD_JOINER, escaped)
 
 

@@ -1,40 +1,163 @@
 """`briefbot serve`: the Bolt app over HTTP as an ASGI application (Starlette, served by uvicorn):
 POST /slack/events for events, commands and buttons; GET /slack/install and /slack/oauth_redirect for OAuth
-installs; GET /healthz. Web processes are stateless: the scheduler never runs here."""
+installs; GET /healthz. Web processes are stateless: the scheduler never runs here.
+
+Anyone can reach /slack/events, so a request is checked before Bolt sees it, cheapest check first: its size
+while it is read (a body over MAX_BODY_BYTES is refused with 413 without reading the rest), then Slack's
+signature over the raw bytes (401), and only then its shape (UTF-8, a JSON object of bounded depth, a
+`payload=` field that is one; else 400). Each refusal is one log line, never a traceback; nothing unsigned is
+ever parsed.
+"""
 
 from __future__ import annotations
 
-from slack_bolt import App
+import hashlib
+import hmac
+import json
+import logging
+import time
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from slack_bolt import App, BoltRequest
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.context import Context, build_context
 from bot.slack.app import build_app
 
+log = logging.getLogger(__name__)
+
+# Slack's requests are small: a slash command is under 2 KB; the largest is a button pressed on the Home tab,
+# which carries the whole view. briefbot's Home view holds at most ~36,000 characters of text; sent back
+# form-encoded, each non-ASCII character costs up to 9 bytes (UTF-8, then %XX), so about 330 KB at worst
+# (tests/test_hostile_slack.py measures it). 1 MiB leaves room and still refuses an 80 MB body after 1 MiB.
+MAX_BODY_BYTES = 1024 * 1024
+SIGNATURE_MAX_AGE = 5 * 60  # seconds, Slack's rule (and Bolt's)
+MAX_JSON_DEPTH = 64  # Slack's payloads nest about 10 deep (a view's blocks' elements' text)
+
+
+class Refused(Exception):  # noqa: N818 - a refusal with its status, not a bug
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status, self.reason = status, reason
+
+
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The body, read as it arrives and given up on as soon as it passes `limit` (the rest is never read:
+    uvicorn stops reading the socket and closes the connection after the 413)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise Refused(413, f"body of {declared} bytes declared, over the {limit}-byte limit")
+    body = bytearray()
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                raise Refused(413, f"body over the {limit}-byte limit")
+    except ClientDisconnect:
+        raise Refused(400, "the client went away mid-body") from None
+    return bytes(body)
+
+
+def check_signature(secret: bytes, body: bytes, request: Request) -> None:
+    """Slack's v0 signature: HMAC-SHA256 of "v0:{timestamp}:{body}" over the raw bytes (so a body that is not
+    even UTF-8 is judged on its signature first), and a timestamp within five minutes of now."""
+    stamp = request.headers.get("x-slack-request-timestamp", "")
+    signature = request.headers.get("x-slack-signature", "")
+    if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
+        raise Refused(401, "missing or malformed X-Slack-Request-Timestamp")
+    if abs(time.time() - int(stamp)) > SIGNATURE_MAX_AGE:
+        raise Refused(401, "invalid Slack signature (timestamp more than five minutes away)")
+    expected = "v0=" + hmac.new(secret, b"v0:" + stamp.encode() + b":" + body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
+        raise Refused(401, "invalid Slack signature")
+
+
+def check_shape(body: bytes, content_type: str | None) -> str:
+    """The body as text, once it is known that Bolt can read it: UTF-8, and a JSON object (the whole body, or
+    its `payload=` form field) no deeper than MAX_JSON_DEPTH. Follows Bolt's own choice of parser."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Refused(400, f"body is not UTF-8 (byte {exc.start})") from None
+    if not text:
+        return text
+    if content_type == "application/json" or text.startswith("{"):
+        _json_object(text, "body")
+    elif "payload" in text:
+        payload = dict(parse_qsl(text, keep_blank_values=True)).get("payload")
+        if payload is not None:
+            _json_object(payload, "payload field")
+    return text
+
+
+def _json_object(text: str, what: str) -> None:
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise Refused(400, f"{what} is JSON nested too deeply") from None
+    except json.JSONDecodeError as exc:
+        raise Refused(400, f"{what} is not JSON ({exc.msg} at {exc.pos})") from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise Refused(400, f"{what} is not readable JSON ({str(exc)[:100]})") from None
+    if not isinstance(value, dict):
+        raise Refused(400, f"{what} is a JSON {type(value).__name__}, not an object")
+    if _depth_over(value, MAX_JSON_DEPTH):
+        raise Refused(400, f"{what} is JSON nested over {MAX_JSON_DEPTH} levels")
+
+
+def _depth_over(value: Any, limit: int) -> bool:
+    """True when `value` nests deeper than `limit` (iterative: no recursion on hostile input)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children: Iterable[Any] = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def _refused(request: Request, refusal: Refused) -> Response:
+    client = request.client.host if request.client else "?"
+    log.warning("refused a request to %s from %s: %s (%d)", request.url.path, client, refusal.reason, refusal.status)
+    return PlainTextResponse(refusal.reason, refusal.status, headers={"Connection": "close"}
+                             if refusal.status == 413 else None)
+
 
 def create_asgi(ctx: Context | None = None, app: App | None = None) -> Starlette:
     ctx = ctx or build_context()
     bolt = app or build_app(ctx)
+    secret = ctx.settings.slack_signing_secret
+    signing_key = secret.get_secret_value().encode() if secret else None
 
     async def events(request: Request) -> Response:
-        body = await request.body()
-        stamp = request.headers.get("x-slack-request-timestamp", "0")
-        if not (stamp.isascii() and stamp.isdigit()):
-            # slack_sdk's verifier would raise on it (a 500 with a traceback): refuse it as Bolt refuses forgeries
-            return PlainTextResponse("invalid request timestamp", 401)
+        try:
+            body = await read_body(request)
+            if signing_key is None:  # build_app refuses to serve without a signing secret; never run unsigned
+                raise Refused(401, "no signing secret is configured")
+            check_signature(signing_key, body, request)
+            text = check_shape(body, request.headers.get("content-type"))
+            bolt_request = _bolt_request(request, text)
+        except Refused as refusal:
+            return _refused(request, refusal)
         # Bolt's dispatch is synchronous (signature check, middleware, ack): keep it off the event loop.
-        response = await run_in_threadpool(bolt.dispatch, to_bolt_request(request, body))
-        return to_starlette_response(response)
+        return to_starlette_response(await run_in_threadpool(bolt.dispatch, bolt_request))
 
     async def oauth(request: Request) -> Response:
         flow = bolt.oauth_flow
         if flow is None:
             return PlainTextResponse("This briefbot is installed with a bot token; OAuth installs are off.", 404)
-        bolt_request = to_bolt_request(request, await request.body())
+        try:
+            bolt_request = to_bolt_request(request, await read_body(request, limit=0))  # GETs carry no body
+        except Refused as refusal:
+            return _refused(request, refusal)
         handle = flow.handle_installation if request.url.path == flow.install_path else flow.handle_callback
         return to_starlette_response(await run_in_threadpool(handle, bolt_request))
 
@@ -47,3 +170,12 @@ def create_asgi(ctx: Context | None = None, app: App | None = None) -> Starlette
         Route("/slack/oauth_redirect", oauth, methods=["GET"]),
         Route("/healthz", health, methods=["GET"]),
     ])
+
+
+def _bolt_request(request: Request, text: str) -> BoltRequest:
+    """Bolt reads a signed, well-formed body's fields as it builds its request; a field of an unexpected type
+    (say `"enterprise": 5`) fails there, and is a malformed request, not a server error."""
+    try:
+        return BoltRequest(body=text, query=request.query_params, headers=request.headers)  # type: ignore[arg-type]
+    except (AttributeError, KeyError, IndexError, TypeError, ValueError) as exc:
+        raise Refused(400, f"payload fields of unexpected types ({type(exc).__name__})") from None

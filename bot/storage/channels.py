@@ -1,12 +1,19 @@
 """Data functions for Slack channels: their follows, watches, mutes, digest schedule, and pausing a channel
-the bot can no longer post to. Every function takes the team id and never crosses it."""
+the bot can no longer post to. Every function takes the team id and never crosses it.
+
+Rows that a Slack request creates on first use (the channel, a watch, a mute) are created by
+`insert_if_absent`: Slack users click and retype, so two requests for the same new row at once are normal, and
+the one that loses the race must find the winner's row, not fail on the unique constraint."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, SQLModel, col, select
 
 from bot.storage.models import Channel, Delivery, Mute, Source, Subscription, Watch
 from bot.storage.sources import ensure_workspace
@@ -17,13 +24,24 @@ def term_key(term: str) -> str:
     return " ".join(term.casefold().split())
 
 
+def insert_if_absent(session: Session, model: type[SQLModel], keys: list[str], **values: Any) -> bool:
+    """INSERT … ON CONFLICT (keys) DO NOTHING, on SQLite and PostgreSQL; True when this call inserted the row.
+    On PostgreSQL a concurrent insert of the same key waits for the other transaction and then does nothing."""
+    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = model.__table__  # type: ignore[attr-defined]
+    statement = dialect_insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
+    # RETURNING says whether a row was inserted (rowcount is not reliable with PostgreSQL's implicit RETURNING).
+    return session.execute(statement.returning(table.c[keys[0]])).first() is not None
+
+
 def ensure_channel(*, session: Session, team_id: str, channel_id: str, now: datetime) -> Channel:
-    ensure_workspace(session=session, team_id=team_id, now=now)
     channel = get_channel(session=session, team_id=team_id, channel_id=channel_id)
     if channel is None:
-        channel = Channel(team_id=team_id, channel_id=channel_id, created_at=now)
-        session.add(channel)
-        session.flush()
+        ensure_workspace(session=session, team_id=team_id, now=now)
+        insert_if_absent(session, Channel, ["team_id", "channel_id"], team_id=team_id, channel_id=channel_id,
+                         created_at=now)
+        channel = get_channel(session=session, team_id=team_id, channel_id=channel_id)
+        assert channel is not None  # inserted, or inserted by a request that committed first
     return channel
 
 
@@ -65,15 +83,12 @@ def add_watch(*, session: Session, team_id: str, channel_id: str, term: str, sou
               now: datetime) -> tuple[Watch, bool]:
     ensure_channel(session=session, team_id=team_id, channel_id=channel_id, now=now)
     key = term_key(term)
-    existing = session.exec(select(Watch).where(Watch.team_id == team_id, Watch.channel_id == channel_id,
-                                                Watch.term_key == key)).first()
-    if existing is not None:
-        return existing, False
-    watch = Watch(team_id=team_id, channel_id=channel_id, term=" ".join(term.split()), term_key=key,
-                  source_id=source_id, created_at=now)
-    session.add(watch)
-    session.flush()
-    return watch, True
+    created = insert_if_absent(session, Watch, ["team_id", "channel_id", "term_key"], team_id=team_id,
+                               channel_id=channel_id, term=" ".join(term.split()), term_key=key,
+                               source_id=source_id, created_at=now)
+    watch = find_watch(session=session, team_id=team_id, channel_id=channel_id, term=term)
+    assert watch is not None
+    return watch, created
 
 
 def find_watch(*, session: Session, team_id: str, channel_id: str, term: str) -> Watch | None:
@@ -96,9 +111,9 @@ def set_company_mute(*, session: Session, team_id: str, channel_id: str, company
     existing = session.exec(select(Mute).where(Mute.team_id == team_id, Mute.channel_id == channel_id,
                                                Mute.company_key == key)).first()
     if muted and existing is None:
-        session.add(Mute(team_id=team_id, channel_id=channel_id, company=" ".join(company.split())[:300],
-                         company_key=key[:300], user_id=user_id, created_at=now))
-        return True
+        return insert_if_absent(session, Mute, ["team_id", "channel_id", "company_key"], team_id=team_id,
+                                channel_id=channel_id, company=" ".join(company.split())[:300],
+                                company_key=key[:300], user_id=user_id, created_at=now)
     if not muted and existing is not None:
         session.delete(existing)
         return True

@@ -6,24 +6,23 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from bot.storage.channels import insert_if_absent
 from bot.storage.models import SlackEvent
 
 KEEP = timedelta(days=1)  # Slack retries within minutes; a day is plenty
 
 
 def first_time(*, engine: Engine, event_id: str, team_id: str, now: datetime) -> bool:
-    """True the first time an event id is seen, on any process sharing the database."""
+    """True the first time an event id is seen, on any process sharing the database: the insert that wins
+    (INSERT … ON CONFLICT DO NOTHING) says so; a retry arriving while the first is still handled waits for it
+    on PostgreSQL and then finds the id taken."""
     with Session(engine) as session:
-        session.add(SlackEvent(event_id=event_id[:64], team_id=team_id[:32], received_at=now))
-        try:
-            session.commit()
-        except IntegrityError:
-            session.rollback()
-            return False
-    return True
+        inserted = insert_if_absent(session, SlackEvent, ["event_id"], event_id=event_id[:64],
+                                    team_id=team_id[:32], received_at=now)
+        session.commit()
+    return inserted
 
 
 def prune_events(*, session: Session, now: datetime) -> int:

@@ -8,17 +8,22 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from bot.storage.models import Item, ItemLink, Poll, Source, Subscription, Workspace
 
 
 def ensure_workspace(*, session: Session, team_id: str, now: datetime, name: str = "") -> Workspace:
+    """The workspace row, created if missing. An INSERT … ON CONFLICT DO NOTHING, so two first requests from a
+    new workspace at once both succeed: the one that loses the race finds the winner's row."""
     workspace = session.get(Workspace, team_id)
     if workspace is None:
-        workspace = Workspace(team_id=team_id, name=name, created_at=now)
-        session.add(workspace)
-        session.flush()
+        dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(dialect_insert(Workspace).values(team_id=team_id, name=name, created_at=now)
+                        .on_conflict_do_nothing(index_elements=["team_id"]))
+        workspace = session.get_one(Workspace, team_id)
     return workspace
 
 

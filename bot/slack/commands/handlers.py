@@ -4,21 +4,26 @@ echoed back (the user's own text, feed titles) is escaped. Every query is scoped
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 
 from bot.context import Context
 from bot.core.digest import ScheduleError, parse_schedule, zone_name
+from bot.core.inputs import MUTE_COMPANY_MAX, WATCH_TERM_MAX
 from bot.core.normalize import redact_url, source_label
 from bot.ingest.add import add_by_spec
 from bot.slack.escape import escape
 from bot.slack.views import channel_view
 from bot.sources.base import SpecError
+from bot.sources.registry import Resolved, resolve_spec
 from bot.storage.channels import (
     add_watch,
     channel_follows,
@@ -33,10 +38,11 @@ from bot.storage.db import session_scope
 from bot.storage.deliveries import delivery_counts
 from bot.storage.digests import set_schedule
 from bot.storage.models import Brief, Channel, Source, Subscription, Workspace
-from bot.storage.sources import ensure_workspace, list_sources, remove_source
+from bot.storage.sources import add_source, ensure_workspace, list_sources, remove_source, subscribe
 
 from .parse import USAGE
 
+T = TypeVar("T")
 STATUS_MARK = {"ok": "✅", "new": "🆕", "retrying": "⚠️", "failing": "❌", "paused": "⏸️"}
 
 
@@ -61,7 +67,7 @@ def follow(ctx: Context, req: Request) -> str:
     with session_scope(ctx.engine) as session:
         before = {s.id for _, s in channel_follows(session=session, team_id=req.team_id, channel_id=req.channel_id)}
     try:
-        source, _, how = asyncio.run(add())
+        source, _, how = once_more_on_conflict(lambda: asyncio.run(add()))
     except SpecError as exc:
         return f"Couldn't follow `{escape(redact_url(req.arg))}`: {escape(str(exc))}\nUsage: {USAGE['follow']}"
     with session_scope(ctx.engine) as session:
@@ -89,23 +95,40 @@ def unfollow(ctx: Context, req: Request) -> str:
 
 
 def watch(ctx: Context, req: Request) -> str:
+    """Watch a term and follow a news search for it, in one transaction: a watch that fails leaves no follow
+    behind, and a follow that fails leaves no watch."""
     term = " ".join(req.arg.strip().strip('"“”').split())
     if len(term) < 2:
         return "Usage: " + USAGE["watch"]
-    with session_scope(ctx.engine) as session:
-        if find_watch(session=session, team_id=req.team_id, channel_id=req.channel_id, term=term) is not None:
-            return f"This channel already watches *{escape(term)}*."
-    news = follow(ctx, Request(req.team_id, req.channel_id, req.user_id, f'news:"{term}"'))
-    with session_scope(ctx.engine) as session:
-        search = session.exec(select(Source).where(Source.team_id == req.team_id, Source.kind == "news",
-                                                   Source.spec == f'news:"{term}"',
-                                                   col(Source.removed_at).is_(None))).first()
-        _, created = add_watch(session=session, team_id=req.team_id, channel_id=req.channel_id, term=term,
-                               source_id=search.id if search else None, now=ctx.clock())
-    if not created:
-        return f"This channel already watches *{escape(term)}*."
-    extra = " and follows a news search for it" if search else f" (the news search failed: {news})"
-    return f"Watching *{escape(term)}*: any brief that mentions it comes to this channel{extra}."
+    if len(term) > WATCH_TERM_MAX:
+        return (f"A watched term can be at most {WATCH_TERM_MAX} characters; that one has {len(term)}. "
+                f"Usage: {USAGE['watch']}")
+    spec = f'news:"{term}"'
+    try:
+        search: Resolved | None = resolve_spec(spec, ctx.settings)
+        no_search = ""
+    except SpecError as exc:
+        search, no_search = None, str(exc)
+
+    def add() -> str:
+        now = ctx.clock()
+        with session_scope(ctx.engine) as session:
+            # The watch row first: of two requests for one term (in any spelling), only the one that inserts
+            # it goes on to follow a search, so the other leaves no second search behind.
+            watch, created = add_watch(session=session, team_id=req.team_id, channel_id=req.channel_id,
+                                       term=term, source_id=None, now=now)
+            if not created:
+                return f"This channel already watches *{escape(term)}*."
+            if search is not None:
+                source, _ = add_source(session=session, team_id=req.team_id, kind=search.kind or "news",
+                                       locator=search.locator, spec=spec, title="", now=now)
+                subscribe(session=session, team_id=req.team_id, channel_id=req.channel_id,
+                          source_id=source.id or 0, now=now)
+                watch.source_id = source.id
+        extra = " and follows a news search for it" if search else f" (the news search failed: {escape(no_search)})"
+        return f"Watching *{escape(term)}*: any brief that mentions it comes to this channel{extra}."
+
+    return once_more_on_conflict(add)
 
 
 def unwatch(ctx: Context, req: Request) -> str:
@@ -201,6 +224,9 @@ def digest(ctx: Context, req: Request, client: WebClient | None) -> str:
 def mute(ctx: Context, req: Request, *, muted: bool) -> str:
     with session_scope(ctx.engine) as session:
         if req.arg:
+            if len(" ".join(req.arg.split())) > MUTE_COMPANY_MAX:
+                return (f"A company name can be at most {MUTE_COMPANY_MAX} characters; that one has "
+                        f"{len(req.arg)}. Usage: {USAGE['mute']}")
             changed = set_company_mute(session=session, team_id=req.team_id, channel_id=req.channel_id,
                                        company=req.arg, user_id=req.user_id, now=ctx.clock(), muted=muted)
             name = escape(req.arg)
@@ -212,6 +238,15 @@ def mute(ctx: Context, req: Request, *, muted: bool) -> str:
     if muted:
         return "Alerts are muted in this channel; they still go into its digest. `/brief unmute` brings them back."
     return "Alerts are on again in this channel."
+
+
+def once_more_on_conflict(work: Callable[[], T]) -> T:
+    """Run `work` (one transaction); if a concurrent request inserted the same row first (a unique constraint
+    fired), run it once more: it then finds that row. Two `/brief watch acme` at once both answer."""
+    try:
+        return work()
+    except IntegrityError:
+        return work()
 
 
 def _user_zone(client: WebClient, user_id: str) -> str | None:

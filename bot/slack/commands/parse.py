@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.core.inputs import clean_line
+
 USAGE: dict[str, str] = {
     "help": "`/brief help`: what briefbot can do",
     "follow": "`/brief follow SPEC`: follow a source in this channel, e.g. a feed URL, `greenhouse:acme`, "
@@ -39,8 +41,9 @@ class Usage:
 
 def parse(text: str) -> Command | Usage:
     """`follow https://…` → Command("follow", "https://…"); wrong usage → that subcommand's usage line; an
-    unknown subcommand (or none) → the help text."""
-    words = (text or "").strip().split(None, 1)
+    unknown subcommand (or none) → the help text. The text is read as one line, without control or invisible
+    characters (no column holds a NUL, and a zero-width space would make a watch that never matches)."""
+    words = clean_line(text or "").split(None, 1)
     if not words:
         return Usage(help_text())
     name = words[0].lower()

@@ -9,9 +9,10 @@ from slack_bolt import Ack, App, Respond
 from sqlalchemy.exc import IntegrityError
 
 from bot.context import Context
+from bot.core.inputs import row_id
 from bot.slack.escape import escape
 from bot.slack.listeners.background import Background
-from bot.slack.listeners.payload import action_value, channel_of, team_of
+from bot.slack.listeners.payload import action_value, channel_of, team_of, user_of
 from bot.slack.views import alert_view
 from bot.storage.briefs import team_brief
 from bot.storage.channels import set_company_mute
@@ -20,11 +21,11 @@ from bot.storage.models import Brief, Feedback
 
 
 def _brief(ctx: Context, body: dict[str, Any]) -> Brief | None:
-    value = action_value(body)
-    if not value.isdigit():
+    brief_id, team = row_id(action_value(body)), team_of(body)
+    if brief_id is None or not team:
         return None
     with session_scope(ctx.engine) as session:
-        return team_brief(session, team_id=team_of(body), brief_id=int(value))
+        return team_brief(session, team_id=team, brief_id=brief_id)
 
 
 def _say(respond: Respond, text: str) -> None:
@@ -47,7 +48,7 @@ def register(app: App, ctx: Context, background: Background) -> None:
             company = alert_view(session=session, brief=brief).mute_company
             if company:
                 set_company_mute(session=session, team_id=brief.team_id, channel_id=channel_id, company=company,
-                                 user_id=str((body.get("user") or {}).get("id") or ""), now=ctx.clock(), muted=True)
+                                 user_id=user_of(body), now=ctx.clock(), muted=True)
         if not company:
             _say(respond, "This alert names no company to mute.")
             return
@@ -63,7 +64,10 @@ def register(app: App, ctx: Context, background: Background) -> None:
         if brief is None:
             _say(respond, "That alert is no longer known to briefbot.")
             return
-        user_id = str((body.get("user") or {}).get("id") or "")
+        user_id = user_of(body)
+        if not user_id:
+            _say(respond, "briefbot couldn't tell who pressed that button; nothing was recorded.")
+            return
         try:
             with session_scope(ctx.engine) as session:
                 session.add(Feedback(team_id=brief.team_id, channel_id=channel_of(body), user_id=user_id,

@@ -11,6 +11,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.context import Context
+from bot.core.inputs import slack_id
 from bot.core.normalize import redact_url
 from bot.slack.commands import handlers
 from bot.slack.commands.handlers import Request
@@ -21,6 +22,7 @@ from bot.slack.listeners.background import Background
 
 log = logging.getLogger(__name__)
 
+UNREADABLE = "briefbot couldn't tell which workspace, channel or user this came from; run the command again."
 WORKING = {
     "follow": "Looking at `{arg}`…", "unfollow": "Unfollowing `{arg}`…", "watch": "Setting up a watch on `{arg}`…",
     "unwatch": "Removing the watch on `{arg}`…", "list": "Gathering this channel's follows…",
@@ -52,8 +54,12 @@ def register(app: App, ctx: Context, background: Background) -> None:
         if isinstance(parsed, Usage):
             ack(text=parsed.text, response_type="ephemeral")
             return
-        req = Request(team_id=str(body["team_id"]), channel_id=str(body["channel_id"]),
-                      user_id=str(body["user_id"]), arg=parsed.arg)
+        req = Request(team_id=slack_id(body.get("team_id")), channel_id=slack_id(body.get("channel_id")),
+                      user_id=slack_id(body.get("user_id")), arg=parsed.arg)
+        if not (req.team_id and req.channel_id and req.user_id):
+            log.warning("/brief %s with a malformed team, channel or user id; not run", parsed.name)
+            ack(text=UNREADABLE, response_type="ephemeral")
+            return
         if parsed.name == "ask":
             ack(text=f"Looking through the stored history for: _{escape(parsed.arg[:200])}_", response_type="ephemeral")
             background.run("/brief ask", lambda: questions.answer_command(

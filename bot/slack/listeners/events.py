@@ -10,6 +10,7 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from bot.context import Context
+from bot.core.inputs import slack_id
 from bot.slack.blocks.home import home_view
 from bot.slack.listeners.payload import team_of
 from bot.slack.listeners.questions import offer_prompts
@@ -31,30 +32,33 @@ def publish_home(ctx: Context, client: WebClient, team_id: str, user_id: str) ->
 def register(app: App, ctx: Context) -> None:
     @app.event("app_home_opened")
     def home_opened(event: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        if event.get("tab", "home") == "home":
-            publish_home(ctx, client, team_of(body, context), str(event["user"]))
-        elif event.get("tab") == "messages" and event.get("channel"):
-            offer_prompts(ctx, client, team_id=team_of(body, context), channel_id=str(event["channel"]))
+        team, user, channel = team_of(body, context), slack_id(event.get("user")), slack_id(event.get("channel"))
+        if not (team and user):
+            log.warning("app_home_opened with a malformed team or user id; ignored")
+        elif event.get("tab", "home") == "home":
+            publish_home(ctx, client, team, user)
+        elif event.get("tab") == "messages" and channel:
+            offer_prompts(ctx, client, team_id=team, channel_id=channel)
 
     def paused(reason: str) -> Any:
         def handler(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
             channel = event.get("channel")
-            channel_id = channel.get("id") if isinstance(channel, dict) else channel
-            if channel_id:
+            channel_id = slack_id(channel.get("id") if isinstance(channel, dict) else channel)
+            team = team_of(body, context)
+            if channel_id and team:
                 with session_scope(ctx.engine) as session:
-                    pause_channel(session=session, team_id=team_of(body, context), channel_id=str(channel_id),
-                                  reason=reason, now=ctx.clock())
+                    pause_channel(session=session, team_id=team, channel_id=channel_id, reason=reason,
+                                  now=ctx.clock())
                 log.info("paused channel %s: %s", channel_id, reason)
         return handler
 
     def resumed(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
-        channel_id = event.get("channel")
+        channel_id, team = slack_id(event.get("channel")), team_of(body, context)
         if event.get("type") == "member_joined_channel" and event.get("user") != context.bot_user_id:
             return
-        if channel_id:
+        if channel_id and team:
             with session_scope(ctx.engine) as session:
-                if resume_channel(session=session, team_id=team_of(body, context), channel_id=str(channel_id),
-                                  now=ctx.clock()):
+                if resume_channel(session=session, team_id=team, channel_id=channel_id, now=ctx.clock()):
                     log.info("resumed channel %s", channel_id)
 
     for name in ("channel_left", "group_left"):

@@ -15,12 +15,13 @@ from slack_sdk import WebClient
 
 from bot.ask.service import Conversation
 from bot.context import Context
+from bot.core.inputs import clean_line, row_id, slack_id, slack_ts
 from bot.slack.answering import Thread, answer_in_thread, optional_call
 from bot.slack.blocks.alert import ASK_ACTION
 from bot.slack.blocks.answer import BAD_ACTION, GOOD_ACTION, answer_message
 from bot.slack.escape import escape, plain
 from bot.slack.listeners.background import Background
-from bot.slack.listeners.payload import action_value, channel_of, team_of
+from bot.slack.listeners.payload import action_value, channel_of, message_ts_of, team_of, user_of
 from bot.storage.conversations import alert_brief_id, latest_entities, record_feedback
 from bot.storage.db import session_scope
 
@@ -31,8 +32,19 @@ MAX_QUESTION = 1000
 
 
 def question_text(raw: str) -> str:
-    """The question without mentions of the bot (or anyone), whitespace collapsed, capped."""
-    return " ".join(_MENTION.sub(" ", raw).split())[:MAX_QUESTION]
+    """The question without mentions of the bot (or anyone), control and invisible characters, one line, capped
+    (a question is stored whole with its answer: the cap is what Slack's own modal allows)."""
+    return clean_line(_MENTION.sub(" ", raw))[:MAX_QUESTION]
+
+
+def message_where(event: dict[str, Any], team: str) -> Thread | None:
+    """The thread a message event asks in, when its channel, ts and team are well formed."""
+    channel, user = slack_id(event.get("channel")), slack_id(event.get("user"))
+    thread_ts = slack_ts(event.get("thread_ts") or event.get("ts"))
+    if not (team and channel and thread_ts):
+        log.warning("a %s event with a malformed team, channel or ts; ignored", event.get("type"))
+        return None
+    return Thread(channel, thread_ts, team, user)
 
 
 def suggested_prompts(names: list[str]) -> list[dict[str, str]]:
@@ -54,11 +66,10 @@ def register(app: App, ctx: Context, background: Background) -> None:
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return  # channel chatter (mentions come as app_mention), edits, and the bot's own posts
         question = question_text(str(event.get("text") or ""))
-        if not question:
+        where = message_where(event, team_of(body, context))
+        if not question or where is None:
             return
-        team, channel = team_of(body, context), str(event["channel"])
-        thread_ts = str(event.get("thread_ts") or event["ts"])
-        where = Thread(channel, thread_ts, team, str(event.get("user") or ""))
+        team, channel, thread_ts = where.team_id, where.channel_id, where.thread_ts
         if not event.get("thread_ts"):  # a new conversation: name it after its first question
             optional_call(client.assistant_threads_setTitle, channel_id=channel, thread_ts=thread_ts,
                           title=question[:80])
@@ -66,9 +77,10 @@ def register(app: App, ctx: Context, background: Background) -> None:
 
     @app.event("app_mention")
     def mentioned(event: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        team, channel = team_of(body, context), str(event["channel"])
-        thread_ts = str(event.get("thread_ts") or event["ts"])
-        where = Thread(channel, thread_ts, team, str(event.get("user") or ""))
+        where = message_where(event, team_of(body, context))
+        if where is None:
+            return
+        team, channel, thread_ts = where.team_id, where.channel_id, where.thread_ts
         question = question_text(str(event.get("text") or ""))
         if not question:
             client.chat_postMessage(channel=channel, thread_ts=thread_ts,
@@ -82,11 +94,13 @@ def register(app: App, ctx: Context, background: Background) -> None:
     @app.action(ASK_ACTION)
     def ask_button(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        value, channel = action_value(body), channel_of(body)
-        ts = str((body.get("message") or {}).get("thread_ts") or (body.get("message") or {}).get("ts") or
-                 (body.get("container") or {}).get("message_ts") or "")
-        metadata = json.dumps({"brief": int(value) if value.isdigit() else None, "channel": channel, "ts": ts})
-        client.views_open(trigger_id=body["trigger_id"], view=ask_modal(metadata))
+        value, channel, ts = action_value(body), channel_of(body), message_ts_of(body)
+        trigger = body.get("trigger_id")
+        if not isinstance(trigger, str) or not trigger or len(trigger) > 200:
+            log.warning("an Ask button press without a usable trigger_id; no modal opened")
+            return
+        metadata = json.dumps({"brief": row_id(value), "channel": channel, "ts": ts})
+        client.views_open(trigger_id=trigger, view=ask_modal(metadata))
 
     @app.view(ASK_MODAL)
     def ask_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext,
@@ -97,10 +111,11 @@ def register(app: App, ctx: Context, background: Background) -> None:
             ack(response_action="errors", errors={"question": "Type a question first."})
             return
         ack()
-        meta = json.loads(view.get("private_metadata") or "{}")
-        team, user = team_of(body, context), str((body.get("user") or {}).get("id") or "")
-        channel, ts = str(meta.get("channel") or ""), str(meta.get("ts") or "")
-        if not channel or not ts:
+        meta = _metadata(view.get("private_metadata"))
+        team, user = team_of(body, context), user_of(body)
+        channel, ts = slack_id(meta.get("channel")), slack_ts(meta.get("ts"))
+        if not (team and user and channel and ts):
+            log.warning("an Ask modal submitted with a malformed team, user, channel or ts; not answered")
             return
         with session_scope(ctx.engine) as session:  # the alert must be this workspace's
             brief_id = alert_brief_id(session, team_id=team, channel_id=channel, ts=ts)
@@ -111,10 +126,13 @@ def register(app: App, ctx: Context, background: Background) -> None:
     def feedback(value: str) -> Any:
         def handler(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
             ack()
-            raw = action_value(body)
-            user = str((body.get("user") or {}).get("id") or "")
+            turn_id, user, team = row_id(action_value(body)), user_of(body), team_of(body, context)
+            if not (user and team and turn_id is not None):
+                respond(text="That answer is no longer known to briefbot.", response_type="ephemeral",
+                        replace_original=False)
+                return
             with session_scope(ctx.engine) as session:
-                known = raw.isdigit() and record_feedback(session, team_id=team_of(body, context), turn_id=int(raw),
+                known = record_feedback(session, team_id=team, turn_id=turn_id,
                                                           user_id=user, value=value, now=ctx.clock())
             respond(text="Thanks for the feedback." if known else "That answer is no longer known to briefbot.",
                     response_type="ephemeral", replace_original=False)
@@ -140,6 +158,15 @@ def answer_command(ctx: Context, *, team_id: str, channel_id: str, user_id: str,
     answer = ctx.asker().ask(conversation, question_text(question))
     message = answer_message(answer)
     respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=True)
+
+
+def _metadata(raw: object) -> dict[str, Any]:
+    """The Ask modal's private_metadata (written by `ask_button`), or {} if it is not what we wrote."""
+    try:
+        meta = json.loads(raw) if isinstance(raw, str) and raw else {}
+    except ValueError:
+        return {}
+    return meta if isinstance(meta, dict) else {}
 
 
 def ask_modal(metadata: str) -> dict[str, Any]:
