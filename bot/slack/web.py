@@ -33,11 +33,12 @@ from bot.slack.app import build_app
 
 log = logging.getLogger(__name__)
 
-# Slack's requests are small: a slash command is under 2 KB; the largest is a button pressed on the Home tab,
-# which carries the whole view. briefbot's Home view holds at most ~36,000 characters of text; sent back
-# form-encoded, each non-ASCII character costs up to 9 bytes (UTF-8, then %XX), so about 330 KB at worst
-# (tests/test_hostile_slack.py measures it). 1 MiB leaves room and still refuses an 80 MB body after 1 MiB.
-MAX_BODY_BYTES = 1024 * 1024
+# Slack's requests are small: a slash command is under 2 KB; the largest briefbot can cause is a button pressed
+# on an alert, which sends Slack's copy of the whole message back: at the alert's text limits, in a script
+# whose every character costs 9 bytes form-encoded (UTF-8, then %XX), about 86 KB (tests/test_hostile_slack.py
+# builds it). 256 KiB is three times that, and bounds what each hostile connection makes the server hold. (The
+# Home tab has no buttons; one with buttons would send its whole view, up to ~330 KB: raise the cap then.)
+MAX_BODY_BYTES = 256 * 1024
 SIGNATURE_MAX_AGE = 5 * 60  # seconds, Slack's rule (and Bolt's)
 MAX_JSON_DEPTH = 64  # Slack's payloads nest about 10 deep (a view's blocks' elements' text)
 
