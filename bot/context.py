@@ -24,8 +24,8 @@ from bot.llm.brief_writer import LLMBriefWriter
 from bot.llm.client import LLMError, build_client, llm_configured
 from bot.llm.embeddings import embedder_for
 from bot.llm.fallback import LLMWithFallback
-from bot.llm.prompts import Prompt, default_directory, load_all
-from bot.settings import Settings
+from bot.llm.prompts import Prompt, PromptError, default_directory, load_all
+from bot.settings import Settings, mask_url_password
 from bot.storage.briefs import tokens_since
 from bot.storage.db import build_engine, session_scope, upgrade
 
@@ -115,16 +115,58 @@ class Context:
                        team_id=team_id, embed=self.embed(), only_wanted=only_wanted)
 
 
+class StartupError(Exception):
+    """A setting briefbot cannot start with, said in one line that names it and what to do."""
+
+
 def build_context(settings: Settings | None = None, *, migrate: bool = True) -> Context:
     settings = settings or Settings()
     configure_logging(settings)
+    check_database_url(settings)
+    # Every prompt is validated at start-up, LLM or not: a broken prompt file stops the bot here, before the
+    # database is touched, so its error is not mistaken for the database's.
+    prompts = load_prompts(settings)
     engine = build_engine(settings)
     if migrate:
         upgrade(engine)
     clock = fixed_clock(settings.briefbot_now) if settings.briefbot_now else utc_now
-    # Every prompt is validated at start-up, LLM or not: a broken prompt file stops the bot here.
-    prompts = load_all(prompts_directory(settings))
     return Context(settings=settings, engine=engine, clock=clock, prompts=prompts)
+
+
+def check_database_url(settings: Settings) -> None:
+    """StartupError for a DATABASE_URL that cannot hold briefbot's history: unparsable, another kind of
+    database, or SQLite in memory (every command would start from an empty database and forget what it did)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    shown = mask_url_password(settings.database_url)
+    try:
+        url = make_url(settings.database_url)
+    except ArgumentError:
+        raise StartupError(f"DATABASE_URL={shown} is not a database URL; use sqlite:///data/briefbot.db or "
+                           "postgresql://user:password@host/database") from None
+    backend = url.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise StartupError(f"DATABASE_URL: {backend} is not supported; use sqlite:///path/to/file.db or "
+                           "postgresql://user:password@host/database")
+    try:
+        url.get_dialect()
+    except Exception as exc:  # NoSuchModuleError, ImportError: the driver named after + is not installed
+        raise StartupError(f"DATABASE_URL: cannot load the {url.drivername} driver ({type(exc).__name__}); use "
+                           "sqlite:///… or postgresql://…") from None
+    if backend == "sqlite" and (url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"):
+        raise StartupError(f"DATABASE_URL={shown} is an in-memory SQLite database, which is gone when the command "
+                           "ends; give a file, e.g. sqlite:///data/briefbot.db")
+
+
+def load_prompts(settings: Settings) -> dict[str, Prompt]:
+    folder = prompts_directory(settings)
+    try:
+        return load_all(folder)
+    except (PromptError, OSError) as exc:
+        problem = str(exc) if isinstance(exc, PromptError) else f"{folder}: {exc.strerror or type(exc).__name__}"
+        setting = "BRIEFBOT_PROMPTS_DIR: " if settings.briefbot_prompts_dir is not None else "prompts: "
+        raise StartupError(setting + problem) from exc
 
 
 def prompts_directory(settings: Settings) -> Path:
@@ -137,7 +179,7 @@ def prompts_directory(settings: Settings) -> Path:
 
 
 def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(level=settings.briefbot_log_level.upper(),
+    logging.basicConfig(level=settings.briefbot_log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs every request URL at INFO; feed URLs can carry tokens, so keep them out of the logs.
     logging.getLogger("httpx").setLevel(logging.WARNING)

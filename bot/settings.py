@@ -13,6 +13,7 @@ from bot import __version__
 from bot.core.signals import SignalParams
 from bot.core.stories import StoryParams
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_NEWS_SEARCH_URL = "https://news.google.com/rss/search?q={query}&hl=en-US&gl=US&ceid=US:en"
 
 
@@ -92,6 +93,14 @@ class Settings(BaseSettings):
         if value is not None and value.tzinfo is None:
             raise ValueError("BRIEFBOT_NOW needs a time zone, e.g. 2026-03-01T09:00:00Z")
         return value
+
+    @field_validator("briefbot_log_level")
+    @classmethod
+    def _log_level_known(cls, value: str) -> str:
+        # Checked here so a typo is reported as this setting, not as a failure to start whatever came next.
+        if value.strip().upper() not in LOG_LEVELS:
+            raise ValueError(f"{value!r} is not a log level; use one of {', '.join(LOG_LEVELS)}")
+        return value.strip().upper()
 
     @field_validator("database_url")
     @classmethod

@@ -16,17 +16,21 @@ from bot.cli import (
     signals_cmd,
     slack_cmd,
     sources_cmd,
+    status_cmd,
     stories_cmd,
     worker_cmd,
 )
+from bot.cli.boundary import BriefbotGroup, debug_option
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=BriefbotGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="briefbot")
+@debug_option
 def main() -> None:
-    """briefbot: market signals from news and job sources, briefed into Slack."""
+    """briefbot: market signals from news and job sources, briefed into Slack. A failure ends as one line on
+    stderr and a non-zero exit; --debug (or BRIEFBOT_DEBUG=1) adds its traceback."""
 
 
 for module in (ask_cmd, briefs_cmd, config_cmd, db_cmd, demo_cmd, items_cmd, poll_cmd, signals_cmd, slack_cmd,
-               sources_cmd, stories_cmd, worker_cmd):
+               sources_cmd, status_cmd, stories_cmd, worker_cmd):
     module.register(main)

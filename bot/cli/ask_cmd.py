@@ -10,14 +10,15 @@ import click
 from bot.ask.evidence import describe
 from bot.ask.model import Answer
 from bot.ask.service import Conversation
-from bot.cli.common import context, echo_json, json_option, team_option
+from bot.cli.common import context, echo_json, json_option, team_for_writing, team_option
+from bot.cli.params import THREAD
 
 
 def register(group: click.Group) -> None:
     @group.command("ask")
     @click.argument("question", nargs=-1, required=True)
     @team_option
-    @click.option("--thread", default=None,
+    @click.option("--thread", type=THREAD, default=None,
                   help="Continue a conversation: the thread id an earlier `ask` printed (default: a new one).")
     @json_option
     def ask(question: tuple[str, ...], team: str | None, thread: str | None, as_json: bool) -> None:
@@ -26,7 +27,7 @@ def register(group: click.Group) -> None:
         text = " ".join(question).strip()
         if not text:
             raise click.UsageError("ask what? e.g. briefbot ask \"who is hiring warehouse staff in Seattle?\"")
-        conversation = Conversation(team_id=team or ctx.settings.briefbot_default_team, channel_id="cli",
+        conversation = Conversation(team_id=team_for_writing(ctx, team), channel_id="cli",
                                     thread_ts=thread or uuid.uuid4().hex[:16], surface="cli")
         streamed = not as_json and sys.stdout.isatty()
         answer = ctx.asker().ask(conversation, text, on_text=(lambda t: click.echo(t, nl=False)) if streamed else None)

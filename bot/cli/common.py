@@ -12,29 +12,56 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
+from bot.cli.explain import explain
+from bot.cli.params import TEAM
 from bot.clock import as_utc
-from bot.context import Context, build_context
-from bot.settings import Settings
+from bot.context import Context, StartupError, build_context
+from bot.settings import Settings, mask_url_password
+from bot.slack.clients import SlackSetupError, oauth_enabled, token_team
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-team_option = click.option("--team", "team", default=None, help="Slack team id (default: BRIEFBOT_DEFAULT_TEAM).")
+team_option = click.option("--team", "team", type=TEAM, default=None,
+                           help="Slack team id (default: SLACK_BOT_TOKEN's workspace, else BRIEFBOT_DEFAULT_TEAM).")
 
 
 def load_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']).upper()}: {_reason(e['msg'])}" for e in exc.errors())
         raise click.ClickException(f"bad configuration: {problems}") from exc
 
 
+def _reason(message: str) -> str:
+    return message.removeprefix("Value error, ")  # pydantic's prefix for a validator's own message
+
+
 def context(migrate: bool = True) -> Context:
+    settings = load_settings()
     try:
-        return build_context(load_settings(), migrate=migrate)
-    except click.ClickException:
-        raise
-    except Exception as exc:  # an unreachable database or a bad URL, said in one line
-        raise click.ClickException(f"cannot open the database: {type(exc).__name__}: {_first_line(exc)}") from exc
+        return build_context(settings, migrate=migrate)
+    except (click.ClickException, StartupError):
+        raise  # already names the setting
+    except Exception as exc:  # an unreachable, locked, read-only or unusable database, said in one line
+        where = mask_url_password(settings.database_url)
+        explained = explain(exc, sqlite_path=settings.sqlite_path())
+        problem = explained.message if explained.expected else f"{type(exc).__name__}: {_first_line(exc)}"
+        raise click.ClickException(f"cannot open the database {where}: {problem}") from exc
+
+
+def team_for_writing(ctx: Context, team: str | None) -> str:
+    """The workspace new follows and questions belong to: --team; else BRIEFBOT_DEFAULT_TEAM when it is set;
+    else, in single-token mode, SLACK_BOT_TOKEN's own workspace (one auth.test), so the worker can post what
+    is followed; else T_LOCAL."""
+    s = ctx.settings
+    if team:
+        return team
+    if "briefbot_default_team" in s.model_fields_set or s.slack_bot_token is None or oauth_enabled(s):
+        return s.briefbot_default_team
+    try:
+        return token_team(s, s.slack_bot_token.get_secret_value())
+    except SlackSetupError as exc:
+        raise click.ClickException(f"{exc}; or name the workspace with --team (or BRIEFBOT_DEFAULT_TEAM)") from exc
 
 
 @contextmanager
@@ -58,6 +85,7 @@ def echo_json(data: Any) -> None:
 
 
 _RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 def parse_since(value: str | None, now: datetime) -> datetime | None:
@@ -66,13 +94,20 @@ def parse_since(value: str | None, now: datetime) -> datetime | None:
         return None
     text = value.strip().lower()
     match = _RELATIVE.match(text)
-    if match:
-        amount, unit = int(match.group(1)), match.group(2)
-        return now - timedelta(**{{"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[unit]: amount})
     try:
+        if match:
+            return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
         return as_utc(datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
+    except OverflowError as exc:  # a span reaching back before year 1, or a time past year 9999 in UTC
+        raise _bad_since(f"{short(value, 40)!r} reaches outside the years 1 to 9999; give a shorter span (7d) or "
+                         "a time like 2026-03-01T09:00Z") from exc
     except ValueError as exc:
-        raise click.BadParameter(f"{value!r} is neither an ISO time (2026-03-01T09:00Z) nor a span (12h, 7d)") from exc
+        raise _bad_since(f"{short(value, 40)!r} is neither an ISO time (2026-03-01T09:00Z) nor a span "
+                         "(12h, 7d)") from exc
+
+
+def _bad_since(message: str) -> click.BadParameter:
+    return click.BadParameter(message, ctx=click.get_current_context(silent=True), param_hint="'--since'")
 
 
 def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from bot.cli.common import context, echo_json, json_option, parse_since, short, table, team_option
+from bot.cli.params import SOURCE_ID
 from bot.storage.db import session_scope
 from bot.storage.items import item_as_dict, list_items, sources_of
 from bot.storage.signals import signals_of
@@ -12,7 +13,7 @@ from bot.storage.signals import signals_of
 
 def register(group: click.Group) -> None:
     @group.command("items")
-    @click.option("--source", "source_id", type=int, default=None, help="Only items this source has seen.")
+    @click.option("--source", "source_id", type=SOURCE_ID, default=None, help="Only items this source has seen.")
     @click.option("--since", default=None, help="ISO time or a span back from now (12h, 7d).")
     @click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
     @team_option

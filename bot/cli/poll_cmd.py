@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from bot.cli.common import context, echo_json, json_option
+from bot.cli.params import SOURCE_ID
 from bot.ingest.poller import PollReport
 from bot.storage.db import session_scope
 from bot.storage.sources import count_sources
@@ -17,7 +18,7 @@ from bot.storage.sources import count_sources
 def register(group: click.Group) -> None:
     @group.command("poll")
     @click.option("--all", "poll_all", is_flag=True, help="Poll every source now, due or not.")
-    @click.option("--source", "source_ids", type=int, multiple=True, help="Only this source (repeatable).")
+    @click.option("--source", "source_ids", type=SOURCE_ID, multiple=True, help="Only this source (repeatable).")
     @json_option
     def poll(poll_all: bool, source_ids: tuple[int, ...], as_json: bool) -> None:
         """Poll the sources that are due, once."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import click
 
-from bot.cli.common import context, sole_scheduler
+from bot.cli.common import context, load_settings, sole_scheduler
+from bot.slack.clients import check_tokens
 
 
 def register(group: click.Group) -> None:
@@ -13,10 +14,12 @@ def register(group: click.Group) -> None:
     def run() -> None:
         """Socket Mode: the Slack app and the scheduler in one process; no public URL needed (one workspace)."""
         from slack_bolt.adapter.socket_mode import SocketModeHandler
+        from slack_sdk.errors import SlackApiError
 
         from bot.slack.app import SlackNotConfigured, build_app
         from bot.worker.scheduler import build_scheduler
 
+        check_tokens(load_settings(), socket_mode=True)  # a wrong, refused or unverifiable token stops here
         ctx = context()
         try:
             app = build_app(ctx, socket_mode=True)
@@ -32,6 +35,9 @@ def register(group: click.Group) -> None:
                 SocketModeHandler(app, token.get_secret_value()).start()  # type: ignore[no-untyped-call]
             except (KeyboardInterrupt, SystemExit):
                 click.echo("stopped")
+            except SlackApiError as exc:  # apps.connections.open refused the app-level token
+                raise click.ClickException(f"Slack refused SLACK_APP_TOKEN ({exc.response.get('error')}); copy the "
+                                           "app-level token (xapp-…) again from Basic Information") from exc
             finally:
                 scheduler.shutdown(wait=False)
 
@@ -46,6 +52,7 @@ def register(group: click.Group) -> None:
 
         from bot.slack.app import SlackNotConfigured, build_app
 
+        check_tokens(load_settings(), socket_mode=False)
         ctx = context()  # migrates once, before the workers start
         try:
             build_app(ctx)

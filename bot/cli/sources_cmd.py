@@ -6,9 +6,12 @@ import asyncio
 
 import click
 
-from bot.cli.common import ago, context, echo_json, json_option, short, table, team_option
+from bot.cli.common import ago, context, echo_json, json_option, short, table, team_for_writing, team_option
+from bot.cli.params import CHANNEL, SOURCE_ID, SPEC
 from bot.core.normalize import source_label
 from bot.ingest.add import Added, add_by_spec
+from bot.slack.clients import SlackClients
+from bot.slack.delivery import find_unpostable
 from bot.sources.base import SpecError
 from bot.sources.registry import ALIASES, KINDS
 from bot.storage.db import session_scope
@@ -23,20 +26,21 @@ def register(group: click.Group) -> None:
         """What briefbot watches."""
 
     @sources.command("add")
-    @click.argument("spec")
+    @click.argument("spec", type=SPEC)
     @click.option("--kind", type=click.Choice(KIND_CHOICES, case_sensitive=False), default=None,
                   help="Treat SPEC (a URL) as this kind, e.g. a job-board API endpoint at any host.")
-    @click.option("--channel", default=None, help="Slack channel id that follows the source.")
+    @click.option("--channel", type=CHANNEL, default=None, help="Slack channel id that follows the source.")
     @team_option
     @json_option
     def add(spec: str, kind: str | None, channel: str | None, team: str | None, as_json: bool) -> None:
         """Follow SPEC: a feed or page URL, or kind:identifier (greenhouse:acme, news:"acme layoffs")."""
         ctx = context()
+        team_id = team_for_writing(ctx, team)
 
         async def run() -> Added:
             fetcher = ctx.fetcher()
             try:
-                return await add_by_spec(spec=spec, kind=kind, team_id=team or ctx.settings.briefbot_default_team,
+                return await add_by_spec(spec=spec, kind=kind, team_id=team_id,
                                          channel_id=channel, settings=ctx.settings, engine=ctx.engine,
                                          fetcher=fetcher, clock=ctx.clock)
             finally:
@@ -63,8 +67,12 @@ def register(group: click.Group) -> None:
         ctx = context()
         with session_scope(ctx.engine) as session:
             health = list_sources(session=session, team_id=team)
+        # Follows no token of briefbot's can post (another workspace's, or none): said, not left to wait silently.
+        unpostable = {u.team_id: u for u in find_unpostable(
+            engine=ctx.engine, tokens=SlackClients(ctx.settings, ctx.engine), team_id=team)}
         if as_json:
-            echo_json([h.as_dict() for h in health])
+            echo_json([h.as_dict() | {"unpostable": unpostable[h.source.team_id].reason
+                                      if h.channels and h.source.team_id in unpostable else None} for h in health])
             return
         if not health:
             click.echo("no sources yet; add one with: briefbot sources add URL")
@@ -77,9 +85,11 @@ def register(group: click.Group) -> None:
             rows.append([s.id, s.kind, short(source_label(s.title, s.spec), 32), d["status"], h.item_count,
                          ago(s.last_success_at, now), ago(s.next_due_at, now), short(error, 70)])
         click.echo(table(rows, ["id", "kind", "source", "status", "items", "last ok", "next poll", "last error"]))
+        for problem in unpostable.values():
+            click.echo(f"warning: {problem.describe()}")
 
     @sources.command("remove")
-    @click.argument("source_id", type=int)
+    @click.argument("source_id", type=SOURCE_ID)
     @team_option
     def remove(source_id: int, team: str | None) -> None:
         """Stop following a source. Its items stay in the history."""

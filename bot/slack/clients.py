@@ -22,11 +22,13 @@ log = logging.getLogger(__name__)
 ROTATE_MINUTES_BEFORE_EXPIRY = 120
 
 
-def web_client(settings: Settings, token: str | None, *, retries: bool = False) -> WebClient:
+def web_client(settings: Settings, token: str | None, *, retries: bool = False,
+               logger: logging.Logger | None = None) -> WebClient:
     """A WebClient on SLACK_API_URL. Without `retries`, no request is ever sent twice by the client itself:
     a resent chat.postMessage after a dropped connection could post a message twice, so the outbox decides.
     With them (the app's replies to people), connection errors are retried and a 429 waits out Retry-After."""
-    client = WebClient(token=token, base_url=settings.slack_api_url, timeout=int(settings.briefbot_slack_timeout))
+    client = WebClient(token=token, base_url=settings.slack_api_url, timeout=int(settings.briefbot_slack_timeout),
+                       logger=logger)
     if retries:
         client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
     else:
@@ -42,6 +44,76 @@ def installation_store(settings: Settings, engine: Engine) -> SQLAlchemyInstalla
     return SQLAlchemyInstallationStore(client_id=settings.slack_client_id or "", engine=engine)
 
 
+class SlackSetupError(Exception):
+    """A Slack setting that cannot work, said in one line that names it and what to do."""
+
+
+class SlackTokenRefused(SlackSetupError):  # noqa: N818 - a message for people
+    """Slack answered, and said no to the token."""
+
+
+class SlackUnreachable(SlackSetupError):  # noqa: N818 - a message for people
+    """Slack did not answer (no network, a wrong SLACK_API_URL, a timeout): try again later."""
+
+
+TOKEN_CHECK_TIMEOUT = 5.0  # seconds for the one auth.test that tells a token's workspace
+# slack_sdk logs a failed request at ERROR; the token check says so itself, in one line.
+_TOKEN_CHECK_LOG = logging.getLogger(f"{__name__}.token_check")
+_TOKEN_CHECK_LOG.setLevel(logging.CRITICAL)
+
+
+def token_team(settings: Settings, token: str, *, setting: str = "SLACK_BOT_TOKEN") -> str:
+    """The workspace (team id) `token` belongs to, from one auth.test with a short timeout and no retries."""
+    client = web_client(settings, token, logger=_TOKEN_CHECK_LOG)
+    client.timeout = int(max(1.0, min(TOKEN_CHECK_TIMEOUT, settings.briefbot_slack_timeout)))
+    try:
+        team = client.auth_test().get("team_id")
+    except SlackApiError as exc:
+        raise SlackTokenRefused(f"Slack refused {setting} ({error_code(exc)}); copy the Bot User OAuth Token "
+                                "(xoxb-…) again from the app's OAuth & Permissions page") from exc
+    except OSError as exc:  # URLError (refused, no DNS), socket timeout
+        reason = getattr(exc, "reason", None) or exc
+        raise SlackUnreachable(f"cannot reach Slack at {settings.slack_api_url} to check {setting} "
+                               f"({_said(reason)}); check the network or SLACK_API_URL") from exc
+    if not team:
+        raise SlackUnreachable(f"Slack's auth.test answer at {settings.slack_api_url} named no workspace; "
+                               "check SLACK_API_URL")
+    return str(team)
+
+
+def check_tokens(settings: Settings, *, socket_mode: bool) -> str | None:
+    """Before `run` or `serve` starts: the bot token's workspace, or SlackSetupError saying which token is the
+    wrong kind (an app-level xapp- token where the bot token goes, or the other way round), refused, or
+    unverifiable because Slack cannot be reached. None with OAuth (each workspace brings its own token)."""
+    bot = settings.slack_bot_token.get_secret_value().strip() if settings.slack_bot_token else ""
+    app = settings.slack_app_token.get_secret_value().strip() if settings.slack_app_token else ""
+    if socket_mode and app and not app.startswith("xapp-"):
+        swapped = " (the two tokens look swapped)" if bot.startswith("xapp-") else ""
+        raise SlackSetupError(f"SLACK_APP_TOKEN must be the app-level token (xapp-…, Basic Information → "
+                              f"App-Level Tokens){swapped}")
+    if oauth_enabled(settings) or not bot:
+        return None
+    kind = _wrong_bot_token_kind(bot)
+    if kind:
+        raise SlackSetupError(f"SLACK_BOT_TOKEN holds {kind}; it must be the Bot User OAuth Token (xoxb-…) from "
+                              "the app's OAuth & Permissions page")
+    return token_team(settings, bot)
+
+
+def _wrong_bot_token_kind(token: str) -> str | None:
+    for prefix, kind in (("xapp-", "an app-level token (xapp-…)"), ("xoxp-", "a user token (xoxp-…)"),
+                         ("xoxe.xoxp-", "a user token (xoxe.xoxp-…)"), ("xoxe-", "a refresh token (xoxe-…)")):
+        if token.startswith(prefix):
+            return kind
+    return None
+
+
+def _said(reason: object) -> str:
+    if isinstance(reason, OSError) and reason.strerror:
+        return str(reason.strerror)
+    return str(reason) or type(reason).__name__
+
+
 class SlackClients:
     """`for_team(team_id)`: a WebClient holding that workspace's bot token, or None when briefbot has no
     token for it (never another workspace's)."""
@@ -54,22 +126,55 @@ class SlackClients:
         self._clients: dict[str, WebClient] = {}
 
     def for_team(self, team_id: str) -> WebClient | None:
+        """None when briefbot has no token for `team_id`; SlackUnreachable when that can't be known now."""
         if oauth_enabled(self.settings):
             return self._installed(team_id)
         token = self.settings.slack_bot_token
         if token is None:
             return None
+        try:
+            single_team = self.single_team()
+        except SlackTokenRefused as exc:
+            log.warning("%s", exc)
+            return None
+        if team_id != single_team:
+            return None
         with self._lock:
             client = self._clients.get("")
             if client is None:
                 client = self._clients[""] = web_client(self.settings, token.get_secret_value())
+        return client
+
+    def single_team(self) -> str:
+        """SLACK_BOT_TOKEN's workspace, asked of Slack once per process (a refusal or no answer is asked again
+        next time: the token may be fixed, or the network back)."""
+        with self._lock:
             if self._single_team is None:
-                try:
-                    self._single_team = str(client.auth_test()["team_id"])
-                except SlackApiError as exc:
-                    log.warning("SLACK_BOT_TOKEN was refused by auth.test: %s", exc.response.get("error"))
-                    return None
-        return client if team_id == self._single_team else None
+                token = self.settings.slack_bot_token
+                if token is None:
+                    raise SlackTokenRefused("SLACK_BOT_TOKEN is not set")
+                self._single_team = token_team(self.settings, token.get_secret_value())
+            return self._single_team
+
+    def unpostable_reason(self, team_id: str) -> str | None:
+        """Why nothing can be posted to `team_id`'s channels, with what to do; None when it can be. Slack not
+        answering is a reason too (said as such): nothing is posted while it lasts."""
+        s = self.settings
+        if oauth_enabled(s):
+            bot = installation_store(s, self.engine).find_bot(enterprise_id=None, team_id=team_id)
+            if bot is None or not bot.bot_token:
+                return f"briefbot is not installed in workspace {team_id} (install it through /slack/install)"
+            return None
+        if s.slack_bot_token is None:
+            return "no Slack token is set (SLACK_BOT_TOKEN, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for OAuth)"
+        try:
+            single_team = self.single_team()
+        except SlackSetupError as exc:
+            return str(exc)
+        if single_team != team_id:
+            return (f"SLACK_BOT_TOKEN belongs to workspace {single_team}, not {team_id}; follow with "
+                    f"--team {single_team} instead")
+        return None
 
     def _installed(self, team_id: str) -> WebClient | None:
         store = installation_store(self.settings, self.engine)

@@ -25,7 +25,7 @@ from bot.clock import Clock
 from bot.settings import Settings
 from bot.slack.blocks.alert import alert_message, growth_reply
 from bot.slack.blocks.digest import digest_message
-from bot.slack.clients import error_code
+from bot.slack.clients import SlackUnreachable, error_code
 from bot.slack.model import DigestView, Growth, Message
 from bot.slack.views import alert_view
 from bot.storage.db import session_scope
@@ -33,11 +33,13 @@ from bot.storage.deliveries import (
     alert_message_for,
     alert_unsent,
     claim_deliveries,
+    delivery_targets,
     mark_refused,
     mark_retry,
     mark_sending,
     mark_sent,
     release,
+    waiting_deliveries,
 )
 from bot.storage.models import AlertMessage, Brief, Delivery, Workspace
 
@@ -48,11 +50,47 @@ TOKEN_GONE = frozenset({"invalid_auth", "account_inactive", "token_revoked", "to
                         "team_access_not_granted", "missing_scope", "no_token"})
 BLOCKS_REFUSED = frozenset({"invalid_blocks", "invalid_blocks_format", "msg_blocks_too_long", "msg_too_long"})
 MAX_BACKOFF = timedelta(hours=1)
+UNREACHABLE_WAIT = timedelta(minutes=1)
 CLOCK_SKEW = timedelta(minutes=10)  # how far Slack's clock may be behind ours, when searching for a post
 
 
 class ClientSource(Protocol):
     def for_team(self, team_id: str) -> WebClient | None: ...
+
+
+class TokenCheck(Protocol):
+    def unpostable_reason(self, team_id: str) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Unpostable:
+    """A workspace whose channels follow sources (or wait for deliveries) that no token of briefbot's can post
+    to, and why: shown by `sources list`, `briefbot status` and the worker's log instead of waiting silently."""
+
+    team_id: str
+    channels: tuple[str, ...]
+    waiting: int  # deliveries due but not posted
+    reason: str
+
+    def describe(self) -> str:
+        where = f"channel{'s' if len(self.channels) != 1 else ''} {', '.join(self.channels)}"
+        waiting = f", {self.waiting} deliver{'y' if self.waiting == 1 else 'ies'} waiting" if self.waiting else ""
+        return f"nothing can be posted to workspace {self.team_id} ({where}{waiting}): {self.reason}"
+
+
+def find_unpostable(*, engine: Engine, tokens: TokenCheck, team_id: str | None = None) -> list[Unpostable]:
+    """Every workspace (or just `team_id`) with channels to post to and no way to post there."""
+    with session_scope(engine) as session:
+        targets = delivery_targets(session=session, team_id=team_id)
+        waiting = waiting_deliveries(session=session, team_id=team_id)
+    found = []
+    for team in sorted(set(targets) | {t for t, _ in waiting}):
+        reason = tokens.unpostable_reason(team)
+        if reason:
+            channels = targets.get(team, set()) | {c for t, c in waiting if t == team}
+            found.append(Unpostable(team_id=team, channels=tuple(sorted(channels)), reason=reason,
+                                    waiting=sum(n for (t, _), n in waiting.items() if t == team)))
+    return found
 
 
 @dataclass
@@ -115,11 +153,8 @@ class Deliverer:
     def _deliver_one(self, delivery: Delivery, report: DeliveryReport) -> timedelta | None:
         # Unconfirmed: an earlier attempt may have posted it, until the channel shows it didn't.
         unconfirmed = delivery.status == "sending"
-        client = self.clients.for_team(delivery.team_id)
         try:
-            if client is None:
-                raise RetryLaterError("no Slack token for this workspace (not installed, or uninstalled)", MAX_BACKOFF,
-                            uncertain=False)
+            client = self._client_for(delivery.team_id)
             if unconfirmed:
                 found = self._already_posted(client, delivery)
                 if found is not None:
@@ -139,6 +174,16 @@ class Deliverer:
                 self.monotonic() + self.settings.briefbot_channel_post_interval)
         self._mark_sent(delivery, ts, report)
         return None
+
+    def _client_for(self, team_id: str) -> WebClient:
+        try:
+            client = self.clients.for_team(team_id)
+        except SlackUnreachable as exc:  # the token's workspace is unknown until Slack answers
+            raise RetryLaterError(str(exc), UNREACHABLE_WAIT, uncertain=False) from exc
+        if client is None:
+            raise RetryLaterError("no Slack token for this workspace (not installed, or uninstalled)", MAX_BACKOFF,
+                                  uncertain=False)
+        return client
 
     def _post(self, client: WebClient, delivery: Delivery) -> str:
         with Session(self.engine, expire_on_commit=False) as session:

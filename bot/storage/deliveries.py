@@ -12,7 +12,17 @@ from sqlmodel import Session, col, select
 
 from bot.core.routing import BriefFacts, ChannelAudience, Route, route
 from bot.storage.channels import list_channels, list_mutes, list_watches, pause_channel, term_key
-from bot.storage.models import AlertMessage, Brief, Delivery, Item, ItemLink, Signal, SignalItem, Subscription
+from bot.storage.models import (
+    AlertMessage,
+    Brief,
+    Delivery,
+    Item,
+    ItemLink,
+    Signal,
+    SignalItem,
+    Subscription,
+    Watch,
+)
 
 UNSENT = ("pending", "held", "paused")
 CLAIM_LOCK = 0x62726266_01  # pg_advisory_xact_lock key that serialises delivery claims ("brbf", 1)
@@ -284,3 +294,33 @@ def _record_alert(session: Session, delivery: Delivery, ts: str, now: datetime) 
     else:
         alert.brief_id, alert.item_count, alert.outlet_count, alert.updated_at = (
             brief.id or 0, brief.item_count, brief.outlet_count, now)
+
+
+def delivery_targets(*, session: Session, team_id: str | None = None) -> dict[str, set[str]]:
+    """Per team, the channels its alerts would go to: those following a source or watching a term."""
+    targets: dict[str, set[str]] = {}
+    for model in (Subscription, Watch):
+        query = select(model.team_id, model.channel_id).distinct()
+        if team_id is not None:
+            query = query.where(model.team_id == team_id)
+        for team, channel in session.exec(query):
+            targets.setdefault(str(team), set()).add(str(channel))
+    return targets
+
+
+def waiting_deliveries(*, session: Session, team_id: str | None = None) -> dict[tuple[str, str], int]:
+    """(team, channel) → deliveries due and not yet posted (held and paused ones are not due)."""
+    query = (select(Delivery.team_id, Delivery.channel_id, func.count())
+             .where(col(Delivery.status).in_(("pending", "sending")))
+             .group_by(col(Delivery.team_id), col(Delivery.channel_id)))
+    if team_id is not None:
+        query = query.where(Delivery.team_id == team_id)
+    return {(str(team), str(channel)): int(n) for team, channel, n in session.exec(query)}
+
+
+def outbox_counts(*, session: Session, team_id: str | None = None) -> dict[str, int]:
+    """Deliveries by status (pending, held, paused, sending, sent, failed)."""
+    query = select(Delivery.status, func.count()).group_by(col(Delivery.status))
+    if team_id is not None:
+        query = query.where(Delivery.team_id == team_id)
+    return {str(status): int(n) for status, n in session.exec(query)}

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 
 from bot.context import Context
 from bot.slack.clients import SlackClients
-from bot.slack.delivery import ClientSource, Deliverer, DeliveryReport
+from bot.slack.delivery import Deliverer, DeliveryReport, Unpostable, find_unpostable
 from bot.storage.db import session_scope
 from bot.storage.deliveries import route_new_briefs
 from bot.storage.digests import enqueue_due_digests
@@ -15,6 +17,7 @@ from bot.storage.leases import holding, new_owner
 from bot.storage.sources import teams_to_process
 
 log = logging.getLogger(__name__)
+UNPOSTABLE_CHECK_SECONDS = 600.0  # how often the worker looks for follows nothing can post, and says so
 
 
 def route_and_schedule(ctx: Context) -> tuple[int, int]:
@@ -40,16 +43,37 @@ def route_and_schedule(ctx: Context) -> tuple[int, int]:
 
 
 class OutboxLoop:
-    def __init__(self, ctx: Context, clients: ClientSource | None = None):
+    def __init__(self, ctx: Context, clients: SlackClients | None = None, *,
+                 monotonic: Callable[[], float] = time.monotonic):
         self.ctx = ctx
-        self.deliverer = Deliverer(engine=ctx.engine, clock=ctx.clock, settings=ctx.settings,
-                                   clients=clients or SlackClients(ctx.settings, ctx.engine))
+        self.clients = clients or SlackClients(ctx.settings, ctx.engine)
+        self.deliverer = Deliverer(engine=ctx.engine, clock=ctx.clock, settings=ctx.settings, clients=self.clients)
+        self.monotonic = monotonic
+        self._unpostable_checked_at: float | None = None
 
     def tick(self) -> DeliveryReport:
         routed, digests = route_and_schedule(self.ctx)
+        self.warn_unpostable()
         report = self.deliverer.run_once()
         if routed or digests or report.sent or report.retried or report.failed or report.paused:
             log.info("outbox: %d routed, %d digests, %d sent (%d found already posted), %d to retry, %d paused, "
                      "%d failed", routed, digests, report.sent, report.reconciled, report.retried, report.paused,
                      report.failed)
         return report
+
+    def warn_unpostable(self) -> list[Unpostable]:
+        """On the first tick and every UNPOSTABLE_CHECK_SECONDS after: one warning per workspace whose channels
+        follow sources (or wait for deliveries) that no token of briefbot's can post, so a follow filed under
+        the wrong workspace is said, not left waiting in silence. A failed check costs only the warning."""
+        now = self.monotonic()
+        if self._unpostable_checked_at is not None and now - self._unpostable_checked_at < UNPOSTABLE_CHECK_SECONDS:
+            return []
+        self._unpostable_checked_at = now
+        try:
+            found = find_unpostable(engine=self.ctx.engine, tokens=self.clients)
+        except Exception as exc:  # a database hiccup here must not stop the deliveries that can be posted
+            log.warning("could not check which workspaces can be posted to: %s: %s", type(exc).__name__, exc)
+            return []
+        for problem in found:
+            log.warning("%s", problem.describe())
+        return found
