@@ -456,7 +456,8 @@ def test_an_llm_that_obeys_the_injection_is_contained(llm_run: Run, llm: FakeLLM
     answers = "\n".join(text for where, text, _ in recorded.texts()
                         if where.startswith(("chat.", "hooks/")) and "Zephyr Logistics is opening" in text)
     assert answers and "[9]" not in answers and "[42]" not in answers  # no citation of a source never given
-    assert "evil" not in answers.replace("\u202eevil\u202c", "")  # no foreign link, even as text (bar the bidi test)
+    # No foreign link, even as text; the bidi sample's word remains, without its direction marks (issue 11.15).
+    assert "evil" not in answers.replace('"}]} evil', "")
 
     assert recorded.live(own_urls(ctx), SPECIALS) == []
     assert recorded.slack.block_errors == []

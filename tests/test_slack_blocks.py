@@ -84,7 +84,7 @@ def blocks_of(message: Message, block_type: str) -> list[dict[str, Any]]:
     ("see https://evil.example or www.evil.example", "see https\u2060://evil.example or www\u2060.evil.example"),
     ("AT&T", "AT&amp;T"),
     ("&amp;", "&amp;amp;"),
-    ("*bold* _it_ @channel", "*bold* _it_ @channel"),
+    ("*bold* _it_ @channel", "∗bold∗ ˍitˍ @channel"),  # feed text cannot restyle a message (issue 11.15)
 ])
 def test_escape(raw: str, escaped: str) -> None:
     assert escape(raw) == escaped
