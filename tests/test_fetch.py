@@ -119,7 +119,9 @@ def test_connection_refused_and_unknown_host() -> None:
 def test_private_addresses_are_refused_unless_allowed(server: LocalServer) -> None:
     server.route("/feed", Route(body=RSS))
     error = fetch_error(server.url("/feed"), briefbot_allow_private_urls=False)
-    assert error.kind == "blocked" and "loopback" in str(error) and "BRIEFBOT_ALLOW_PRIVATE_URLS" in str(error)
+    assert error.kind == "blocked" and "loopback" in str(error)
+    # The hint allows that one address, not every internal one.
+    assert "BRIEFBOT_ALLOWED_NETWORKS=127.0.0.1/32" in str(error) and "ALLOW_PRIVATE_URLS" not in str(error)
     assert server.hits["/feed"] == 0  # refused before any request left
 
 

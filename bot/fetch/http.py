@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import re
 import ssl
 from collections import defaultdict
 from collections.abc import Iterable
@@ -18,10 +19,12 @@ import httpcore
 import httpx
 
 from bot.core.normalize import redact_url
+from bot.fetch.decode import BodyDecoder
 from bot.fetch.guard import Resolver, check_peer, check_url, system_resolver
 from bot.settings import Settings
 from bot.sources.base import Document, SourceError
 
+LONGEST_RETRY_AFTER = 7 * 24 * 3600.0  # when the caller names no cap; the fetcher passes BRIEFBOT_MAX_BACKOFF
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
@@ -100,7 +103,7 @@ class Fetcher:
                 if response.status_code == 304:
                     return FetchResult(url=url, status=304, not_modified=True, etag=etag, last_modified=last_modified)
                 if response.status_code >= 400:
-                    raise http_error(response)
+                    raise http_error(response, float(self.settings.briefbot_max_backoff))
                 body = await self._read_capped(response)
                 return FetchResult(
                     url=url,
@@ -132,44 +135,72 @@ class Fetcher:
                                          "fetched") from exc
 
     async def _read_capped(self, response: httpx.Response) -> bytes:
+        """The body, decompressed here a piece at a time (not by httpx, which expands a whole network chunk at
+        once), so BRIEFBOT_MAX_BODY_BYTES caps what is held, compressed or not."""
         cap = self.settings.briefbot_max_body_bytes
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > cap:
             raise SourceError("too_large", f"body of {int(declared):,} bytes is over the {cap:,}-byte limit")
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():  # decompressed bytes: a zip bomb hits the cap too
-            size += len(chunk)
-            if size > cap:
+        decoder = BodyDecoder(response.headers.get("content-encoding", ""))
+        pieces: list[bytes] = []
+        received = size = 0
+        async for chunk in response.aiter_raw():
+            received += len(chunk)
+            if received > cap:  # also ends an endless stream of empty gzip members, which decodes to nothing
                 raise SourceError("too_large", f"body grew past the {cap:,}-byte limit; stopped reading")
-            chunks.append(chunk)
-        return b"".join(chunks)
+            for piece in decoder.decode(chunk):
+                size += len(piece)
+                if size > cap:
+                    raise expands_past(cap) if decoder.compressed else SourceError(
+                        "too_large", f"body grew past the {cap:,}-byte limit; stopped reading")
+                pieces.append(piece)
+        for piece in decoder.finish():
+            size += len(piece)
+            if size > cap:
+                raise expands_past(cap)
+            pieces.append(piece)
+        return b"".join(pieces)
 
 
-def http_error(response: httpx.Response) -> SourceError:
+def expands_past(cap: int) -> SourceError:
+    limit = f"{cap / 1_048_576:.3g} MB" if cap >= 1_048_576 else f"{cap:,} bytes"
+    return SourceError("too_large", f"the response expands past {limit} when decompressed; stopped "
+                                    "(BRIEFBOT_MAX_BODY_BYTES is the limit)")
+
+
+def http_error(response: httpx.Response, longest_wait: float = LONGEST_RETRY_AFTER) -> SourceError:
     status = response.status_code
     reason = response.reason_phrase or ""
-    retry_after = parse_retry_after(response.headers.get("retry-after"), datetime.now(UTC))
+    retry_after = parse_retry_after(response.headers.get("retry-after"), datetime.now(UTC), longest_wait)
     kind = "http_5xx" if status >= 500 else "http_4xx"
     hint = {401: " (the source needs a login)", 403: " (the server refuses us)", 404: " (no such feed or board)",
             410: " (gone for good)", 429: " (rate-limited)"}.get(status, "")
     return SourceError(kind, f"HTTP {status} {reason}{hint}".strip(), retry_after=retry_after, status=status)
 
 
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Retry-After as seconds from now: either a number of seconds or an HTTP date."""
+_SECONDS = re.compile(r"[0-9]+")  # ASCII digits only: str.isdigit() also says yes to "²", which float() refuses
+
+
+def parse_retry_after(value: str | None, now: datetime, longest: float = LONGEST_RETRY_AFTER) -> float | None:
+    """Retry-After as seconds from now: either a number of seconds or an HTTP date; at most `longest` seconds.
+    Anything else (a superscript digit, a year 9999 date, garbage) is None, never an exception."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
+    if _SECONDS.fullmatch(value):
+        seconds = float(value) if len(value) < 20 else float("inf")  # 30 nines: "a very long time"
+    else:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, OverflowError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        try:
+            seconds = max(0.0, (when - now).total_seconds())
+        except OverflowError:
+            seconds = float("inf")
+    return min(seconds, longest)
 
 
 def _is_tls(exc: BaseException) -> bool:

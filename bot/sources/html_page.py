@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
+
+from bot.core.normalize import canonical_url
 
 FEED_TYPES = {
     "application/rss+xml": "feed",
@@ -33,20 +35,30 @@ def _tree(body: bytes) -> Any | None:
         return None
 
 
-def discover_feeds(body: bytes, base_url: str) -> list[tuple[str, str]]:
-    """(kind, absolute URL) of each feed the page links to, in page order."""
+def discover_feeds(body: bytes, base_url: str, limit: int = 20) -> list[tuple[str, str]]:
+    """(kind, absolute URL) of each feed the page links to, in page order: at most `limit`, each URL once (by its
+    canonical form), http(s) only. A page may list thousands; whoever fetches them takes a handful."""
     root = _tree(body)
     if root is None:
         return []
     found: list[tuple[str, str]] = []
+    seen: set[str] = set()
     for link in root.iter("link"):
         rel = (link.get("rel") or "").lower().split()
         kind = FEED_TYPES.get((link.get("type") or "").lower().strip())
         href = (link.get("href") or "").strip()
-        if "alternate" in rel and kind and href:
+        if "alternate" not in rel or not kind or not href:
+            continue
+        try:
             url = urljoin(base_url, href)
-            if url not in (u for _, u in found):
-                found.append((kind, url))
+            key = canonical_url(url)
+        except ValueError:  # an unreadable href such as http://[::1 is no link
+            continue
+        if urlsplit(url).scheme.lower() in ("http", "https") and key not in seen:
+            seen.add(key)
+            found.append((kind, url))
+            if len(found) >= limit:
+                break
     return found
 
 
