@@ -122,6 +122,8 @@ def load_json(doc: Document) -> Any:
         raise SourceError("encoding", f"response is not UTF-8 JSON: {exc.reason} at byte {exc.start}") from exc
     try:
         return json.loads(text)
+    except RecursionError as exc:  # `[[[[…` 100,000 deep: the parser's stack gives out first
+        raise SourceError("malformed", "JSON nested too deeply to read") from exc
     except json.JSONDecodeError as exc:
         snippet = text[:60].replace("\n", " ")
         message = f"malformed JSON ({exc.msg} at line {exc.lineno}); body starts {snippet!r}"

@@ -8,13 +8,11 @@ the one that loses the race must find the winner's row, not fail on the unique c
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
+from bot.storage.db import insert_if_absent
 from bot.storage.models import Channel, Delivery, Mute, Source, Subscription, Watch
 from bot.storage.sources import ensure_workspace
 
@@ -22,16 +20,6 @@ from bot.storage.sources import ensure_workspace
 def term_key(term: str) -> str:
     """The comparable form of a watched term or a muted company: case-folded, spaces collapsed."""
     return " ".join(term.casefold().split())
-
-
-def insert_if_absent(session: Session, model: type[SQLModel], keys: list[str], **values: Any) -> bool:
-    """INSERT … ON CONFLICT (keys) DO NOTHING, on SQLite and PostgreSQL; True when this call inserted the row.
-    On PostgreSQL a concurrent insert of the same key waits for the other transaction and then does nothing."""
-    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    table = model.__table__  # type: ignore[attr-defined]
-    statement = dialect_insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
-    # RETURNING says whether a row was inserted (rowcount is not reliable with PostgreSQL's implicit RETURNING).
-    return session.execute(statement.returning(table.c[keys[0]])).first() is not None
 
 
 def ensure_channel(*, session: Session, team_id: str, channel_id: str, now: datetime) -> Channel:

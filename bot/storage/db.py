@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 from bot.settings import Settings
 from bot.storage import fit  # noqa: F401  (registers the guard that fits text to its column before every flush)
@@ -34,6 +36,16 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
+
+
+def insert_if_absent(session: Session, model: type[SQLModel], keys: list[str], **values: Any) -> bool:
+    """INSERT … ON CONFLICT (keys) DO NOTHING, on SQLite and PostgreSQL; True when this call inserted the row.
+    On PostgreSQL a concurrent insert of the same key waits for the other transaction and then does nothing."""
+    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = model.__table__  # type: ignore[attr-defined]
+    statement = dialect_insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
+    # RETURNING says whether a row was inserted (rowcount is not reliable with PostgreSQL's implicit RETURNING).
+    return session.execute(statement.returning(table.c[keys[0]])).first() is not None
 
 
 @contextmanager

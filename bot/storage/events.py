@@ -8,7 +8,7 @@ from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from bot.storage.channels import insert_if_absent
+from bot.storage.db import insert_if_absent
 from bot.storage.models import SlackEvent
 
 KEEP = timedelta(days=1)  # Slack retries within minutes; a day is plenty

@@ -8,10 +8,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from bot.storage.db import insert_if_absent
 from bot.storage.models import Item, ItemLink, Poll, Source, Subscription, Workspace
 
 
@@ -20,9 +19,7 @@ def ensure_workspace(*, session: Session, team_id: str, now: datetime, name: str
     new workspace at once both succeed: the one that loses the race finds the winner's row."""
     workspace = session.get(Workspace, team_id)
     if workspace is None:
-        dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        session.execute(dialect_insert(Workspace).values(team_id=team_id, name=name, created_at=now)
-                        .on_conflict_do_nothing(index_elements=["team_id"]))
+        insert_if_absent(session, Workspace, ["team_id"], team_id=team_id, name=name, created_at=now)
         workspace = session.get_one(Workspace, team_id)
     return workspace
 
@@ -39,35 +36,33 @@ def teams_to_process(*, session: Session, team_id: str | None) -> list[str]:
 def add_source(
     *, session: Session, team_id: str, kind: str, locator: str, spec: str, title: str, now: datetime
 ) -> tuple[Source, bool]:
-    """The source for (team, kind, locator), created or re-enabled; the flag says whether it is new."""
+    """The source for (team, kind, locator), created or re-enabled; the flag says whether it is new. Two
+    requests adding the same source at once both succeed with the one row (INSERT … ON CONFLICT DO NOTHING)."""
     ensure_workspace(session=session, team_id=team_id, now=now)
-    existing = session.exec(
-        select(Source).where(Source.team_id == team_id, Source.kind == kind, Source.locator == locator)
-    ).first()
+    query = select(Source).where(Source.team_id == team_id, Source.kind == kind, Source.locator == locator)
+    existing = session.exec(query).first()
     if existing is not None:
         created = existing.removed_at is not None
         if created:
             existing.removed_at, existing.enabled, existing.next_due_at = None, True, now
         return existing, created
-    source = Source(team_id=team_id, kind=kind, locator=locator, spec=spec, title=title, created_at=now,
-                    next_due_at=now)
-    session.add(source)
-    session.flush()
-    return source, True
+    inserted = insert_if_absent(session, Source, ["team_id", "kind", "locator"], team_id=team_id, kind=kind,
+                                locator=locator, spec=spec, title=title, created_at=now, next_due_at=now,
+                                enabled=True, failures=0)
+    return session.exec(query).one(), inserted
 
 
 def subscribe(*, session: Session, team_id: str, channel_id: str, source_id: int, now: datetime) -> Subscription:
-    existing = session.exec(
-        select(Subscription).where(Subscription.team_id == team_id, Subscription.channel_id == channel_id,
-                                   Subscription.source_id == source_id)
-    ).first()
+    """The channel follows the source (again, if it had paused); concurrent requests make one row."""
+    query = select(Subscription).where(Subscription.team_id == team_id, Subscription.channel_id == channel_id,
+                                       Subscription.source_id == source_id)
+    existing = session.exec(query).first()
     if existing is not None:
         existing.paused = False
         return existing
-    sub = Subscription(team_id=team_id, channel_id=channel_id, source_id=source_id, created_at=now)
-    session.add(sub)
-    session.flush()
-    return sub
+    insert_if_absent(session, Subscription, ["team_id", "channel_id", "source_id"], team_id=team_id,
+                     channel_id=channel_id, source_id=source_id, created_at=now, paused=False)
+    return session.exec(query).one()
 
 
 def get_source(*, session: Session, source_id: int, team_id: str | None = None) -> Source | None:
