@@ -20,6 +20,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -85,9 +86,10 @@ def cli_failed(outcome: tuple[int, str, str], *phrases: str, code: int | None = 
 # ---- times and numbers that overflow --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("since", ["99999999999d", "999999d", "9" * 30 + "w", "99999999999999h",
-                                   "9999-12-31T23:59:59-05:00"])
-@pytest.mark.parametrize("command", ["items", "briefs", "signals", "stories"])
+@pytest.mark.parametrize(("command", "since"), [
+    *[("items", since) for since in ("99999999999d", "999999d", "9" * 30 + "w", "99999999999999h",
+                                     "9999-12-31T23:59:59-05:00")],
+    ("briefs", "99999999999d"), ("signals", "9" * 30 + "m"), ("stories", "0001-01-01T00:00:00+01:00")])
 def test_overflowing_times_are_a_usage_error(cli: Any, command: str, since: str) -> None:
     cli_failed(cli(command, "--since", since), f"{command}: Invalid value for '--since'", "years 1 to 9999", code=2)
 
@@ -432,3 +434,31 @@ def test_a_bug_is_one_line_that_says_where_its_traceback_went(engine: Any, db_ur
         assert debug.returncode == 1 and "Traceback (most recent call last)" in debug.stderr
         assert debug.stderr.splitlines()[-1].startswith("briefbot: unexpected error: AttributeError")
         assert "the traceback is in" not in debug.stderr
+
+
+def test_slack_unreachable_delays_deliveries_without_stopping_the_outbox(db_url: str, clock: Any,
+                                                                         caplog: pytest.LogCaptureFixture) -> None:
+    """Single-token mode with Slack out of reach: the token's workspace cannot be learnt, so each delivery waits a
+    minute (not the hour a missing token waits) with the reason recorded, and the tick ends normally."""
+    from tests.conftest import context_for, make_settings
+
+    settings = make_settings(db_url, slack_bot_token="xoxb-test", briefbot_slack_timeout=2.0,
+                             slack_api_url=f"http://127.0.0.1:{closed_port()}/api/")
+    ctx = context_for(settings, clock)
+    source = board(ctx.engine, clock, team="T1")
+    post(ctx.engine, clock, source, ["Software Engineer"], "Bellingham", backfill=True)
+    clock.now = clock.now.replace(day=clock.now.day + 1)
+    post(ctx.engine, clock, source, ["Warehouse Associate", "Forklift Operator", "Picker"], "Kent")
+    with session_scope(ctx.engine) as session:
+        subscribe(session=session, team_id="T1", channel_id="C1", source_id=source.id or 0, now=clock())
+    assert len(ctx.analyse().briefs) == 1
+    caplog.set_level(logging.WARNING, logger="bot.worker.outbox")
+    report = OutboxLoop(ctx).tick()
+    assert (report.sent, report.retried, report.failed) == (0, 1, 0)
+    with Session(ctx.engine) as session:
+        [delivery] = session.exec(select(Delivery)).all()
+    assert delivery.status == "pending" and "cannot reach Slack" in (delivery.last_error or "")
+    assert delivery.next_attempt_at == clock() + timedelta(minutes=1)
+    [warning] = [r.getMessage() for r in caplog.records if r.name == "bot.worker.outbox"]
+    assert warning.startswith("nothing can be posted to workspace T1 (channel C1, 1 delivery waiting): cannot reach")
+    ctx.engine.dispose()

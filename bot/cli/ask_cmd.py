@@ -10,14 +10,14 @@ import click
 from bot.ask.evidence import describe
 from bot.ask.model import Answer
 from bot.ask.service import Conversation
-from bot.cli.common import context, echo_json, json_option, team_for_writing, team_option
+from bot.cli.common import context, echo_json, json_option, owner_team_option, team_for_writing
 from bot.cli.params import THREAD
 
 
 def register(group: click.Group) -> None:
     @group.command("ask")
     @click.argument("question", nargs=-1, required=True)
-    @team_option
+    @owner_team_option
     @click.option("--thread", type=THREAD, default=None,
                   help="Continue a conversation: the thread id an earlier `ask` printed (default: a new one).")
     @json_option

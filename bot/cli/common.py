@@ -20,8 +20,10 @@ from bot.settings import Settings, mask_url_password
 from bot.slack.clients import SlackSetupError, oauth_enabled, token_team
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-team_option = click.option("--team", "team", type=TEAM, default=None,
-                           help="Slack team id (default: SLACK_BOT_TOKEN's workspace, else BRIEFBOT_DEFAULT_TEAM).")
+team_option = click.option("--team", "team", type=TEAM, default=None, help="Only this Slack team id (default: all).")
+# For what is written under a workspace (see team_for_writing).
+owner_team_option = click.option("--team", "team", type=TEAM, default=None, help=(
+    "Slack team id (default: BRIEFBOT_DEFAULT_TEAM if set, else SLACK_BOT_TOKEN's workspace, else T_LOCAL)."))
 
 
 def load_settings() -> Settings:

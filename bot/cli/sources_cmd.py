@@ -6,7 +6,17 @@ import asyncio
 
 import click
 
-from bot.cli.common import ago, context, echo_json, json_option, short, table, team_for_writing, team_option
+from bot.cli.common import (
+    ago,
+    context,
+    echo_json,
+    json_option,
+    owner_team_option,
+    short,
+    table,
+    team_for_writing,
+    team_option,
+)
 from bot.cli.params import CHANNEL, SOURCE_ID, SPEC
 from bot.core.normalize import source_label
 from bot.ingest.add import Added, add_by_spec
@@ -30,7 +40,7 @@ def register(group: click.Group) -> None:
     @click.option("--kind", type=click.Choice(KIND_CHOICES, case_sensitive=False), default=None,
                   help="Treat SPEC (a URL) as this kind, e.g. a job-board API endpoint at any host.")
     @click.option("--channel", type=CHANNEL, default=None, help="Slack channel id that follows the source.")
-    @team_option
+    @owner_team_option
     @json_option
     def add(spec: str, kind: str | None, channel: str | None, team: str | None, as_json: bool) -> None:
         """Follow SPEC: a feed or page URL, or kind:identifier (greenhouse:acme, news:"acme layoffs")."""
