@@ -417,6 +417,27 @@ def test_app_home_lists_the_channels_follows(
     assert slack.home("U8") is None and slack.count("views.publish") == 1
 
 
+def test_a_workspace_whose_analysis_failed_in_part_says_why(
+        slack_ctx: Any, slack: SlackServer, feed_url: str, post_command: PostCommand, post_event: PostEvent) -> None:
+    """Issue 11: what one workspace's analysis could not do is shown to it, in /brief status and App Home."""
+    from bot.storage.db import session_scope
+    from bot.storage.health import record_analysis
+
+    post_command(f"follow {feed_url}")
+    with session_scope(slack_ctx.engine) as session:
+        record_analysis(session=session, team_id="T1", now=NOW,
+                        problems=["hiring signals for '<!channel> Co' failed: DataError: value too long"])
+    _, status = post_command("status")
+    assert status is not None and ("⚠️ *Analysis:* hiring signals for '&lt;!channel&gt; Co' failed: DataError: "
+                                   "value too long (retried on every pass)") in status
+    post_event(event("app_home_opened", user="U7"))
+    view = wait_for(lambda: slack.home("U7"))
+    assert "⚠️ *Analysis:* hiring signals for '&lt;!channel&gt; Co' failed" in str(view["blocks"])
+    with session_scope(slack_ctx.engine) as session:
+        record_analysis(session=session, team_id="T1", now=NOW, problems=[])
+    assert "Analysis" not in str(post_command("status")[1])
+
+
 def test_leaving_and_archiving_pause_the_channel_and_rejoining_resumes_it(
         slack_ctx: Any, feed_url: str, post_command: PostCommand, post_event: PostEvent) -> None:
     engine = slack_ctx.engine

@@ -95,6 +95,7 @@ class HomeView:
     channels: tuple[ChannelView, ...] = ()
     latest: tuple[AlertView, ...] = ()
     failed_deliveries: int = 0
+    analysis_error: str | None = None  # why the workspace's last analysis pass failed in part, if it did
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -91,5 +91,6 @@ def home_view_data(*, session: Session, team_id: str, writer: str, failed_delive
     latest = tuple(alert_view(session=session, brief=b) for b in list_briefs(session=session, team_id=team_id,
                                                                               limit=10))
     return HomeView(team_id=team_id, timezone=workspace.timezone if workspace else "UTC", writer=writer,
-                    channels=views, latest=latest, failed_deliveries=failed_deliveries)
+                    channels=views, latest=latest, failed_deliveries=failed_deliveries,
+                    analysis_error=workspace.analysis_error if workspace else None)
 

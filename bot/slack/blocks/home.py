@@ -37,6 +37,9 @@ def home_view(view: HomeView) -> dict[str, Any]:
     ]
     if view.failed_deliveries > 0:
         blocks.append(_section("home-failed", _failed_text(view.failed_deliveries)))
+    if view.analysis_error:
+        text = f"⚠️ *Analysis:* {plain(view.analysis_error, _ERROR_TEXT * 2)} (retried on every pass)"
+        blocks.append(_section("home-analysis", text))
     latest = _latest_blocks(view, tz)
     if view.channels:
         blocks.append({"type": "header", "block_id": "home-channels", "text": plain_object("Channels")})

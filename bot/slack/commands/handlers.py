@@ -197,6 +197,8 @@ def status(ctx: Context, req: Request) -> str:
     for health in failing[:5]:
         src = health.source
         lines.append(f"❌ {escape(source_label(src.title, src.spec)[:100])}: {escape((src.last_error or '')[:150])}")
+    if workspace is not None and workspace.analysis_error:
+        lines.append(f"⚠️ *Analysis:* {escape(workspace.analysis_error[:300])} (retried on every pass)")
     return "\n".join(lines)
 
 
