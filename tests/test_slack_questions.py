@@ -118,10 +118,14 @@ def test_a_dm_is_answered_streamed_with_status_title_sources_and_a_follow_up(
     prompt = llm.requests[1]["messages"][1]["content"]
     assert "Q: What is Kestrel doing in Kent?" in prompt  # the earlier turn, from the bot's own store
     assert len(slack.calls("assistant.threads.setTitle")) == 1  # a follow-up keeps the thread's title
-    stored = turns(slack_ctx.engine)
+    # The reply's ts is saved once its stream has stopped: wait for it rather than race it.
+    def replied() -> list[Any] | None:
+        found = turns(slack_ctx.engine)
+        return found if len(found) == 2 and all(t.message_ts for t in found) else None
+
+    stored = wait_for(replied, timeout=10)
     assert [(t.surface, t.channel_id, t.thread_ts, t.writer) for t in stored] == [
         ("dm", "D2", thread, "llm"), ("dm", "D2", thread, "llm")]
-    assert all(t.message_ts for t in stored)
     assert not any(c.method.startswith("conversations.") for c in slack.calls())  # no history API calls
 
 
