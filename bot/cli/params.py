@@ -10,13 +10,12 @@ from typing import Any
 import click
 from sqlmodel import SQLModel
 
+from bot.core.inputs import has_hidden, slack_id
 from bot.storage.models import ConversationTurn, Subscription, Workspace
 
 MAX_ROW_ID = 2**31 - 1  # ids are INTEGER columns (PostgreSQL's is 32-bit)
 SPEC_MAX = 2000  # a URL longer than this is not a feed anyone publishes
-_SLACK_ID = re.compile(r"[A-Za-z0-9_]+")
 _THREAD = re.compile(r"[A-Za-z0-9._-]+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 def column_length(model: type[SQLModel], column: str) -> int:
@@ -42,7 +41,7 @@ class SlackIdType(click.ParamType[str]):
         if len(text) > self.max_length:
             self.fail(f"{shown(text)} is {len(text)} characters long; a Slack {self.what} id has at most "
                       f"{self.max_length}, like {self.example}", param, ctx)
-        if not _SLACK_ID.fullmatch(text):
+        if not slack_id(text):
             self.fail(f"{shown(text)} is not a Slack {self.what} id (letters, digits and _ only, like "
                       f"{self.example})", param, ctx)
         return text
@@ -81,7 +80,7 @@ class SpecType(click.ParamType[str]):
         if len(text) > SPEC_MAX:
             self.fail(f"{len(text)} characters long; a spec (a URL or kind:identifier) has at most {SPEC_MAX}",
                       param, ctx)
-        if _CONTROL.search(text):
+        if has_hidden(text):
             self.fail(f"{shown(text)} holds control or invisible characters; type the URL or kind:identifier "
                       "as plain text", param, ctx)
         return text

@@ -49,6 +49,11 @@ def slack_ts(value: object) -> str:
     return text if len(text) <= TS_MAX and _SLACK_TS.fullmatch(text) else ""
 
 
+def has_hidden(text: str) -> bool:
+    """Whether `text` holds a control character (tabs and line breaks included) or an invisible one."""
+    return any(ord(c) in _CONTROLS or ord(c) in INVISIBLE for c in text)
+
+
 def strip_invisible(text: str) -> str:
     """`text` without direction controls and zero-width characters; everything else as it was."""
     return text.translate(dict.fromkeys(INVISIBLE))
