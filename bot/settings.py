@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     briefbot_scheduler_tick: int = Field(default=30, ge=1, description="How often the worker looks for due sources.")
     briefbot_lease_seconds: int = Field(
         default=300, ge=10, description="How long a worker holds claimed work before another may take it over.")
+    briefbot_db_lock_timeout: float = Field(
+        default=30.0, gt=0, le=3600, description="Seconds a statement waits for a lock another process holds.")
     briefbot_allow_private_urls: bool = False
     briefbot_allowed_networks: str = Field(
         default="", description="Comma-separated CIDRs fetched even when private URLs are refused."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,23 +20,36 @@ from bot.storage import fit  # noqa: F401  (registers the guard that fits text t
 
 def build_engine(settings: Settings, **kwargs: Any) -> Engine:
     url = settings.database_url
+    wait = settings.briefbot_db_lock_timeout  # a lock held too long is an error its unit of work reports
     if settings.is_sqlite:
         path = settings.sqlite_path()
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": wait}, **kwargs)
+        event.listen(engine, "connect", partial(_sqlite_pragmas, busy_ms=int(wait * 1000)))
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    event.listen(engine, "connect", partial(_postgres_session, lock_ms=int(wait * 1000)))
+    return engine
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any, *, busy_ms: int) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={busy_ms:d}")
     cur.close()
+
+
+def _postgres_session(dbapi_conn: Any, _record: Any, *, lock_ms: int) -> None:
+    """lock_timeout for the connection's session, set outside any transaction (SQLAlchemy's recipe)."""
+    autocommit = dbapi_conn.autocommit
+    dbapi_conn.autocommit = True
+    cur = dbapi_conn.cursor()
+    cur.execute(f"SET lock_timeout = {lock_ms:d}")
+    cur.close()
+    dbapi_conn.autocommit = autocommit
 
 
 def insert_if_absent(session: Session, model: type[SQLModel], keys: list[str], **values: Any) -> bool:
