@@ -97,8 +97,14 @@ def dripped(reply: Reply, *, every: float = 2.0, after: int = 0, headers: bool =
 
 
 def llama_cpp_refusal(kind: str) -> Reply:
-    """llama-cpp-python's server's answer to a response_format type it does not know: a 500."""
-    return error(500, f"response_format.type: Input should be 'text' or 'json_object' (got {kind!r})")
+    """llama-cpp-python's server's answer (0.3.36, read off the real one) to a response_format type it does not
+    know: its request validation error, as a 500."""
+    detail = ("1 validation error:\n  {'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), "
+              f"'msg': \"Input should be 'text' or 'json_object'\", 'input': {kind!r}, "
+              "'ctx': {'expected': \"'text' or 'json_object'\"}}\n\n"
+              '  File "llama_cpp/server/app.py", line 376, in create_chat_completion\n    POST /v1/chat/completions')
+    return Reply(status=500, body={"error": {"message": detail, "type": "internal_server_error", "param": None,
+                                             "code": None}})
 
 
 def embeddings(vectors: Sequence[Sequence[float]], *, order: Sequence[int] | None = None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -203,12 +204,38 @@ def test_a_server_refusing_json_schema_gets_json_object_with_the_schema_and_it_i
             ("another-model", GRAMMAR_FORMAT)]
 
 
-def test_the_grammar_schema_keeps_the_limits_a_grammar_can_enforce() -> None:
+def test_the_grammar_schema_bounds_every_field_and_rules_out_links_and_mentions() -> None:
     properties = grammar_schema()["properties"]
-    assert properties["headline"]["minLength"] == 8 and properties["headline"]["maxLength"] == 120
-    assert properties["entities"]["maxItems"] == 12 and properties["entities"]["items"]["maxLength"] == 80
-    assert {k: {key: v[key] for key in ("type",)} for k, v in properties.items()} == {
-        k: {"type": v["type"]} for k, v in SCHEMA["properties"].items()}  # the same fields as json_schema's
+    draft = BriefDraft.model_json_schema()["properties"]
+    assert set(properties) == set(SCHEMA["properties"])  # the same fields as json_schema's
+    for name in ("headline", "summary", "why_it_matters", "event_type"):
+        pattern = re.compile(properties[name]["pattern"])
+        shortest, longest = draft[name]["minLength"], draft[name]["maxLength"]
+        assert pattern.fullmatch("x" * shortest) and not pattern.fullmatch("x" * (shortest - 1))
+        assert not pattern.fullmatch("x" * (longest + 1))
+        for hostile in ("see https://evil.example now", "ask <!channel> now", "ping @here now", 'a "quote" x'):
+            assert not pattern.fullmatch(hostile), (name, hostile)
+    for name in ("entities", "places"):
+        assert 0 < properties[name]["maxItems"] <= draft[name]["maxItems"]
+        assert f"at most {properties[name]['maxItems']} items" in properties[name]["description"]
+        assert re.fullmatch(properties[name]["items"]["pattern"], "Acme Logistics")
+        assert not re.fullmatch(properties[name]["items"]["pattern"], "evil.example/x")
+
+
+def test_control_characters_in_a_reply_are_removed_before_the_brief_is_stored(settings: Settings, engine: Engine,
+                                                                              clock: Any, llm: FakeLLM) -> None:
+    """NUL cannot be stored in PostgreSQL: a reply carrying one must cost nothing but the NUL."""
+    seed_seattle_hiring(engine, clock)
+    draft = {**GOOD, "headline": "Acme\u0000 Logistics\u0007 hires\nin Kent", "places": ["Kent\u0000", "Seattle"]}
+    llm.enqueue(completion(json.dumps(draft)))
+    ctx = build_context(make_settings(settings.database_url, openai_base_url=llm.base_url,
+                                      briefbot_brief_model="test-model", briefbot_llm_max_retries=0))
+    ctx.clock = clock
+    assert len(ctx.analyse().briefs) == 1
+    with session_scope(engine) as session:
+        (brief,) = list_briefs(session=session)
+    assert (brief.writer, brief.headline, brief.places) == ("llm", "Acme Logistics hires in Kent", ["Kent", "Seattle"])
+    ctx.engine.dispose()
 
 
 def test_a_server_refusing_both_json_modes_gets_instructions_only_and_repairs_stay_in_that_mode() -> None:
@@ -218,6 +245,7 @@ def test_a_server_refusing_both_json_modes_gets_instructions_only_and_repairs_st
         assert written.writer == "llm" and written.draft == BriefDraft(**GOOD)
         assert [r.get("response_format") for r in llm.requests] == [JSON_SCHEMA_FORMAT, GRAMMAR_FORMAT, None, None]
         assert "response_format" not in llm.requests[2]
+        assert "max_tokens" not in llm.requests[0] and llm.requests[1]["max_tokens"] == llm.requests[2]["max_tokens"]
         assert llm.requests[3]["messages"][-1]["content"].startswith("Your previous reply could not be used")
 
 

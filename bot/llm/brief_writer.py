@@ -33,7 +33,11 @@ HASH_SCHEME = 1  # bump when input_hash changes what it covers
 MAX_ITEMS = 12
 MAX_ITEM_TEXT = 1200
 _SCHEMA_KEYS = {"type", "properties", "items", "description"}  # what every strict-mode server accepts
-MAX_LIST_ITEM = 80  # characters of one entity or place, in the grammar schema only
+# The grammar schema's limits (characters; items): within BriefDraft's, and what the prompts ask for.
+GRAMMAR_LENGTHS = {"headline": (8, 90), "summary": (10, 400), "why_it_matters": (5, 300), "event_type": (2, 40)}
+GRAMMAR_LIST_ITEMS, GRAMMAR_NAME_LENGTH = 6, 60
+LOCAL_MAX_TOKENS = 600  # outside json_schema mode (local servers): a brief is ~250; a runaway costs CPU minutes
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # C0 and C1 controls but tab and newlines
 REASONS = {
     "new_metro": "first postings in a metro area where the company had none before",
     "new_function": "first postings for a job function the company had not hired for before",
@@ -121,7 +125,8 @@ class LLMBriefWriter:
         options = request_options(mode, draft_schema(), grammar_schema())
         return self.client.chat.completions.create(
             model=self.model, messages=messages,
-            temperature=omit if self.temperature is None else self.temperature, **options,
+            temperature=omit if self.temperature is None else self.temperature,
+            max_tokens=omit if mode == Mode.JSON_SCHEMA else LOCAL_MAX_TOKENS, **options,
         )
 
 
@@ -129,13 +134,13 @@ def accept(content: str, allowed_urls: set[str]) -> BriefDraft:
     """The reply as a guarded draft, or ValueError with a message fit to send back in the repair request."""
     text = re.sub(r"^\s*```(?:json)?\s*|\s*```\s*$", "", content)  # some servers fence JSON even in JSON mode
     try:
-        data = json.loads(text)
+        data = json.loads(text, strict=False)  # a raw newline inside a string is a small model's, not an attack
     except json.JSONDecodeError as exc:
         raise ValueError(f"the reply is not valid JSON ({exc})") from exc
     if not isinstance(data, dict):
         raise ValueError("the reply must be one JSON object")
     try:
-        draft = BriefDraft.model_validate(data)
+        draft = BriefDraft.model_validate(_plain(data))
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'reply'}: {e['msg']}" for e in exc.errors())
         raise ValueError(f"the JSON does not fit the brief's fields ({problems})") from exc
@@ -143,6 +148,18 @@ def accept(content: str, allowed_urls: set[str]) -> BriefDraft:
         return check_draft(draft, allowed_urls)
     except UnsafeDraftError as exc:
         raise ValueError(f"{exc}; write plain text without links or mentions") from exc
+
+
+def _plain(value: Any) -> Any:
+    """Strings with control characters removed (NUL cannot be stored in PostgreSQL) and line breaks and tabs
+    made spaces, all through the reply's lists and objects."""
+    if isinstance(value, str):
+        return " ".join(_CONTROL.sub("", value).split())
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 def draft_schema() -> dict[str, Any]:
@@ -153,17 +170,26 @@ def draft_schema() -> dict[str, Any]:
 
 
 def grammar_schema() -> dict[str, Any]:
-    """The strict schema with BriefDraft's length limits kept: servers that enforce a schema by grammar
-    (llama.cpp) then cannot produce a field too long or too short, nor a list item without end."""
+    """The strict schema with length limits a grammar can enforce, for servers that constrain generation
+    by it (llama.cpp): a field can then be neither empty nor endless. Tighter than BriefDraft's own limits
+    (which still validate the reply) so that a small local model's worst case stays a few hundred tokens."""
     schema = draft_schema()
-    for name, field in BriefDraft.model_json_schema()["properties"].items():
-        target = schema["properties"][name]
-        for key in ("minLength", "maxLength", "maxItems"):
-            if key in field:
-                target[key] = field[key]
-        if "items" in target:
-            target["items"]["maxLength"] = MAX_LIST_ITEM
+    for name, (shortest, longest) in GRAMMAR_LENGTHS.items():
+        schema["properties"][name]["pattern"] = _plain_text(shortest, longest)
+    for name in ("entities", "places"):
+        schema["properties"][name]["maxItems"] = GRAMMAR_LIST_ITEMS
+        schema["properties"][name]["description"] = re.sub(
+            r"at most \d+ items", f"at most {GRAMMAR_LIST_ITEMS} items", schema["properties"][name]["description"],
+            flags=re.IGNORECASE)
+        schema["properties"][name]["items"]["pattern"] = _plain_text(1, GRAMMAR_NAME_LENGTH)
     return schema
+
+
+def _plain_text(shortest: int, longest: int) -> str:
+    """A pattern for plain text of that length without '/', '<', '>' or '@': no link, Slack token or mention
+    can be written, so the guard has nothing to reject (small models like to invent URLs). llama.cpp reads a
+    pattern in place of minLength/maxLength, so the length is in it too."""
+    return f"^[^/<>@\"\\\\]{{{shortest},{longest}}}$"
 
 
 def _strict(node: dict[str, Any]) -> dict[str, Any]:

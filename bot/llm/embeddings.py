@@ -95,6 +95,10 @@ def _unit_vectors(data: Any, expected: int, model: str) -> list[tuple[float, ...
     vectors: list[tuple[float, ...]] = []
     for index in range(expected):
         raw = getattr(by_index[index], "embedding", None)
+        if isinstance(raw, list) and raw and all(isinstance(x, list) for x in raw):
+            # llama-cpp-python's answer for a model without pooling (a chat model): useless for similarity
+            raise LLMBadOutput(f"{model}: embedding {index} is one vector per token, not one per text: the model "
+                               "pools nothing; set BRIEFBOT_EMBEDDING_MODEL to an embedding model")
         try:
             vector = [float(x) for x in raw] if isinstance(raw, list) else []
         except (TypeError, ValueError):
