@@ -15,7 +15,7 @@ import pytest
 
 from bot.briefs.guard import UnsafeDraftError, check_draft, clean_text, fit_headline
 from bot.briefs.model import BriefDraft, BriefInput, SourceRef
-from bot.llm.brief_writer import LLMBriefWriter, input_hash
+from bot.llm.brief_writer import LLMBriefWriter, grammar_schema, input_hash
 from bot.llm.client import PLACEHOLDER_API_KEY, LLMBadOutput, LLMUnavailable, build_client, llm_configured
 from bot.llm.prompts import load_all
 from bot.settings import Settings
@@ -213,10 +213,11 @@ def test_a_json_schema_rejection_falls_back_to_json_object(llm: FakeLLM) -> None
                 completion(json.dumps(GOOD)), completion(json.dumps(GOOD)))
     writer = make_writer(llm)
     assert writer.write(SIGNAL).draft == BriefDraft(**GOOD)
-    assert [r["response_format"] for r in llm.requests] == [JSON_SCHEMA_FORMAT, {"type": "json_object"}]
+    json_object = {"type": "json_object", "schema": grammar_schema()}  # llama.cpp enforces the schema by grammar
+    assert [r["response_format"] for r in llm.requests] == [JSON_SCHEMA_FORMAT, json_object]
     assert llm.requests[1]["messages"] == llm.requests[0]["messages"]
     writer.write(STORY)  # the writer remembers: no second rejected request
-    assert [r["response_format"] for r in llm.requests[2:]] == [{"type": "json_object"}]
+    assert [r["response_format"] for r in llm.requests[2:]] == [json_object]
 
 
 def test_another_400_is_unavailable_without_fallback(llm: FakeLLM) -> None:
