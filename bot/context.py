@@ -22,6 +22,7 @@ from bot.llm.answer_writer import PROMPT as ANSWER_PROMPT
 from bot.llm.answer_writer import LLMAnswerWriter
 from bot.llm.brief_writer import LLMBriefWriter
 from bot.llm.client import LLMError, build_client, llm_configured
+from bot.llm.deadline import request_bound
 from bot.llm.embeddings import embedder_for
 from bot.llm.fallback import LLMWithFallback
 from bot.llm.prompts import Prompt, PromptError, default_directory, load_all
@@ -112,7 +113,14 @@ class Context:
 
     def analyse(self, team_id: str | None = None, *, only_wanted: bool = False) -> AnalysisReport:
         return analyse(engine=self.engine, clock=self.clock, settings=self.settings, writer=self.brief_writer(),
-                       team_id=team_id, embed=self.embed(), only_wanted=only_wanted)
+                       team_id=team_id, embed=self.embed(), only_wanted=only_wanted,
+                       brief_seconds=self.brief_seconds())
+
+    def brief_seconds(self) -> float:
+        """The longest an LLM brief may take, its repair included (the writer's own deadline); 0 without one."""
+        if not llm_configured(self.settings):
+            return 0.0
+        return 2 * request_bound(self.settings.briefbot_llm_timeout, self.settings.briefbot_llm_max_retries)
 
 
 class StartupError(Exception):

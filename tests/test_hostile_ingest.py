@@ -318,3 +318,24 @@ def test_normalise_reads_any_type_a_parser_passes_on() -> None:
         "12345", "https://x.example/ab", "42", "Board", "")
     assert (item.published_at, item.job_title, item.department, item.remote) == (None, "3.5", None, None)
     assert item.locations and item.locations[0]["city"] == "7"
+
+
+def test_a_briefs_lease_outlasts_the_writers_own_deadline(
+        settings: Settings, engine: Engine, server: LocalServer, clock: Any) -> None:
+    """A slow LLM brief (within its deadline) must not lose its subject's lease mid-way: the lease is the longer
+    of BRIEFBOT_LEASE_SECONDS and the writer's bound plus a minute."""
+    from bot.briefs.model import BriefInput, WrittenBrief
+    from bot.storage.models import WorkLease
+
+    seen: list[float] = []
+
+    class LeaseReadingWriter(BuiltinWriter):
+        def write(self, inp: BriefInput) -> WrittenBrief:
+            with Session(engine) as session:
+                lease = session.exec(select(WorkLease).where(WorkLease.name.startswith("brief:"))).one()
+            seen.append((lease.lease_until - clock()).total_seconds())
+            return super().write(inp)
+
+    boards_with_new_postings(server, settings, engine, clock, {"T_A": ("Kestrel", {"name": "Kent, WA"}, WAREHOUSE)})
+    analyse(engine=engine, clock=clock, settings=settings, writer=LeaseReadingWriter("test"), brief_seconds=1000)
+    assert seen == [1060.0]

@@ -55,20 +55,25 @@ class _Pass:
     embed: Embed | None
     owner: str
     lease: timedelta
+    brief_lease: timedelta
     concurrency: int
     only_wanted: bool
 
 
 def analyse(*, engine: Engine, clock: Clock, settings: Settings, writer: BriefWriter,
-            team_id: str | None = None, embed: Embed | None = None, only_wanted: bool = False) -> AnalysisReport:
+            team_id: str | None = None, embed: Embed | None = None, only_wanted: bool = False,
+            brief_seconds: float = 0.0) -> AnalysisReport:
     """Idempotent, so it can run after every poll and catch up after a crash. Several workers can run it at
     once: a team's clustering (stories, then signals) is leased to one of them, since it reads and writes one
     team's state in order; briefs are leased one subject at a time, so the workers share their writing.
     `only_wanted`: just the teams whose counters (storage/wanted) say a poll or a clustering left work.
-    Each workspace fails alone: what failed is recorded on it (`storage/health`) and the next one goes on."""
+    Each workspace fails alone: what failed is recorded on it (`storage/health`) and the next one goes on.
+    `brief_seconds`: the longest the writer may take over one brief; a brief's lease outlasts it by a minute, so
+    a slow but live LLM call is never taken over mid-way."""
     # An LLM call mostly waits, so a worker writes several briefs at once; the built-in writer, one at a time.
     run = _Pass(engine=engine, clock=clock, settings=settings, writer=writer, embed=embed,
                 owner=new_owner("analyse"), lease=settings.lease(), only_wanted=only_wanted,
+                brief_lease=max(settings.lease(), timedelta(seconds=brief_seconds + 60)),
                 concurrency=settings.briefbot_brief_concurrency if llm_configured(settings) else 1)
     report = AnalysisReport()
     with session_scope(engine) as session:
@@ -103,7 +108,7 @@ def _analyse_team(run: _Pass, team: str, report: AnalysisReport, problems: list[
         return
     briefs = write_pending_briefs(engine=run.engine, clock=run.clock, writer=run.writer, team_id=team,
                                   story_min_outlets=run.settings.briefbot_story_min_outlets, owner=run.owner,
-                                  lease=run.lease, concurrency=run.concurrency)
+                                  lease=run.brief_lease, concurrency=run.concurrency)
     report.briefs += briefs.written
     report.busy += briefs.busy
     problems += briefs.problems
