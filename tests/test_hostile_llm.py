@@ -378,3 +378,48 @@ def test_analysis_against_a_dripping_endpoint_finishes_with_builtin_briefs(setti
         (brief,) = list_briefs(session=session)
     assert brief.writer == "builtin" and (brief.writer_note or "").startswith("LLM too slow")
     ctx.engine.dispose()
+
+
+def test_the_llm_client_goes_through_the_environments_proxy(llm: FakeLLM, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The deadline transport must not lose HTTP(S)_PROXY / NO_PROXY, which the openai client's own honours: a
+    forward proxy on 127.0.0.1 carries the call to an endpoint whose host name only the proxy can reach."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import httpx
+
+    proxied: list[str] = []
+
+    class Proxy(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            proxied.append(self.path)  # a forward proxy is sent the whole URL
+            target = self.path.replace("http://llm.invalid", llm.base_url.rsplit("/v1", 1)[0])
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            reply = httpx.post(target, content=body, headers={"Content-Type": "application/json"}, timeout=5,
+                               trust_env=False)  # the proxy itself goes straight to the endpoint
+            self.send_response(reply.status_code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(reply.content)))
+            self.end_headers()
+            self.wfile.write(reply.content)
+
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_address[1]}")
+        monkeypatch.setenv("NO_PROXY", "")
+        llm.enqueue(completion(json.dumps(GOOD)))
+        client = build_client(settings(openai_base_url="http://llm.invalid/v1"), timeout=5.0, max_retries=0)
+        assert LLMBriefWriter(client, MODEL, load_all(PROMPTS_DIR)).write(SIGNAL).draft == BriefDraft(**GOOD)
+        assert proxied == ["http://llm.invalid/v1/chat/completions"]
+
+        monkeypatch.setenv("NO_PROXY", "llm.invalid")  # now straight to a host that does not resolve
+        client = build_client(settings(openai_base_url="http://llm.invalid/v1"), timeout=5.0, max_retries=0)
+        with pytest.raises(Exception, match=r"(?i)connect|resolve|name"):
+            LLMBriefWriter(client, MODEL, load_all(PROMPTS_DIR)).write(SIGNAL)
+        assert len(proxied) == 1
+    finally:
+        proxy.shutdown()

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpcore
 import httpx
+from httpx._utils import get_environment_proxies  # what httpx itself reads when trust_env is on
 
 from bot.llm.deadline import DeadlinePassed, time_left
 
@@ -144,10 +145,15 @@ def retry_after(headers: httpx.Headers) -> float | None:
 
 
 def build_http_client(*, timeout: float, max_retries: int) -> httpx.Client:
-    """The HTTP client for one OpenAI client. httpx has no setting for the network backend: the transport's
-    pool is rebuilt with the deadline one, with httpx's TLS defaults (as `bot/fetch/http.py` does)."""
-    transport = httpx.HTTPTransport()
-    transport._pool = httpcore.ConnectionPool(
-        ssl_context=httpx.create_ssl_context(), max_connections=MAX_CONNECTIONS,
-        max_keepalive_connections=MAX_CONNECTIONS, keepalive_expiry=5.0, network_backend=DeadlineBackend())
-    return httpx.Client(transport=DeadlineTransport(transport, max_retries), timeout=timeout, follow_redirects=True)
+    """The HTTP client for one OpenAI client, honouring HTTP(S)_PROXY / ALL_PROXY / NO_PROXY as the openai
+    client's own would (httpx reads them only when it builds the transports itself). httpx has no setting for
+    the network backend: each transport's pool gets the deadline one."""
+
+    def transport(proxy: str | None) -> httpx.BaseTransport:
+        inner = httpx.HTTPTransport(proxy=proxy, limits=httpx.Limits(
+            max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS, keepalive_expiry=5.0))
+        inner._pool._network_backend = DeadlineBackend()  # the proxy's tunnels are opened through it too
+        return DeadlineTransport(inner, max_retries)
+
+    mounts = {pattern: transport(proxy) for pattern, proxy in get_environment_proxies().items()}
+    return httpx.Client(transport=transport(None), mounts=mounts, timeout=timeout, follow_redirects=True)
