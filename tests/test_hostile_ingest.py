@@ -339,3 +339,20 @@ def test_a_briefs_lease_outlasts_the_writers_own_deadline(
     boards_with_new_postings(server, settings, engine, clock, {"T_A": ("Kestrel", {"name": "Kent, WA"}, WAREHOUSE)})
     analyse(engine=engine, clock=clock, settings=settings, writer=LeaseReadingWriter("test"), brief_seconds=1000)
     assert seen == [1060.0]
+
+
+def test_a_source_added_with_a_hostile_title_and_spec_is_stored_fitted(engine: Engine, clock: Any) -> None:
+    """add_source inserts with a Core statement (concurrent adds make one row), out of the flush guard's sight:
+    it fits what it is given itself."""
+    from bot.storage.db import session_scope
+    from bot.storage.sources import add_source
+
+    with session_scope(engine) as session:
+        first, created = add_source(session=session, team_id="T1", kind="feed", locator="https://x.example/f\x00",
+                                    spec="https://x.example/f\x00", title="T\x00" + "t" * 500, now=clock())
+    with session_scope(engine) as session:
+        again, created_again = add_source(session=session, team_id="T1", kind="feed", locator="https://x.example/f",
+                                          spec="https://x.example/f", title="", now=clock())
+    assert (created, created_again, again.id) == (True, False, first.id)
+    assert (first.locator, first.spec, len(first.title), first.title[:2]) == (
+        "https://x.example/f", "https://x.example/f", 300, "Tt")

@@ -11,7 +11,10 @@ from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from bot.storage.db import insert_if_absent
+from bot.storage.fit import fit_text
 from bot.storage.models import Item, ItemLink, Poll, Source, Subscription, Workspace
+
+MAX_TITLE = 300  # sources.title
 
 
 def ensure_workspace(*, session: Session, team_id: str, now: datetime, name: str = "") -> Workspace:
@@ -39,6 +42,8 @@ def add_source(
     """The source for (team, kind, locator), created or re-enabled; the flag says whether it is new. Two
     requests adding the same source at once both succeed with the one row (INSERT … ON CONFLICT DO NOTHING)."""
     ensure_workspace(session=session, team_id=team_id, now=now)
+    # Core statements, which the flush guard does not see: what came from outside is fitted here.
+    locator, spec, title = fit_text(locator, None), fit_text(spec, None), fit_text(title, MAX_TITLE)
     query = select(Source).where(Source.team_id == team_id, Source.kind == kind, Source.locator == locator)
     existing = session.exec(query).first()
     if existing is not None:
@@ -199,7 +204,7 @@ def finish_poll(*, session: Session, source: Source, owner: str, result: PollOut
             current.body_hash = result.body_hash
             current.last_entry_count = result.entries
             if result.title and not current.title:
-                current.title = result.title[:300]
+                current.title = result.title[:MAX_TITLE]
     poll = Poll(
         team_id=current.team_id, source_id=current.id or 0, started_at=result.started_at,
         finished_at=result.finished_at, outcome=result.outcome, http_status=result.http_status,
