@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
 from bot.settings import Settings
-from bot.storage import fit  # noqa: F401  (registers the guard that fits text to its column before every flush)
+from bot.storage import fit  # also registers the guard that fits text to its column before every flush
 
 
 def build_engine(settings: Settings, **kwargs: Any) -> Engine:
@@ -57,7 +57,8 @@ def insert_if_absent(session: Session, model: type[SQLModel], keys: list[str], *
     On PostgreSQL a concurrent insert of the same key waits for the other transaction and then does nothing."""
     dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     table = model.__table__  # type: ignore[attr-defined]
-    statement = dialect_insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
+    statement = dialect_insert(table).values(**fit.fit_values(table, values)).on_conflict_do_nothing(
+        index_elements=keys)
     # RETURNING says whether a row was inserted (rowcount is not reliable with PostgreSQL's implicit RETURNING).
     return session.execute(statement.returning(table.c[keys[0]])).first() is not None
 

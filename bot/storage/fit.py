@@ -19,7 +19,7 @@ from functools import cache
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import String, TypeDecorator, event
+from sqlalchemy import ColumnElement, String, Table, TypeDecorator, event
 from sqlalchemy.orm import Mapper, Session, UOWTransaction, object_mapper
 
 log = logging.getLogger(__name__)
@@ -32,18 +32,36 @@ def _unwritable(value: str) -> bool:
     return "\x00" in value or (not value.isascii() and _SURROGATE.search(value) is not None)
 
 
+def _text_limit(column: ColumnElement[Any]) -> tuple[bool, int | None]:
+    """(whether the column holds text, its length limit or None). SQLModel's `str` fields are `AutoString`, a
+    TypeDecorator over `String`: what is stored is what its implementation says."""
+    column_type = column.type
+    if isinstance(column_type, TypeDecorator):
+        column_type = column_type.impl_instance
+    return (True, column_type.length) if isinstance(column_type, String) else (False, None)
+
+
 @cache
 def _columns(mapper: Mapper[Any]) -> tuple[tuple[str, int | None], ...]:
-    """The text attributes of one mapped class, with their length limit or None. SQLModel's `str` fields are
-    `AutoString`, a TypeDecorator over `String`: what is stored is what its implementation says."""
+    """The text attributes of one mapped class, with their length limit or None."""
     out = []
     for prop in mapper.column_attrs:
-        column_type = prop.columns[0].type
-        if isinstance(column_type, TypeDecorator):
-            column_type = column_type.impl_instance
-        if isinstance(column_type, String):
-            out.append((prop.key, column_type.length))
+        is_text, limit = _text_limit(prop.columns[0])
+        if is_text:
+            out.append((prop.key, limit))
     return tuple(out)
+
+
+def fit_values(table: Table, values: dict[str, Any]) -> dict[str, Any]:
+    """Values for a Core INSERT into `table`, text fitted to its columns as the flush guard would."""
+    fitted = dict(values)
+    for key, value in values.items():
+        if isinstance(value, str) and key in table.c:
+            is_text, limit = _text_limit(table.c[key])
+            if is_text and _needs_fit(value, limit):
+                fitted[key] = fit_text(value, limit)
+                log.warning("%s.%s: a value too long or with unstorable characters was cut to fit", table.name, key)
+    return fitted
 
 
 def fit_text(value: str, limit: int | None) -> str:
