@@ -411,6 +411,7 @@ def test_sources_add_of_a_metadata_url_is_refused_with_private_urls_allowed(
     assert settings.briefbot_allow_private_urls
     message = add_refused("http://169.254.169.254/latest/meta-data/iam/", settings, engine, clock)
     assert message.startswith("could not fetch") and "a cloud metadata address" in message
+    assert "--kind" not in message  # adding it without a look would not make it fetchable
 
 
 def test_the_refusal_points_to_allowing_one_address(server: LocalServer) -> None:

@@ -56,7 +56,9 @@ async def _fetch(url: str, fetcher: Fetcher) -> FetchResult:
     try:
         return await fetcher.fetch(url)
     except SourceError as exc:
-        raise SpecError(one_line(f"could not fetch {redact_url(url)}: {exc} (pass --kind to add it anyway)")) from exc
+        # --kind adds a source without looking at it first; an address the guard refuses stays refused either way.
+        hint = "" if exc.kind == "blocked" else " (pass --kind to add it anyway)"
+        raise SpecError(one_line(f"could not fetch {redact_url(url)}: {exc}{hint}")) from exc
 
 
 async def _from_page(page: Document, url: str, fetcher: Fetcher) -> Identified:
