@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -63,31 +64,79 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
+def pg_database_url(name: str) -> str:
+    """PG_URL with another database name."""
+    base, _, query = PG_URL.partition("?")
+    return f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+
+
+def with_pg_option(url: str, option: str) -> str:
+    """A PostgreSQL URL with one more `-c name=value` server option, e.g. `-cdefault_transaction_read_only=on`."""
+    from urllib.parse import quote
+
+    joined = quote(option, safe="")
+    if "options=" in url:
+        return url + "%20" + joined
+    return url + ("&" if "?" in url else "?") + "options=" + joined
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, made once per test session and copied for each test."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = build_engine(make_settings(f"sqlite:///{path}"))
+    upgrade(engine)
+    with engine.connect() as conn:  # everything in the main file, so a copy of it alone is the whole database
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_problem: str | None) -> Iterator[str | None]:
+    """A migrated PostgreSQL database, made once per test session; each test gets a copy (CREATE DATABASE …
+    TEMPLATE), which takes milliseconds where migrating took about a second."""
+    if pg_problem:
+        yield None
+        return
+    name = f"bbtpl_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = build_engine(make_settings(pg_database_url(name)))
+    upgrade(engine)
+    engine.dispose()  # a template must have no connections when it is copied
+    try:
+        yield name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path, pg_problem: str | None) -> Iterator[str]:
-    """A migrated, empty database: a SQLite file, or a fresh schema in the PostgreSQL `test` database."""
+    """A migrated, empty database of its own: a copy of the session's migrated SQLite file, or a PostgreSQL
+    database copied from the session's migrated template."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'test.db'}"
-        upgrade(build_engine(make_settings(url)))
-        yield url
+        path = tmp_path / "test.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
         return
     if pg_problem:
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL must be reachable in CI at {PG_URL}: {pg_problem}")
         pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {pg_problem}")
-    schema = f"bb_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{PG_URL}?options=-csearch_path%3D{schema}"
-    engine = build_engine(make_settings(url))
-    upgrade(engine)
-    engine.dispose()
+    template = request.getfixturevalue("pg_template")
+    name = f"bb_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     try:
-        yield url
+        yield pg_database_url(name)
     finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        with admin.connect() as conn:  # FORCE: a worker process a test started may still hold a connection
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 

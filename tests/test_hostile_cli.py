@@ -35,6 +35,7 @@ from bot.storage.db import session_scope
 from bot.storage.models import Delivery, Item
 from bot.storage.sources import subscribe
 from bot.worker.outbox import OutboxLoop
+from tests.conftest import with_pg_option
 from tests.test_signal_update import board, post
 
 BRIEFBOT = Path(sys.executable).with_name("briefbot")
@@ -238,7 +239,8 @@ def test_a_read_only_database_is_one_line_and_still_readable(db_url: str, tmp_pa
         make_read_only(path)
         url, phrase = db_url, "its file or folder is read-only"
     else:
-        path, url, phrase = None, db_url + "%20-cdefault_transaction_read_only%3Don", "the database is read-only"
+        path, phrase = None, "the database is read-only"
+        url = with_pg_option(db_url, "-cdefault_transaction_read_only=on")
     try:
         done = briefbot("sources", "add", "greenhouse:second", env={"DATABASE_URL": url}, cwd=tmp_path)
         failed(done, phrase, code=1)
