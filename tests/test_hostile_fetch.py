@@ -29,6 +29,7 @@ from sqlalchemy.engine import Engine
 
 from bot.core.schedule import LONGEST_WAIT, next_due
 from bot.demo.server import LocalServer, Route
+from bot.fetch.decode import BodyDecoder
 from bot.fetch.guard import check_peer, check_url, system_resolver
 from bot.fetch.http import FetchResult, build_fetcher
 from bot.ingest.add import MAX_FEED_CANDIDATES, Added, add_by_spec
@@ -317,6 +318,30 @@ def test_control_compressed_bodies_within_the_cap_decode_exactly(server: LocalSe
             except zlib.error:
                 expected = zlib.decompress(expected, -15)
     assert fetch(server.url("/c"), briefbot_max_body_bytes=4 * MiB).body == expected
+
+
+@pytest.mark.parametrize("body", [
+    gzip.compress(b"<rss>x</rss>") + b"\r\n",
+    gzip.compress(b"<rss>x</rss>") + b"garbage",
+    gzip.compress(b"<rss>x</rss>") + b"\0" * 8 + b"\n",
+    gzip.compress(b"<rss>x") + gzip.compress(b"</rss>") + b"\n",
+    gzip.compress(b"<rss>x</rss>") + b"\n" + gzip.compress(b"not a member: after junk, nothing is read"),
+    gzip.compress(b"<rss>x</rss>") + b"\x1f",
+], ids=["CRLF", "garbage", "zeros then newline", "two members then newline", "junk then a member", "half a magic"])
+def test_bytes_after_the_last_gzip_member_are_ignored(server: LocalServer, body: bytes) -> None:
+    """Was: a newline after the gzip output (a PHP script's or a CDN's) failed the fetch with "incorrect header
+    check", where httpx's decoder and browsers read the feed. Now only a new gzip header starts another member."""
+    server.route("/trailing", Route(body=body, headers={"Content-Encoding": "gzip"}))
+    assert fetch(server.url("/trailing")).body == b"<rss>x</rss>"
+
+
+def test_a_gzip_member_split_from_its_magic_across_chunks_is_still_read() -> None:
+    """The next member's first byte may end one network chunk and its second begin the next."""
+    first, second = gzip.compress(b"<rss>x"), gzip.compress(b"</rss>")
+    decoder = BodyDecoder("gzip")
+    chunks = [first + second[:1], second[1:], b"\r\n"]
+    assert b"".join(piece for chunk in chunks for piece in decoder.decode(chunk)) + b"".join(decoder.finish()) \
+        == b"<rss>x</rss>"
 
 
 @pytest.mark.parametrize(("encoding", "says"), [

@@ -11,6 +11,7 @@ from bot.sources.base import SourceError
 PIECE = 64 * 1024  # the most one decompression call may produce
 MAX_LAYERS = 3  # "gzip, gzip, gzip, …" past this is an attack, not a server
 GZIP_WBITS = zlib.MAX_WBITS | 16
+GZIP_MAGIC = b"\x1f\x8b"  # how every gzip member begins
 # Encodings we never ask for (Accept-Encoding says gzip, deflate) and cannot undo under a cap.
 REFUSED = frozenset({"br", "zstd", "compress", "x-compress"})
 ALIASES = {"x-gzip": "gzip"}
@@ -18,7 +19,8 @@ ALIASES = {"x-gzip": "gzip"}
 
 class Inflater:
     """gzip or deflate with every call's output bounded by PIECE. gzip members that follow one another are one
-    body (RFC 1952 allows it); zero padding after the last member is ignored."""
+    body (RFC 1952 allows it); zero padding, and anything after the last member that is not another member, is
+    ignored."""
 
     def __init__(self, encoding: str):
         self.encoding = encoding
@@ -26,14 +28,24 @@ class Inflater:
         self._inflate = zlib.decompressobj(self._wbits)
         self._produced = False
         self._seen = b""  # deflate's first input, kept until it decodes, to replay as raw deflate if it does not
+        self._after = b""  # after a gzip member: a lone first byte of the next one's magic, until the next chunk
+        self._ended = False  # what followed the last member was not another member: the rest is ignored
 
     def decode(self, data: bytes) -> Iterator[bytes]:
         pending = data
         while True:
-            if self._inflate.eof:  # a member ended: what follows is the next member, zero padding, or nothing
-                if self.encoding != "gzip" or not pending.strip(b"\0"):
+            if self._inflate.eof:  # a member ended: what follows is the next member, zero padding, or trailing junk
+                if self._ended or self.encoding != "gzip":
                     return  # deflate ends once; anything after it is ignored, as browsers do
-                self._inflate = zlib.decompressobj(self._wbits)
+                rest = (self._after + pending).lstrip(b"\0")
+                self._after = b""
+                if not rest.startswith(GZIP_MAGIC):
+                    if rest and GZIP_MAGIC.startswith(rest):  # the magic is split across chunks: wait for the rest
+                        self._after = rest
+                    elif rest:  # e.g. a newline a PHP script or CDN printed after the gzip output: ignored, as
+                        self._ended = True  # httpx and browsers do, rather than failing the whole response
+                    return
+                pending, self._inflate = rest, zlib.decompressobj(self._wbits)
             # (a wrong guess fails within the first bytes: the zlib header or the first block)
             deciding = self.encoding == "deflate" and not self._produced and self._wbits > 0 and len(self._seen) < PIECE
             if deciding:
