@@ -192,7 +192,7 @@ def test_a_huge_unsigned_body_is_cut_off_at_the_cap_memory_stays_flat_and_health
     grown = rss_mib() - before
     assert status == [413]
     assert sent["error"] and sent["bytes"] < 16 * 2**20, sent  # the server stopped taking the body early
-    assert max(health) < 0.5, health
+    assert max(health) < 2.0, health  # answered while the body trickles in (loose: a loaded 2-CPU runner)
     assert grown < 40, f"resident memory grew {grown:.0f} MiB for an 80 MiB body"
     assert len(web_refusals(caplog)) == 1 and "limit" in web_refusals(caplog)[0].getMessage()
 
@@ -206,6 +206,11 @@ MALFORMED: dict[str, tuple[bytes, str]] = {
     "a JSON list": (b'[{"type": "event_callback"}]', "application/json"),
     "a JSON string": (b'"event_callback"', "application/json"),
     "JSON nested 100,000 deep": (b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "application/json"),
+    # Bolt strips ";charset=…" from the media type; the shape check must too, or this reaches Bolt's parser.
+    "a JSON list nested 100,000 deep, with a charset": (b" " + b"[" * 100_000 + b"]" * 100_000,
+                                                        "application/json; charset=utf-8"),
+    "a JSON list nested 100,000 deep, upper case": (b" " + b"[" * 100_000 + b"]" * 100_000,
+                                                    "Application/JSON"),
     "JSON nested 500 deep": (b'{"a": ' + b"[" * 500 + b"]" * 500 + b"}", "application/json"),
     "truncated JSON": (b'{"type": "event_callback", "event": {', "application/json"),
     "invalid UTF-8": (b'{"type": "\xff\xfe"}', "application/json"),

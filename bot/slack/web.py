@@ -89,7 +89,10 @@ def check_shape(body: bytes, content_type: str | None) -> str:
         raise Refused(400, f"body is not UTF-8 (byte {exc.start})") from None
     if not text:
         return text
-    if content_type == "application/json" or text.startswith("{"):
+    # Bolt reads the media type without its parameters ("application/json; charset=utf-8" is JSON to it), and
+    # so must this check, or such a body would reach Bolt's parser unchecked.
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    if media_type == "application/json" or text.startswith("{"):
         _json_object(text, "body")
     elif "payload" in text:
         payload = dict(parse_qsl(text, keep_blank_values=True)).get("payload")
@@ -175,8 +178,14 @@ def create_asgi(ctx: Context | None = None, app: App | None = None) -> Starlette
 
 def _bolt_request(request: Request, text: str) -> BoltRequest:
     """Bolt reads a signed, well-formed body's fields as it builds its request; a field of an unexpected type
-    (say `"enterprise": 5`) fails there, and is a malformed request, not a server error."""
+    (say `"enterprise": 5`) fails there, and is a malformed request, not a server error. Any other failure
+    while Bolt parses (a RecursionError on a body check_shape did not foresee) is one too: a 400 and one log
+    line, never a 500 with a traceback."""
     try:
         return BoltRequest(body=text, query=request.query_params, headers=request.headers)  # type: ignore[arg-type]
     except (AttributeError, KeyError, IndexError, TypeError, ValueError) as exc:
         raise Refused(400, f"payload fields of unexpected types ({type(exc).__name__})") from None
+    except RecursionError:
+        raise Refused(400, "body nested too deeply for Bolt to read") from None
+    except Exception as exc:
+        raise Refused(400, f"body Bolt could not read ({type(exc).__name__})") from None
