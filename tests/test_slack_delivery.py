@@ -297,3 +297,43 @@ def test_a_newer_brief_never_rewrites_an_alert_a_worker_is_posting(slack_ctx: An
     [alert] = slack.messages("C1")
     assert slack.calls("chat.update") and "3 more roles" in slack.replies("C1", alert["ts"])[0]["text"]
     assert statuses(slack_ctx) == [("C1", "alert", "sent"), ("C1", "update", "sent")]
+
+
+def test_a_delivery_that_cannot_be_built_is_retried_then_failed_and_never_stalls_the_others(
+        slack_ctx: Any, slack: Any, clock: Any) -> None:
+    """A digest whose payload lacks its `until` (building its message raises KeyError), claimed first in a
+    channel that also has an alert, and another channel's alert: both alerts are posted in the same tick; the
+    broken one records its error, is retried with backoff, and after CRASH_ATTEMPTS attempts is failed, which
+    `/brief status` counts."""
+    from bot.slack.commands.handlers import Request, status
+    from bot.slack.delivery import CRASH_ATTEMPTS
+    from bot.storage.deliveries import delivery_counts
+
+    hiring_alert(slack_ctx, "C1", "C2")
+    with session_scope(slack_ctx.engine) as session:
+        ensure_channel(session=session, team_id="T1", channel_id="C1", now=clock())
+        session.add(Delivery(team_id="T1", channel_id="C1", kind="digest", payload={"brief_ids": []},
+                             dedupe_key="digest:C1:broken", next_attempt_at=clock(), created_at=clock()))
+    loop = outbox(slack_ctx)
+    report = loop.tick()
+    assert (report.sent, report.retried, report.failed) == (2, 1, 0)
+    assert [len(slack.messages(c)) for c in ("C1", "C2")] == [1, 1]
+    with Session(slack_ctx.engine) as session:
+        rows = session.exec(select(Delivery).order_by(Delivery.id)).all()  # type: ignore[arg-type]
+    broken = rows[0]
+    assert broken.kind == "digest", "the broken delivery must be the first claimed"
+    assert (broken.status, broken.attempts, broken.lease_owner) == ("pending", 1, None)
+    assert broken.last_error == "KeyError: 'until'" and broken.next_attempt_at > clock()
+    assert [(d.channel_id, d.status) for d in rows[1:]] == [("C1", "sent"), ("C2", "sent")]
+
+    for attempt in range(2, CRASH_ATTEMPTS + 1):
+        clock.now += timedelta(hours=1)
+        report = loop.tick()
+        assert (report.retried, report.failed) == ((1, 0) if attempt < CRASH_ATTEMPTS else (0, 1)), attempt
+    assert statuses(slack_ctx)[0] == ("C1", "digest", "failed")
+    clock.now += timedelta(hours=1)
+    assert loop.tick().retried == 0  # failed for good: not claimed again
+    with Session(slack_ctx.engine) as session:
+        assert delivery_counts(session=session, team_id="T1")["failed"] == 1
+    assert "1 failed" in status(slack_ctx, Request(team_id="T1", channel_id="C1", user_id="U1"))
+    assert [len(slack.messages(c)) for c in ("C1", "C2")] == [1, 1]

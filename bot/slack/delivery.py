@@ -52,6 +52,10 @@ BLOCKS_REFUSED = frozenset({"invalid_blocks", "invalid_blocks_format", "msg_bloc
 MAX_BACKOFF = timedelta(hours=1)
 UNREACHABLE_WAIT = timedelta(minutes=1)
 CLOCK_SKEW = timedelta(minutes=10)  # how far Slack's clock may be behind ours, when searching for a post
+# A delivery that fails unexpectedly (its message can't be built, the database errs while recording it) is
+# retried after 30 s, 1 min, 2 min, 4 min, and failed on its fifth attempt.
+CRASH_ATTEMPTS = 5
+CRASH_BACKOFF = timedelta(seconds=30)
 
 
 class ClientSource(Protocol):
@@ -151,6 +155,19 @@ class Deliverer:
     # One delivery ---------------------------------------------------------------------------------------
 
     def _deliver_one(self, delivery: Delivery, report: DeliveryReport) -> timedelta | None:
+        """Post one delivery and record the outcome. Whatever goes wrong with this one (a database error while
+        recording, a payload its message can't be built from) stays with it: it is retried with backoff and in
+        the end failed, visibly, and the rest of the tick's deliveries are still posted."""
+        try:
+            return self._attempt(delivery, report)
+        except Exception as exc:  # the boundary: one bad delivery must not stall the others
+            self._crashed(delivery, exc, report)
+            return None
+        finally:
+            self._ready_at[(delivery.team_id, delivery.channel_id)] = (
+                self.monotonic() + self.settings.briefbot_channel_post_interval)
+
+    def _attempt(self, delivery: Delivery, report: DeliveryReport) -> timedelta | None:
         # Unconfirmed: an earlier attempt may have posted it, until the channel shows it didn't.
         unconfirmed = delivery.status == "sending"
         try:
@@ -169,9 +186,6 @@ class Deliverer:
             return self._refused(delivery, error_code(exc), report, unconfirmed=unconfirmed)
         except UndeliverableError as exc:
             return self._refused(delivery, str(exc), report, unconfirmed=False)
-        finally:
-            self._ready_at[(delivery.team_id, delivery.channel_id)] = (
-                self.monotonic() + self.settings.briefbot_channel_post_interval)
         self._mark_sent(delivery, ts, report)
         return None
 
@@ -319,6 +333,40 @@ class Deliverer:
         report.errors.append(f"delivery {delivery.id}: {error}")
         log.error("delivery %s to %s failed: %s", delivery.id, delivery.channel_id, error)
         return None
+
+    def _crashed(self, delivery: Delivery, exc: Exception, report: DeliveryReport) -> None:
+        """An unexpected error on one delivery: one log line, then the retry path with backoff; after
+        CRASH_ATTEMPTS attempts it fails for good (counted by `/brief status`). One that may have been posted
+        (`sending`) is only ever retried, since its retry first looks for it in the channel."""
+        error = f"{type(exc).__name__}: {str(exc)[:300]}"
+        unconfirmed = delivery.status == "sending"
+        try:
+            with session_scope(self.engine) as session:
+                row = session.get(Delivery, delivery.id)
+                if row is None or row.lease_owner != self.owner:
+                    return
+                row.attempts += 1  # attempts also counts posts; a build that fails never gets that far
+                attempts = row.attempts
+                if unconfirmed or attempts < CRASH_ATTEMPTS:
+                    after = min(MAX_BACKOFF, CRASH_BACKOFF * 2 ** (attempts - 1))
+                    mark_retry(session=session, delivery_id=row.id or 0, owner=self.owner,
+                               at=self.clock() + after, error=error, unconfirmed=unconfirmed)
+                else:
+                    mark_refused(session=session, delivery_id=row.id or 0, owner=self.owner, now=self.clock(),
+                                 retry_at=self.clock(), error=error, unconfirmed=False, channel_gone=False)
+        except Exception as again:  # the database is down too: the lease expires on its own
+            log.error("delivery %s to %s failed (%s) and could not be recorded (%s: %s); it is retried when its "
+                      "lease ends", delivery.id, delivery.channel_id, error, type(again).__name__, again)
+            return
+        if unconfirmed or attempts < CRASH_ATTEMPTS:
+            report.retried += 1
+            log.error("delivery %s to %s failed (attempt %d of %d): %s; again in %ss", delivery.id,
+                      delivery.channel_id, attempts, CRASH_ATTEMPTS, error, int(after.total_seconds()))
+        else:
+            report.failed += 1
+            report.errors.append(f"delivery {delivery.id}: {error}")
+            log.error("delivery %s to %s failed for good after %d attempts: %s", delivery.id, delivery.channel_id,
+                      attempts, error)
 
     def _release(self, deliveries: list[Delivery], *, after: timedelta) -> None:
         if deliveries:
