@@ -217,6 +217,28 @@ def test_an_item_the_database_refuses_leaves_the_others_stored(
         assert len(session.exec(select(Item)).all()) == 5
         notes = session.exec(select(Poll.notes).where(Poll.source_id == feed_id)).one()
     assert notes is not None and "1 of 6 items could not be stored (" in notes and "refused by the test" in notes
+    shown = source(engine, feed_id).last_notes  # what `sources list` shows
+    assert shown is not None and "1 of 6 items could not be stored" in shown
+
+    allow(engine, "refuse_on_items")  # the same bytes next time: the refused item is tried again, and stored
+    clock.now += timedelta(hours=1)
+    report = poll(settings, engine, clock, due_only=False)
+    assert (report.errors, report.items_new) == (0, 1)
+    with Session(engine) as session:
+        assert len(session.exec(select(Item)).all()) == 6
+    assert "could not be stored" not in (source(engine, feed_id).last_notes or "")
+
+
+def test_a_poll_whose_every_item_is_refused_is_an_error_and_retried(
+        settings: Settings, engine: Engine, server: LocalServer, clock: Any) -> None:
+    server.route("/feed", json_feed([{"id": str(n), "url": f"https://x.example/{n}", "title": f"Poison {n}"}
+                                     for n in range(3)]))
+    feed_id = add(engine, clock, server.url("/feed"))
+    refuse(engine, "refuse_on_items", "items", "NEW.title LIKE 'Poison%'")
+    assert poll(settings, engine, clock, due_only=False).errors == 1
+    failed = source(engine, feed_id)
+    assert failed.last_error_kind == "store" and failed.body_hash is None
+    assert failed.last_error is not None and "3 of 3 items could not be stored" in failed.last_error
 
 
 def test_a_source_whose_poll_cannot_be_recorded_spares_its_batch(
@@ -286,18 +308,25 @@ def test_sources_list_shows_a_source_that_failed_to_store(
 
 
 def test_the_flush_guard_fits_what_a_boundary_missed(engine: Engine, clock: Any, caplog: Any) -> None:
-    """The storage backstop: text longer than its column, NUL and lone surrogates never reach the database."""
+    """The storage backstop: text longer than its column, NUL and lone surrogates never reach the database; a
+    value that names a row (here a team id) is refused rather than cut into another row's name."""
+    import pytest
+
     from bot.storage.db import session_scope
+    from bot.storage.fit import UnfitValueError
     from bot.storage.models import Workspace
 
     with session_scope(engine) as session:
-        session.add(Workspace(team_id="T\x00HOSTILE" + "x" * 40, name="N\x00ame \ud800" + "y" * 500,
-                              created_at=clock()))
+        session.add(Workspace(team_id="T1", name="N\x00ame \ud800" + "y" * 500, created_at=clock()))
     with Session(engine) as session:
         workspace = session.exec(select(Workspace)).one()
-    assert workspace.team_id == "THOSTILE" + "x" * 24 and len(workspace.team_id) == 32
     assert workspace.name.startswith("Name y") and len(workspace.name) == 200
-    assert "workspaces.team_id: a value too long or with unstorable characters was cut to fit" in caplog.text
+    assert "workspaces.name: a value too long or with unstorable characters was cut to fit" in caplog.text
+    with pytest.raises(UnfitValueError, match=r"workspaces\.team_id: a value of 49 characters"), \
+            session_scope(engine) as session:
+        session.add(Workspace(team_id="T\x00HOSTILE" + "x" * 40, created_at=clock()))
+    with Session(engine) as session:
+        assert [w.team_id for w in session.exec(select(Workspace))] == ["T1"]
 
 
 def test_normalise_reads_any_type_a_parser_passes_on() -> None:

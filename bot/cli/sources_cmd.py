@@ -95,6 +95,9 @@ def register(group: click.Group) -> None:
             rows.append([s.id, s.kind, short(source_label(s.title, s.spec), 32), d["status"], h.item_count,
                          ago(s.last_success_at, now), ago(s.next_due_at, now), short(error, 70)])
         click.echo(table(rows, ["id", "kind", "source", "status", "items", "last ok", "next poll", "last error"]))
+        for h in health:  # what the last poll noted: items skipped or refused, a lenient parse
+            if h.source.last_notes:
+                click.echo(f"note: source {h.source.id}: {short(h.source.last_notes, 300)}")
         for problem in unpostable.values():
             click.echo(f"warning: {problem.describe()}")
 

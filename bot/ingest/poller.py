@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DatabaseError, OperationalError
 
 from bot.clock import Clock
 from bot.core.normalize import first_line, one_line, scrub, strip_html
@@ -25,6 +26,7 @@ from bot.sources.base import Entry, SourceError
 from bot.sources.normalise import NormalisedItem, normalise_entry
 from bot.sources.registry import get_kind
 from bot.storage.db import session_scope
+from bot.storage.fit import UnfitValueError
 from bot.storage.items import StoreCounts, store_items
 from bot.storage.models import Source
 from bot.storage.sources import PollOutcome, claim_sources, finish_poll
@@ -193,8 +195,10 @@ class Poller:
     def _store_ok(self, source: Source, started: datetime, fetched: _Fetched) -> PollOutcome:
         try:
             return self._store_ok_once(source, started, fetched, one_by_one=False)
-        except Exception as exc:  # one item the database refuses must not cost the others: store them one by one
-            if len(fetched.items) < 2:
+        except (DatabaseError, UnfitValueError) as exc:  # one item refused must not cost the others: one by one
+            # Not when the database itself is in trouble (a lock held past BRIEFBOT_DB_LOCK_TIMEOUT, a lost
+            # connection): each item would wait again. The poll fails and is retried as a whole.
+            if isinstance(exc, OperationalError) or len(fetched.items) < 2:
                 raise
             log.warning("source %s: storing %d items at once failed (%s: %s); storing them one by one", source.id,
                         len(fetched.items), type(exc).__name__, first_line(exc))
@@ -207,7 +211,12 @@ class Poller:
         if fetched.items and one_by_one:
             counts, refused = self._store_each(source, fetched.items, backfill=backfill)
             if refused:
+                if not (counts.new or counts.updated or counts.linked or counts.unchanged):
+                    raise StoreRefusedError(refused)  # nothing stored: the poll failed, and says why
                 fetched.notes = "; ".join(n for n in (fetched.notes, refused) if n)[:2000]
+                # Next time the source is fetched in full and read again (no validators, no body hash), so the
+                # refused items are tried again; the stored ones are then unchanged.
+                fetched.body_hash = fetched.etag = fetched.last_modified = None
         with session_scope(self.engine) as session:
             if fetched.items and not one_by_one:
                 counts = store_items(session=session, source=source, items=fetched.items, now=self.clock(),
@@ -244,7 +253,9 @@ class Poller:
                                          backfill=backfill)
                     if counts.new or counts.updated or counts.linked:
                         want(session=session, team_id=source.team_id, kind="cluster")
-            except Exception as exc:
+            except (DatabaseError, UnfitValueError) as exc:
+                if isinstance(exc, OperationalError):  # the database, not the item: stop, the poll is retried
+                    raise
                 refused.append(f"{type(exc).__name__}: {first_line(exc)[:120]}")
                 continue
             new, updated = new + counts.new, updated + counts.updated
@@ -270,6 +281,10 @@ class Poller:
             finish_poll(session=session, source=source, owner=self.owner, result=outcome)
         log.info("source %s failed (%s): %s", source.id, exc.kind, exc.message)
         return outcome
+
+
+class StoreRefusedError(Exception):
+    """The database refused every item of a poll, one by one."""
 
 
 def _validator(value: str | None, limit: int) -> str | None:

@@ -70,6 +70,8 @@ class Source(SQLModel, table=True):
     last_error_at: datetime | None = _ts()
     last_error_kind: str | None = Field(default=None, max_length=32)
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # What the last poll that read the source noted: items skipped or refused, undated items, a lenient parse.
+    last_notes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     last_entry_count: int | None = None
 
 

@@ -99,6 +99,7 @@ class SourceHealth:
             "last_polled_at": _iso(s.last_polled_at), "last_success_at": _iso(s.last_success_at),
             "last_error_at": _iso(s.last_error_at), "last_error_kind": s.last_error_kind,
             "last_error": s.last_error, "failures": s.failures, "next_poll_at": _iso(s.next_due_at),
+            "notes": s.last_notes,
             "status": status_of(s),
         }
 
@@ -203,6 +204,8 @@ def finish_poll(*, session: Session, source: Source, owner: str, result: PollOut
             current.etag, current.last_modified = result.etag, result.last_modified
             current.body_hash = result.body_hash
             current.last_entry_count = result.entries
+        if result.outcome == "ok":  # a poll that read the items says what it noted (unchanged bytes: the same)
+            current.last_notes = result.notes
             if result.title and not current.title:
                 current.title = result.title[:MAX_TITLE]
     poll = Poll(
