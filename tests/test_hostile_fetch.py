@@ -382,6 +382,9 @@ METADATA_URLS = [
     pytest.param("http://169.254.170.2/v2/credentials", "cloud metadata", id="ECS 169.254.170.2"),
     pytest.param("http://100.100.100.200/latest/meta-data/", "cloud metadata", id="Alibaba 100.100.100.200"),
     pytest.param("http://[fd00:ec2::254]/latest/meta-data/", "cloud metadata", id="AWS IPv6 fd00:ec2::254"),
+    pytest.param("http://169.254.0.23/meta-data/", "cloud metadata", id="Tencent 169.254.0.23"),
+    pytest.param("http://[fd20:ce::254]/computeMetadata/v1/", "cloud metadata", id="GCP IPv6 fd20:ce::254"),
+    pytest.param("http://[::ffff:169.254.0.23]/", "cloud metadata", id="IPv4-mapped Tencent"),
     pytest.param("http://[::ffff:169.254.169.254]/", "cloud metadata", id="IPv4-mapped"),
     pytest.param("http://[::ffff:a9fe:a9fe]/", "cloud metadata", id="IPv4-mapped hex"),
     pytest.param("http://[64:ff9b::a9fe:a9fe]/", "cloud metadata", id="NAT64"),
@@ -418,8 +421,10 @@ def test_a_metadata_address_is_fetched_only_when_listed_on_purpose() -> None:
             return False
         return True
 
-    assert allowed("169.254.169.254/32") and allowed("169.254.0.0/16")
+    assert allowed("169.254.169.254/32") and allowed("169.254.169.0/24")
     assert not allowed() and not allowed("0.0.0.0/0") and not allowed("128.0.0.0/1") and not allowed("10.0.0.0/8")
+    # Was: the whole link-local /16, which people allow for ordinary link-local devices, counted as naming it.
+    assert not allowed("169.254.0.0/16") and not allowed("169.254.128.0/17")
     # The blanket switch still opens ordinary internal addresses: it is only metadata that stays shut.
     assert asyncio.run(check_url("http://10.0.0.1/", allow_private=True, resolver=metadata_resolver)) == ["10.0.0.1"]
 
@@ -437,6 +442,31 @@ def test_sources_add_of_a_metadata_url_is_refused_with_private_urls_allowed(
     message = add_refused("http://169.254.169.254/latest/meta-data/iam/", settings, engine, clock)
     assert message.startswith("could not fetch") and "a cloud metadata address" in message
     assert "--kind" not in message  # adding it without a look would not make it fetchable
+
+
+def test_the_ordinary_link_local_network_allowed_does_not_open_any_metadata_address() -> None:
+    link_local = [ipaddress.ip_network("169.254.0.0/16"), ipaddress.ip_network("fd00::/8"),
+                  ipaddress.ip_network("fd20:ce::/64")]
+    for url in ("http://169.254.169.254/", "http://169.254.0.23/", "http://169.254.170.2/", "http://[fd20:ce::254]/"):
+        with pytest.raises(SourceError) as info:
+            asyncio.run(check_url(url, allow_private=True, resolver=metadata_resolver, allowed=link_local[:2]))
+        assert "a cloud metadata address" in str(info.value), url
+    # An ordinary link-local device in that network is fetched; and a /64 still names the GCP IPv6 address.
+    assert asyncio.run(check_url("http://169.254.1.7/", allow_private=False, resolver=metadata_resolver,
+                                 allowed=link_local)) == ["169.254.1.7"]
+    assert asyncio.run(check_url("http://[fd20:ce::254]/", allow_private=True, resolver=metadata_resolver,
+                                 allowed=link_local[2:])) == ["fd20:ce::254"]
+
+
+@pytest.mark.parametrize("url", ["http://[::ffff:127.0.0.1]:8080/", "http://[::ffff:7f00:1]:8080/",
+                                 "http://[2002:7f00:1::]:8080/"])
+def test_the_hint_for_an_address_carrying_ipv4_names_that_ipv4_address(url: str) -> None:
+    """Was: `::ffff:127.0.0.1/128`, which can never match: the allowed check runs on the IPv4 address inside."""
+    with pytest.raises(SourceError) as info:
+        asyncio.run(check_url(url, allow_private=False, resolver=metadata_resolver))
+    assert "set BRIEFBOT_ALLOWED_NETWORKS=127.0.0.1/32" in str(info.value), str(info.value)
+    allowed = [ipaddress.ip_network("127.0.0.1/32")]  # and that advice works
+    assert asyncio.run(check_url(url, allow_private=False, resolver=metadata_resolver, allowed=allowed))
 
 
 def test_the_refusal_points_to_allowing_one_address(server: LocalServer) -> None:

@@ -18,20 +18,22 @@ Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 # Cloud metadata and credential services: they hand out the machine's keys to whoever asks, so they are refused
 # even with BRIEFBOT_ALLOW_PRIVATE_URLS=true (AWS, GCP, Azure, DigitalOcean and OpenStack use 169.254.169.254; AWS
-# ECS 169.254.170.2, EKS pod identity 169.254.170.23 and fd00:ec2::23, AWS IPv6 fd00:ec2::254, Alibaba
-# 100.100.100.200, Oracle Cloud Classic 192.0.0.192, Azure's WireServer 168.63.129.16).
+# ECS 169.254.170.2, EKS pod identity 169.254.170.23 and fd00:ec2::23, AWS IPv6 fd00:ec2::254, GCP IPv6 fd20:ce::254,
+# Tencent Cloud 169.254.0.23, Alibaba 100.100.100.200, Oracle Cloud Classic 192.0.0.192, Azure's WireServer
+# 168.63.129.16).
 METADATA_ADDRESSES = frozenset(
     ipaddress.ip_address(a) for a in (
-        "169.254.169.254", "169.254.170.2", "169.254.170.23", "100.100.100.200", "192.0.0.192", "168.63.129.16",
-        "fd00:ec2::254", "fd00:ec2::23",
+        "169.254.169.254", "169.254.170.2", "169.254.170.23", "169.254.0.23", "100.100.100.200", "192.0.0.192",
+        "168.63.129.16", "fd00:ec2::254", "fd00:ec2::23", "fd20:ce::254",
     )
 )
 # IPv6 prefixes that carry an IPv4 address in their last 32 bits and reach it through a translator (NAT64).
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # the deprecated ::a.b.c.d form
 # A metadata address is fetched only when BRIEFBOT_ALLOWED_NETWORKS names it on purpose: through a network this
-# narrow at least, so a catch-all such as 0.0.0.0/0 or 169.0.0.0/8 does not open it by accident.
-_NARROWEST_WIDE_PREFIX = {4: 16, 6: 64}
+# narrow at least, so a catch-all such as 0.0.0.0/0, 169.0.0.0/8 or the whole link-local 169.254.0.0/16 (allowed for
+# ordinary link-local devices) does not open it by accident.
+_NARROWEST_WIDE_PREFIX = {4: 24, 6: 64}
 
 
 def embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
@@ -91,6 +93,9 @@ def refusal_hint(address: IPAddress, reason: str) -> str:
     if reason == "a cloud metadata address":
         return ("refused even with BRIEFBOT_ALLOW_PRIVATE_URLS=true; list it in BRIEFBOT_ALLOWED_NETWORKS only if "
                 "you mean to fetch it")
+    # IPv4-mapped and 6to4 addresses are judged by the IPv4 address inside them, so only its /32 can allow them.
+    if isinstance(address, ipaddress.IPv6Address):
+        address = address.ipv4_mapped or address.sixtofour or address
     width = 32 if address.version == 4 else 128
     return (f"to fetch from it on purpose, e.g. a local test server, set BRIEFBOT_ALLOWED_NETWORKS={address}/{width}")
 
