@@ -136,6 +136,17 @@ def test_a_company_the_database_refuses_fails_alone_and_says_why(
         assert "\n" not in problem[0]
         assert analysis_problem(session=session, team_id="T_B") is None
 
+    # A pass that does no work for a workspace (nothing wanted there) leaves what another pass recorded.
+    from bot.storage.db import session_scope
+    from bot.storage.health import record_analysis
+
+    with session_scope(engine) as session:
+        record_analysis(session=session, team_id="T_B", problems=["seen by another worker"], now=clock())
+    analyse(engine=engine, clock=clock, settings=settings, writer=WRITER, only_wanted=True)
+    with Session(engine) as session:
+        kept = analysis_problem(session=session, team_id="T_B")
+    assert kept is not None and kept[0] == "seen by another worker"
+
     allow(engine, "refuse_on_signals")
     clock.now += timedelta(minutes=5)
     report = analyse(engine=engine, clock=clock, settings=settings, writer=WRITER, only_wanted=True)

@@ -81,12 +81,15 @@ def analyse(*, engine: Engine, clock: Clock, settings: Settings, writer: BriefWr
                  else teams_to_process(session=session, team_id=team_id))
     for team in teams:
         problems: list[str] = []
+        ran = True
         try:
-            _analyse_team(run, team, report, problems)
+            ran = _analyse_team(run, team, report, problems)
         except Exception as exc:
             log.warning("analysis of %s failed: %s: %s", team, type(exc).__name__, first_line(exc))
             problems.append(f"analysis failed: {type(exc).__name__}: {first_line(exc)[:200]}")
         report.problems += [f"{team}: {p}" for p in problems]
+        if not ran and not problems:  # nothing was tried (another worker held it, nothing wanted): nothing to say
+            continue
         try:
             with session_scope(engine) as session:
                 record_analysis(session=session, team_id=team, problems=problems, now=clock())
@@ -99,13 +102,19 @@ def analyse(*, engine: Engine, clock: Clock, settings: Settings, writer: BriefWr
     return report
 
 
-def _analyse_team(run: _Pass, team: str, report: AnalysisReport, problems: list[str]) -> None:
-    """One workspace's pass: clustering, then its briefs. What failed in part is added to `problems`."""
-    _cluster_team(run, team, report, problems)
+def _analyse_team(run: _Pass, team: str, report: AnalysisReport, problems: list[str]) -> bool:
+    """One workspace's pass: clustering, then its briefs (written even when clustering failed: briefs already due
+    do not wait for it). What failed in part is added to `problems`. Whether any of it ran here."""
+    try:
+        clustered = _cluster_team(run, team, report, problems)
+    except Exception as exc:
+        log.warning("clustering %s failed: %s: %s", team, type(exc).__name__, first_line(exc))
+        problems.append(f"grouping stories and signals failed: {type(exc).__name__}: {first_line(exc)[:200]}")
+        clustered = True
     with session_scope(run.engine) as session:
         briefs_mark = mark(session=session, team_id=team, kind="briefs")
     if run.only_wanted and not briefs_mark.waiting:
-        return
+        return clustered
     briefs = write_pending_briefs(engine=run.engine, clock=run.clock, writer=run.writer, team_id=team,
                                   story_min_outlets=run.settings.briefbot_story_min_outlets, owner=run.owner,
                                   lease=run.brief_lease, concurrency=run.concurrency)
@@ -115,20 +124,21 @@ def _analyse_team(run: _Pass, team: str, report: AnalysisReport, problems: list[
     if not briefs.busy and not briefs.problems:  # every subject was seen to: nothing is left for other workers
         with session_scope(run.engine) as session:
             done(session=session, team_id=team, kind="briefs", seq=briefs_mark.seq)
+    return True
 
 
-def _cluster_team(run: _Pass, team: str, report: AnalysisReport, problems: list[str]) -> None:
+def _cluster_team(run: _Pass, team: str, report: AnalysisReport, problems: list[str]) -> bool:
     """Stories, then signals, for one team under its clustering lease; another worker holding it is busy.
-    `only_wanted`: only when a poll stored something since the last pass."""
+    `only_wanted`: only when a poll stored something since the last pass. Whether it ran here."""
     engine, clock = run.engine, run.clock
     with session_scope(engine) as session:
         cluster_mark = mark(session=session, team_id=team, kind="cluster")
     if run.only_wanted and not cluster_mark.waiting:
-        return
+        return False
     with holding(engine=engine, name=f"cluster:{team}", owner=run.owner, clock=clock, lease=run.lease) as held:
         if held is None:
             report.busy += 1
-            return
+            return False
         stories = update_stories(engine=engine, clock=clock, params=run.settings.story_params(), team_id=team,
                                  embed=run.embed, held=held)
         signals = update_signals(engine=engine, clock=clock, params=run.settings.signal_params(), team_id=team,
@@ -137,8 +147,8 @@ def _cluster_team(run: _Pass, team: str, report: AnalysisReport, problems: list[
         problems += signals.problems
         # Each batch raised `briefs_wanted` as it committed. A pass that lost its lease, or could not save a
         # company's signals, leaves the clustering wanted, for its successor.
-        if signals.problems:
-            return
-        with session_scope(engine) as session:
-            if held.fence(session, clock()):
-                done(session=session, team_id=team, kind="cluster", seq=cluster_mark.seq)
+        if not signals.problems:
+            with session_scope(engine) as session:
+                if held.fence(session, clock()):
+                    done(session=session, team_id=team, kind="cluster", seq=cluster_mark.seq)
+    return True
