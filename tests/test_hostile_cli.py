@@ -17,10 +17,11 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -436,6 +437,32 @@ def test_a_bug_is_one_line_that_says_where_its_traceback_went(engine: Any, db_ur
         assert debug.returncode == 1 and "Traceback (most recent call last)" in debug.stderr
         assert debug.stderr.splitlines()[-1].startswith("briefbot: unexpected error: AttributeError")
         assert "the traceback is in" not in debug.stderr
+
+
+def test_the_traceback_file_never_follows_a_planted_symlink(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Was: /tmp/briefbot-traceback-<second>-<pid>.txt opened with O_CREAT|O_TRUNC, so another user who planted a
+    symlink at that guessable name had briefbot truncate the file it points to. Now the name is random and the
+    file is created exclusively."""
+    from bot.cli.boundary import keep_traceback
+
+    shared_tmp, victim = tmp_path / "tmp", tmp_path / "victim.txt"
+    shared_tmp.mkdir()
+    victim.write_text("precious", encoding="utf-8")
+    monkeypatch.setattr(tempfile, "tempdir", str(shared_tmp))
+    now = datetime.now(UTC)
+    for offset in range(-2, 6):  # every name the old scheme could pick in the next few seconds
+        stamp = (now + timedelta(seconds=offset)).strftime("%Y%m%dT%H%M%SZ")
+        (shared_tmp / f"briefbot-traceback-{stamp}-{os.getpid()}.txt").symlink_to(victim)
+    try:
+        raise RuntimeError("a bug")
+    except RuntimeError as exc:
+        kept, again = keep_traceback(exc), keep_traceback(exc)
+    assert victim.read_text(encoding="utf-8") == "precious"
+    assert kept is not None and again is not None and kept != again  # not one name that can be guessed
+    for path in (kept, again):
+        assert path.parent == shared_tmp and path.name.startswith("briefbot-traceback-") and path.suffix == ".txt"
+        assert not path.is_symlink() and "RuntimeError: a bug" in path.read_text(encoding="utf-8")
+        assert path.stat().st_mode & 0o777 == 0o600
 
 
 def test_slack_unreachable_delays_deliveries_without_stopping_the_outbox(db_url: str, clock: Any,

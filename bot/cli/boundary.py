@@ -81,9 +81,11 @@ def keep_traceback(exc: BaseException) -> Path | None:
     """Write `exc`'s traceback to a file only this user can read (tracebacks quote values); None when even that
     fails (a full disk, say)."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = Path(tempfile.gettempdir()) / f"briefbot-traceback-{stamp}-{os.getpid()}.txt"
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        # A random name created exclusively (O_EXCL, mode 0600): in a shared /tmp a predictable name could be a
+        # symlink someone planted, and opening it would truncate whatever it points to.
+        descriptor, name = tempfile.mkstemp(prefix="briefbot-traceback-", suffix=".txt")
+        path = Path(name)
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             handle.write(f"briefbot {' '.join(sys.argv[1:2])} at {stamp}\n")
             traceback.print_exception(exc, file=handle)
