@@ -272,7 +272,8 @@ def test_a_dripping_brief_ends_within_its_bound(llm: FakeLLM, headers: bool) -> 
     started = time.monotonic()
     written = with_fallback(writer).write(SIGNAL)
     elapsed = time.monotonic() - started
-    assert writer.bound == 2.0 and 1.9 <= elapsed < 2.0 + 0.5
+    assert writer.bound == 2.0 and 1.9 <= elapsed < 4.5  # the lower bound proves the deadline; the upper one is
+    # loose (about 2x) because a loaded 2-CPU runner can be slow, and the drip alone would take minutes
     assert written.writer == "builtin"
     assert written.note == (f"LLM too slow: {MODEL}: no complete reply within the call's deadline "
                             "(the bound: 2 s a request)")
@@ -284,7 +285,7 @@ def test_a_retry_after_past_the_deadline_ends_the_call_now(llm: FakeLLM) -> None
     writer = with_fallback(brief_writer(llm, timeout=2.0, max_retries=2))
     started = time.monotonic()
     written = writer.write(SIGNAL)
-    assert time.monotonic() - started < 1  # not 30 s of sleep before a retry that could not finish in time
+    assert time.monotonic() - started < 2.5  # not 30 s of sleep before a retry that could not finish in time
     assert written.writer == "builtin"
     assert "HTTP 429, and the server asked to retry after 30 s, later than the call's deadline" in (written.note or "")
     assert len(llm.requests) == 1
@@ -295,7 +296,7 @@ def test_a_retry_after_within_the_deadline_is_still_honoured(llm: FakeLLM) -> No
     writer = with_fallback(brief_writer(llm, timeout=2.0, max_retries=1))
     started = time.monotonic()
     written = writer.write(SIGNAL)
-    assert written.writer == "llm" and 0.9 <= time.monotonic() - started < 3
+    assert written.writer == "llm" and 0.9 <= time.monotonic() - started < 6  # upper bound loose for busy runners
     assert len(llm.requests) == 2
 
 
@@ -308,7 +309,7 @@ def test_a_stream_that_stops_sending_keeps_what_was_streamed_and_says_so(quick_c
     started = time.monotonic()
     answer = ctx.asker().ask(conversation(), "What is Kestrel doing in Kent?", on_text=shown.append)
     elapsed = time.monotonic() - started
-    assert 1.9 <= elapsed < 2.0 + 1
+    assert 1.9 <= elapsed < 6  # the 2 s bound; the upper limit is loose for a loaded runner
     assert answer.writer == "llm" and answer.note == CUT_SHORT
     assert answer.text == "Kestrel Commerce leased a fulfillment center in Kent [1]."
     assert "".join(shown).startswith("Kestrel Commerce leased a fulfillment center in Kent [1].")
@@ -319,7 +320,7 @@ def test_a_stream_that_never_sends_text_falls_back_within_the_bound(quick_ctx: C
     llm.enqueue(dripped(streamed("Kestrel is hiring [1]."), every=0.4))
     started = time.monotonic()
     answer = quick_ctx.asker().ask(conversation(), "Is Kestrel hiring warehouse staff?")
-    assert time.monotonic() - started < 2.0 + 1
+    assert time.monotonic() - started < 6  # the 2 s bound, loosely: the drip alone would take far longer
     assert answer.writer == "extractive" and answer.note == LLM_FAILED and len(llm.requests) == 1
 
 
@@ -329,7 +330,7 @@ def test_dripping_embeddings_end_within_the_bound(llm: FakeLLM) -> None:
     started = time.monotonic()
     with pytest.raises(LLMTooSlow, match=r"no complete reply within the call's deadline \(the bound: 2 s a request\)"):
         Embedder(client, "test-embedding").embed(["Kestrel opens a site in Kent"])
-    assert time.monotonic() - started < 2.0 + 0.5
+    assert time.monotonic() - started < 4.5  # the 2 s bound, loosely: the drip alone would take far longer
 
 
 def test_an_embedding_reply_of_any_shape_is_bad_output_not_a_crash(llm: FakeLLM) -> None:
@@ -357,7 +358,7 @@ def test_briefbot_ask_against_a_one_byte_every_2_s_endpoint(tmp_path: Path, llm:
     result = CliRunner().invoke(main, ["ask", "who", "is", "hiring", "in", "Kent?"], env=env, catch_exceptions=False)
     elapsed = time.monotonic() - started
     assert result.exit_code == 0, result.output
-    assert 5.5 <= elapsed < 6 + 2  # the 6 s bound, plus the command's own start-up
+    assert 5.5 <= elapsed < 12  # the 6 s bound, plus the command's own start-up, loosely for a loaded runner
     assert "The LLM could not answer just now" in result.output and "Warehouse Associate" in result.output
     assert len(llm.requests) == 1
 
@@ -373,7 +374,7 @@ def test_analysis_against_a_dripping_endpoint_finishes_with_builtin_briefs(setti
     ctx.clock = clock
     started = time.monotonic()
     assert len(ctx.analyse().briefs) == 1
-    assert time.monotonic() - started < 2.0 + 3  # the brief's bound, plus the analysis around it
+    assert time.monotonic() - started < 10  # the brief's 2 s bound, plus the analysis around it, loosely
     with session_scope(engine) as session:
         (brief,) = list_briefs(session=session)
     assert brief.writer == "builtin" and (brief.writer_note or "").startswith("LLM too slow")
