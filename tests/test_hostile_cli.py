@@ -349,6 +349,18 @@ def test_with_a_bot_token_a_follow_lands_in_the_tokens_workspace(db_url: str, tm
     asked = len(slack.calls("auth.test"))
     other = briefbot("sources", "add", "greenhouse:beta", "--team", "T7", "--json", env=env, cwd=tmp_path)
     assert json.loads(other.stdout)["team_id"] == "T7" and len(slack.calls("auth.test")) == asked
+    assert "note:" not in done.stderr  # nothing was filed under T_LOCAL before
+
+
+def test_an_install_from_before_the_token_chose_the_workspace_is_told_where_its_sources_are(
+        db_url: str, tmp_path: Path, slack: Any) -> None:
+    earlier = briefbot("sources", "add", "greenhouse:old", "--team", "T_LOCAL", env={"DATABASE_URL": db_url},
+                       cwd=tmp_path)
+    assert earlier.returncode == 0, earlier.stderr
+    done = briefbot("sources", "add", "greenhouse:acme", "--json", env=slack_env(db_url, slack), cwd=tmp_path)
+    assert done.returncode == 0 and json.loads(done.stdout)["team_id"] == "T1", done.stderr
+    assert done.stderr.strip() == ("note: using SLACK_BOT_TOKEN's workspace T1; 1 source(s) are filed under T_LOCAL, "
+                                   "which that token cannot post to (pass --team T_LOCAL to work with them)")
 
 
 def test_follows_no_token_can_post_are_said_in_sources_list_and_status(db_url: str, tmp_path: Path,

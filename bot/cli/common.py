@@ -18,6 +18,8 @@ from bot.clock import as_utc
 from bot.context import Context, StartupError, build_context
 from bot.settings import Settings, mask_url_password
 from bot.slack.clients import SlackSetupError, oauth_enabled, token_team
+from bot.storage.db import session_scope
+from bot.storage.sources import count_sources
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 team_option = click.option("--team", "team", type=TEAM, default=None, help="Only this Slack team id (default: all).")
@@ -61,9 +63,16 @@ def team_for_writing(ctx: Context, team: str | None) -> str:
     if "briefbot_default_team" in s.model_fields_set or s.slack_bot_token is None or oauth_enabled(s):
         return s.briefbot_default_team
     try:
-        return token_team(s, s.slack_bot_token.get_secret_value())
+        chosen = token_team(s, s.slack_bot_token.get_secret_value())
     except SlackSetupError as exc:
         raise click.ClickException(f"{exc}; or name the workspace with --team (or BRIEFBOT_DEFAULT_TEAM)") from exc
+    with session_scope(ctx.engine) as session:  # an install from before the token chose the workspace
+        earlier = count_sources(session=session, team_id=s.briefbot_default_team)
+    if earlier:
+        click.echo(f"note: using SLACK_BOT_TOKEN's workspace {chosen}; {earlier} source(s) are filed under "
+                   f"{s.briefbot_default_team}, which that token cannot post to (pass --team "
+                   f"{s.briefbot_default_team} to work with them)", err=True)
+    return chosen
 
 
 @contextmanager

@@ -219,8 +219,10 @@ def finish_poll(*, session: Session, source: Source, owner: str, result: PollOut
     return poll
 
 
-def count_sources(*, session: Session) -> int:
+def count_sources(*, session: Session, team_id: str | None = None) -> int:
     query = select(func.count()).select_from(Source).where(col(Source.removed_at).is_(None))
+    if team_id is not None:
+        query = query.where(Source.team_id == team_id)
     return int(session.exec(query).one())
 
 
