@@ -43,7 +43,17 @@ from bot.slack.web import MAX_BODY_BYTES
 from bot.storage.channels import ensure_channel
 from bot.storage.db import session_scope
 from bot.storage.events import first_time
-from bot.storage.models import Channel, ConversationTurn, Mute, SlackEvent, Source, Subscription, Watch, Workspace
+from bot.storage.models import (
+    Brief,
+    Channel,
+    ConversationTurn,
+    Mute,
+    SlackEvent,
+    Source,
+    Subscription,
+    Watch,
+    Workspace,
+)
 from tests.conftest import NOW, SLACK_SECRET, context_for, make_settings, serving, wait_for
 from tests.feeds import numbered, rss
 from tests.slack_requests import action_body, command_body, event, event_body, sign, sign_bytes
@@ -415,6 +425,75 @@ def test_malformed_ids_and_timestamps_are_refused_with_one_line_and_store_nothin
         assert rows(bot.engine, model) == [], model.__name__
     assert bot.slack.posts() == []
     assert not any(r.exc_info or r.levelno >= logging.ERROR for r in caplog.records), "a traceback was logged"
+
+
+def test_terms_and_companies_that_case_fold_longer_are_measured_as_stored(bot: Bot) -> None:
+    """"ﬃ" case-folds to "ffi": 70 of them make a 210-character key, over the 200-character column. The key is
+    measured too, so the user gets the one-line limit (not "failed on briefbot's side"), and nothing half-fits:
+    a key cut to its column would never be found again (a mute that could not be unmuted)."""
+    reply = bot.run("watch " + "\ufb03" * 70)
+    assert reply.startswith("A watched term can be at most 200 characters; that one has 70, which is 210 once "
+                            "case-folded") and "\n" not in reply, reply
+    for verb in ("mute", "unmute"):
+        reply = bot.run(f"{verb} " + "\ufb03" * 120)
+        assert reply.startswith("A company name can be at most 300 characters; that one has 120, which is 360 "
+                                "once case-folded") and "\n" not in reply, reply
+    time.sleep(QUIET)
+    assert rows(bot.engine, Watch) == [] and rows(bot.engine, Mute) == []
+    # Keys that fit are stored whole, and found again.
+    assert bot.run("watch " + "\ufb03" * 66).startswith("Watching *")
+    assert [len(w.term_key) for w in rows(bot.engine, Watch)] == [198]
+    assert bot.run("unwatch " + "\ufb03" * 66).startswith("Stopped watching *")
+    assert bot.run("mute " + "\u00df" * 150).startswith("Muted *")
+    assert [len(m.company_key) for m in rows(bot.engine, Mute)] == [300]
+    assert bot.run("unmute " + "\u00df" * 150).endswith("is unmuted here.")
+    assert rows(bot.engine, Watch) == [] and rows(bot.engine, Mute) == []
+
+
+def test_unfollow_of_a_digit_that_is_not_ascii_is_not_a_number(bot: Bot) -> None:
+    """"²".isdigit() is True but int("²") raises: the number of a follow is ASCII digits only."""
+    for target in ("²", "١", "1²"):
+        reply = bot.run(f"unfollow {target}")
+        assert reply == f"This channel doesn't follow `{target}`. `/brief list` shows what it follows.", reply
+
+
+def _story_brief(engine: Engine, entity: str) -> int:
+    with session_scope(engine) as session:
+        ensure_channel(session=session, team_id="T1", channel_id="C1", now=NOW)
+        brief = Brief(team_id="T1", subject="story", subject_id=1, subject_version=1, headline="A headline",
+                      summary="A summary.", why_it_matters="It matters.", entities=[entity], event_type="other",
+                      writer="builtin", input_hash=f"h-{entity}", created_at=NOW)
+        session.add(brief)
+        session.flush()
+        return brief.id or 0
+
+
+@pytest.mark.parametrize("company", ["*NSYNC", "_Kestrel_ ~Commerce~", "AT&T <Labs>"])
+def test_the_unmute_a_mute_button_suggests_can_be_copied_and_works(bot: Bot, company: str) -> None:
+    """The reply to "Mute this company" shows `/brief unmute COMPANY` in a code span, as written: escape()'s
+    look-alikes ("∗NSYNC") would make a command that does not match the mute."""
+    brief_id = _story_brief(bot.engine, company)
+    hook = f"mute{next(_hooks)}"
+    body = action_body("brief_mute_company", str(brief_id), response_url=bot.slack.hook_url(hook))
+    assert bot.post(body, sign(SLACK_SECRET, body)).status_code == 200
+    reply = bot.reply(hook)
+    shown = company.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    assert reply.endswith(f" `/brief unmute {shown}` undoes it."), reply
+    assert [m.company for m in rows(bot.engine, Mute)] == [company]
+    copied = re.search(r"`/brief (unmute [^`]+)`", reply)
+    assert copied is not None
+    command = copied.group(1).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    assert bot.run(command).endswith("is unmuted here.")
+    assert rows(bot.engine, Mute) == []
+
+
+def test_a_company_with_a_backtick_is_pointed_to_not_shown_in_a_broken_code_span(bot: Bot) -> None:
+    brief_id = _story_brief(bot.engine, "Ac`me")
+    hook = f"mute{next(_hooks)}"
+    body = action_body("brief_mute_company", str(brief_id), response_url=bot.slack.hook_url(hook))
+    assert bot.post(body, sign(SLACK_SECRET, body)).status_code == 200
+    reply = bot.reply(hook)
+    assert reply.endswith("`/brief unmute` followed by the company's name undoes it; `/brief list` shows it."), reply
 
 
 def _refuse_watches(engine: Engine) -> None:

@@ -187,5 +187,5 @@ def _bolt_request(request: Request, text: str) -> BoltRequest:
         raise Refused(400, f"payload fields of unexpected types ({type(exc).__name__})") from None
     except RecursionError:
         raise Refused(400, "body nested too deeply for Bolt to read") from None
-    except Exception as exc:
+    except Exception as exc:  # whatever Bolt's parser raises, it is the request that is malformed
         raise Refused(400, f"body Bolt could not read ({type(exc).__name__})") from None

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from bot.core.inputs import MUTE_COMPANY_MAX, WATCH_TERM_MAX, row_id
 from bot.storage.db import insert_if_absent
 from bot.storage.models import Channel, Delivery, Mute, Source, Subscription, Watch
 from bot.storage.sources import ensure_workspace
@@ -20,6 +21,16 @@ from bot.storage.sources import ensure_workspace
 def term_key(term: str) -> str:
     """The comparable form of a watched term or a muted company: case-folded, spaces collapsed."""
     return " ".join(term.casefold().split())
+
+
+class TermTooLongError(ValueError):
+    """A watched term or muted company that, as written or as its key, is longer than its column."""
+
+
+def stored_length(term: str) -> int:
+    """How many characters `term` takes in its columns: the longer of the term and its key, since case folding
+    can lengthen it ("ß" → "ss", "ﬃ" → "ffi") and a key cut to fit would never be found again."""
+    return max(len(" ".join(term.split())), len(term_key(term)))
 
 
 def ensure_channel(*, session: Session, team_id: str, channel_id: str, now: datetime) -> Channel:
@@ -53,8 +64,9 @@ def find_follow(*, session: Session, team_id: str, channel_id: str, target: str)
     """The channel's follow that `target` names: its number in `/brief list`, its spec, URL or title."""
     follows = channel_follows(session=session, team_id=team_id, channel_id=channel_id)
     wanted = target.strip()
-    if wanted.isdigit() and 1 <= int(wanted) <= len(follows):
-        return follows[int(wanted) - 1]
+    number = row_id(wanted)  # ASCII digits only: "²" is a digit to str.isdigit but not to int
+    if number is not None and 1 <= number <= len(follows):
+        return follows[number - 1]
     key = term_key(wanted)
     for sub, source in follows:
         if key in {term_key(source.spec), term_key(source.locator), term_key(source.title)}:
@@ -69,6 +81,8 @@ def other_subscribers(*, session: Session, source_id: int, except_sub: int) -> i
 
 def add_watch(*, session: Session, team_id: str, channel_id: str, term: str, source_id: int | None,
               now: datetime) -> tuple[Watch, bool]:
+    if stored_length(term) > WATCH_TERM_MAX:
+        raise TermTooLongError(f"a watched term can be at most {WATCH_TERM_MAX} characters")
     ensure_channel(session=session, team_id=team_id, channel_id=channel_id, now=now)
     key = term_key(term)
     created = insert_if_absent(session, Watch, ["team_id", "channel_id", "term_key"], team_id=team_id,
@@ -94,14 +108,18 @@ def list_watches(*, session: Session, team_id: str, channel_id: str | None = Non
 def set_company_mute(*, session: Session, team_id: str, channel_id: str, company: str, user_id: str, now: datetime,
                      muted: bool) -> bool:
     """Mute or unmute one company's alerts in a channel; True when that changed anything."""
+    if stored_length(company) > MUTE_COMPANY_MAX:
+        if not muted:
+            return False  # a key that long was never stored
+        raise TermTooLongError(f"a company name can be at most {MUTE_COMPANY_MAX} characters")
     ensure_channel(session=session, team_id=team_id, channel_id=channel_id, now=now)
     key = term_key(company)
     existing = session.exec(select(Mute).where(Mute.team_id == team_id, Mute.channel_id == channel_id,
                                                Mute.company_key == key)).first()
     if muted and existing is None:
         return insert_if_absent(session, Mute, ["team_id", "channel_id", "company_key"], team_id=team_id,
-                                channel_id=channel_id, company=" ".join(company.split())[:300],
-                                company_key=key[:300], user_id=user_id, created_at=now)
+                                channel_id=channel_id, company=" ".join(company.split()),
+                                company_key=key, user_id=user_id, created_at=now)
     if not muted and existing is not None:
         session.delete(existing)
         return True

@@ -33,6 +33,7 @@ from bot.storage.channels import (
     get_channel,
     other_subscribers,
     set_company_mute,
+    stored_length,
 )
 from bot.storage.db import session_scope
 from bot.storage.deliveries import delivery_counts
@@ -100,9 +101,8 @@ def watch(ctx: Context, req: Request) -> str:
     term = " ".join(req.arg.strip().strip('"“”').split())
     if len(term) < 2:
         return "Usage: " + USAGE["watch"]
-    if len(term) > WATCH_TERM_MAX:
-        return (f"A watched term can be at most {WATCH_TERM_MAX} characters; that one has {len(term)}. "
-                f"Usage: {USAGE['watch']}")
+    if stored_length(term) > WATCH_TERM_MAX:
+        return f"A watched term can be at most {WATCH_TERM_MAX} characters; {_length(term)}. Usage: {USAGE['watch']}"
     spec = f'news:"{term}"'
     try:
         search: Resolved | None = resolve_spec(spec, ctx.settings)
@@ -226,9 +226,9 @@ def digest(ctx: Context, req: Request, client: WebClient | None) -> str:
 def mute(ctx: Context, req: Request, *, muted: bool) -> str:
     with session_scope(ctx.engine) as session:
         if req.arg:
-            if len(" ".join(req.arg.split())) > MUTE_COMPANY_MAX:
-                return (f"A company name can be at most {MUTE_COMPANY_MAX} characters; that one has "
-                        f"{len(req.arg)}. Usage: {USAGE['mute']}")
+            if stored_length(req.arg) > MUTE_COMPANY_MAX:
+                return (f"A company name can be at most {MUTE_COMPANY_MAX} characters; {_length(req.arg)}. "
+                        f"Usage: {USAGE['mute']}")
             changed = set_company_mute(session=session, team_id=req.team_id, channel_id=req.channel_id,
                                        company=req.arg, user_id=req.user_id, now=ctx.clock(), muted=muted)
             name = escape(req.arg)
@@ -240,6 +240,15 @@ def mute(ctx: Context, req: Request, *, muted: bool) -> str:
     if muted:
         return "Alerts are muted in this channel; they still go into its digest. `/brief unmute` brings them back."
     return "Alerts are on again in this channel."
+
+
+def _length(text: str) -> str:
+    """How long `text` is, as briefbot stores it: case folding can lengthen it ("ﬃ" is "ffi"), so say so when
+    that is what makes it too long."""
+    written, stored = len(" ".join(text.split())), stored_length(text)
+    if stored > written:
+        return f"that one has {written}, which is {stored} once case-folded for matching"
+    return f"that one has {written}"
 
 
 def once_more_on_conflict(work: Callable[[], T]) -> T:

@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, Respond
 from sqlalchemy.exc import IntegrityError
 
 from bot.context import Context
-from bot.core.inputs import row_id
+from bot.core.inputs import clean_line, row_id
 from bot.slack.escape import escape
 from bot.slack.listeners.background import Background
 from bot.slack.listeners.payload import action_value, channel_of, team_of, user_of
@@ -45,14 +45,15 @@ def register(app: App, ctx: Context, background: Background) -> None:
             _say(respond, "That alert is no longer known to briefbot.")
             return
         with session_scope(ctx.engine) as session:
-            company = alert_view(session=session, brief=brief).mute_company
+            # Cleaned as `/brief` text is, so the `/brief unmute` shown below finds this mute when copied.
+            company = clean_line(alert_view(session=session, brief=brief).mute_company).strip()
             if company:
                 set_company_mute(session=session, team_id=brief.team_id, channel_id=channel_id, company=company,
                                  user_id=user_of(body), now=ctx.clock(), muted=True)
         if not company:
             _say(respond, "This alert names no company to mute.")
             return
-        _say(respond, f"Muted *{escape(company)}* in this channel. `/brief unmute {escape(company)}` undoes it.")
+        _say(respond, f"Muted *{escape(company)}* in this channel. {_unmute_instruction(company)}")
 
     @app.action("brief_not_useful")
     def not_useful_button(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
@@ -75,3 +76,14 @@ def register(app: App, ctx: Context, background: Background) -> None:
         except IntegrityError:
             pass  # pressed twice: counted once
         _say(respond, "Thanks: noted that this alert wasn't useful.")
+
+
+def _unmute_instruction(company: str) -> str:
+    """The command that undoes a mute, as text to copy: in a code span, where Slack styles nothing, so the
+    company's `*`, `_` and `~` stay as written (escape() would turn them into look-alikes that the mute's key
+    does not match). Only &, < and > are escaped, as Slack requires. A backtick would end the span, so a name
+    with one is pointed to instead of shown."""
+    if "`" in company:
+        return "`/brief unmute` followed by the company's name undoes it; `/brief list` shows it."
+    shown = company.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return f"`/brief unmute {shown}` undoes it."
