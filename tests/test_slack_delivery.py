@@ -337,3 +337,37 @@ def test_a_delivery_that_cannot_be_built_is_retried_then_failed_and_never_stalls
         assert delivery_counts(session=session, team_id="T1")["failed"] == 1
     assert "1 failed" in status(slack_ctx, Request(team_id="T1", channel_id="C1", user_id="U1"))
     assert [len(slack.messages(c)) for c in ("C1", "C2")] == [1, 1]
+
+
+def test_a_database_error_recording_a_post_leaves_it_unconfirmed_and_the_tick_goes_on(
+        slack_ctx: Any, slack: Any, clock: Any) -> None:
+    """The database refuses to mark C1's alert sent (a trigger) after Slack posted it: C2's alert is still
+    posted in that tick, C1's stays unconfirmed with the error recorded, and once the database is well again
+    it is found in the channel and marked sent, not posted twice."""
+    from sqlalchemy import text
+
+    hiring_alert(slack_ctx, "C1", "C2")
+    engine = slack_ctx.engine
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("CREATE FUNCTION refuse_sent() RETURNS trigger AS $$ BEGIN "
+                              "RAISE EXCEPTION 'refused by the test'; END $$ LANGUAGE plpgsql"))
+            conn.execute(text("CREATE TRIGGER refuse_sent BEFORE UPDATE ON deliveries FOR EACH ROW WHEN "
+                              "(NEW.status = 'sent' AND NEW.channel_id = 'C1') EXECUTE FUNCTION refuse_sent()"))
+        else:
+            conn.execute(text("CREATE TRIGGER refuse_sent BEFORE UPDATE ON deliveries WHEN NEW.status = 'sent' "
+                              "AND NEW.channel_id = 'C1' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"))
+    loop = outbox(slack_ctx)
+    report = loop.tick()
+    assert (report.sent, report.retried) == (1, 1)
+    assert [len(slack.messages(c)) for c in ("C1", "C2")] == [1, 1]
+    with Session(engine) as session:
+        c1 = session.exec(select(Delivery).where(Delivery.channel_id == "C1")).one()
+    assert (c1.status, c1.lease_owner) == ("sending", None) and "refused by the test" in (c1.last_error or "")
+    with engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER refuse_sent" + (" ON deliveries" if engine.dialect.name == "postgresql"
+                                                        else "")))
+    clock.now += timedelta(minutes=2)
+    assert loop.tick().reconciled == 1
+    assert [len(slack.messages(c)) for c in ("C1", "C2")] == [1, 1]
+    assert {s for _, _, s in statuses(slack_ctx)} == {"sent"}
