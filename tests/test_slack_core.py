@@ -22,6 +22,10 @@ from bot.slack.commands.parse import USAGE, Command, Usage, parse
     ("mute Kestrel", Command("mute", "Kestrel")),
     ("digest daily 09:00", Command("digest", "daily 09:00")),
     ("ask what is Kestrel hiring for?", Command("ask", "what is Kestrel hiring for?")),
+    # Slack escapes &, < and > in a command's text, a pasted URL's included: read as typed.
+    ("mute AT&amp;T &lt;Labs&gt;", Command("mute", "AT&T <Labs>")),
+    ("follow <https://example.com/feed?a=1&amp;b=2>", Command("follow", "https://example.com/feed?a=1&b=2")),
+    ("watch &amp;amp;", Command("watch", "&amp;")),
 ])
 def test_subcommands_parse(text: str, expected: Command) -> None:
     assert parse(text) == expected

@@ -47,7 +47,7 @@ def parse(text: str) -> Command | Usage:
     if not words:
         return Usage(help_text())
     name = words[0].lower()
-    arg = _unwrap(words[1].strip()) if len(words) > 1 else ""
+    arg = _unescape(_unwrap(words[1].strip())) if len(words) > 1 else ""
     if name not in USAGE:
         return Usage(f"I don't know `{_safe_word(name)}`.\n" + help_text())
     if name in NEEDS_ARGUMENT and not arg:
@@ -69,6 +69,12 @@ def _unwrap(arg: str) -> str:
     if arg.startswith("<") and arg.endswith(">") and " " not in arg:
         return arg[1:-1].split("|", 1)[0]
     return arg
+
+
+def _unescape(arg: str) -> str:
+    """Slack sends a command's text with `&`, `<` and `>` escaped (a pasted URL's `&` too): read them as typed,
+    so `/brief mute AT&T` names what the Mute button names, and `?a=1&b=2` stays one URL."""
+    return arg.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _safe_word(word: str) -> str:
