@@ -438,6 +438,23 @@ def test_a_workspace_whose_analysis_failed_in_part_says_why(
     assert "Analysis" not in str(post_command("status")[1])
 
 
+def test_items_a_source_could_not_keep_are_shown_in_list_and_home(
+        slack_ctx: Any, slack: SlackServer, feed_url: str, post_command: PostCommand, post_event: PostEvent) -> None:
+    """Issue 11.7: a skipped or refused item is counted in its source's health, where the channel sees it."""
+    from bot.storage.db import session_scope
+
+    post_command(f"follow {feed_url}")
+    with session_scope(slack_ctx.engine) as session:
+        source = session.exec(select(Source)).one()
+        source.last_notes = ("3 of 5 items have no date; their first-seen time stands in; skipped 1 of 5 items that "
+                             "could not be read (#4: TypeError: a str, not an object)")
+    listing = str(post_command("list")[1])
+    assert "— skipped 1 of 5 items that could not be read (#4: TypeError: a str, not an object)" in listing
+    assert "no date" not in listing  # the rest of the notes is for `briefbot sources list`
+    post_event(event("app_home_opened", user="U7"))
+    assert "skipped 1 of 5 items that could not be read" in str(wait_for(lambda: slack.home("U7"))["blocks"])
+
+
 def test_leaving_and_archiving_pause_the_channel_and_rejoining_resumes_it(
         slack_ctx: Any, feed_url: str, post_command: PostCommand, post_event: PostEvent) -> None:
     engine = slack_ctx.engine

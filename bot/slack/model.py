@@ -74,6 +74,7 @@ class FollowView:
     status: str  # new | ok | retrying | failing | paused
     last_error: str | None = None
     last_success_at: datetime | None = None
+    items_lost: str | None = None  # what the last poll could not keep: items skipped or refused, and why
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,7 +71,7 @@ def channel_view(*, session: Session, team_id: str, channel_id: str, channel: Ch
     follows = tuple(
         FollowView(source_id=source.id or 0, label=source_label(source.title, source.spec), kind=source.kind,
                    status="paused" if sub.paused else status_of(source), last_error=source.last_error,
-                   last_success_at=source.last_success_at)
+                   last_success_at=source.last_success_at, items_lost=items_lost(source.last_notes))
         for sub, source in channel_follows(session=session, team_id=team_id, channel_id=channel_id))
     watches = tuple(w.term for w in list_watches(session=session, team_id=team_id, channel_id=channel_id))
     companies = tuple(m.company for m in list_mutes(session=session, team_id=team_id, channel_id=channel_id))
@@ -79,6 +79,13 @@ def channel_view(*, session: Session, team_id: str, channel_id: str, channel: Ch
     return ChannelView(channel_id=channel_id, follows=follows, watches=watches,
                        digest=digest_label(channel) if channel else "off", muted=bool(channel and channel.muted),
                        muted_companies=companies, paused_reason=PAUSE_REASONS.get(reason or "", reason))
+
+
+def items_lost(notes: str | None) -> str | None:
+    """The parts of a poll's notes that say items were not kept ("skipped 1 of 5 items that could not be read
+    (…)", "1 of 6 items could not be stored (…)"); the rest (undated items, a lenient parse) is for the CLI."""
+    lost = [part for part in (notes or "").split("; ") if "could not be" in part]
+    return "; ".join(lost) or None
 
 
 def home_view_data(*, session: Session, team_id: str, writer: str, failed_deliveries: int) -> HomeView:

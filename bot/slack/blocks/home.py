@@ -92,6 +92,8 @@ def _follow_line(follow: FollowView, tz: tzinfo) -> str:
     line += f" _{plain(follow.kind, 40)}_"
     if follow.status != "ok" and follow.last_error:
         line += f" — last error: {plain(follow.last_error, _ERROR_TEXT)}"
+    if follow.items_lost:
+        line += f" — {plain(follow.items_lost, _ERROR_TEXT)}"
     if follow.status in ("retrying", "failing") and follow.last_success_at:
         line += f" (last success {short_date(follow.last_success_at, tz)})"
     return line

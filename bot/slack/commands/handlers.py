@@ -163,7 +163,9 @@ def list_channel(ctx: Context, req: Request) -> str:
         lines.append("*Follows*")
         for n, f in enumerate(view.follows, 1):
             error = f" ({escape((f.last_error or '')[:150])})" if f.status in ("retrying", "failing") else ""
-            lines.append(f"{n}. {STATUS_MARK.get(f.status, '')} {escape(f.label[:150])} · {f.kind} · {f.status}{error}")
+            lost = f" — {escape(f.items_lost[:150])}" if f.items_lost else ""
+            lines.append(f"{n}. {STATUS_MARK.get(f.status, '')} {escape(f.label[:150])} · {f.kind} · {f.status}{error}"
+                         f"{lost}")
     else:
         lines.append("This channel follows nothing yet. Try `/brief follow https://example.com/feed.xml`.")
     if view.watches:
