@@ -10,7 +10,6 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -20,6 +19,7 @@ from bot.demo.server import LocalServer, Route
 from bot.settings import Settings
 from bot.storage.health import analysis_problem
 from bot.storage.models import Brief, Item, Poll, Signal, Source
+from tests.db_faults import allow, refuse
 from tests.test_poller import add, poll, source
 
 HUGE_CITY = "Lake " + "Very" * 60 + "long City"  # 250 characters: a metro name over its column's 200
@@ -36,30 +36,6 @@ def job(n: int, title: str, location: Any, company: str) -> dict[str, Any]:
 
 WRITER = BuiltinWriter("no LLM in this test")
 WAREHOUSE = ["Warehouse Associate", "Forklift Operator", "Inventory Specialist", "Picker Packer"]
-
-
-def refuse(engine: Engine, name: str, table: str, condition: str) -> None:
-    """A trigger that makes the database refuse rows of `table` matching `condition` (SQL over NEW)."""
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text(f"CREATE FUNCTION {name}() RETURNS trigger AS $$ BEGIN IF {condition} THEN "
-                              f"RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql"))
-            for event in ("INSERT", "UPDATE"):
-                conn.execute(text(f"CREATE TRIGGER {name}_{event.lower()} BEFORE {event} ON {table} FOR EACH ROW "
-                                  f"EXECUTE FUNCTION {name}()"))
-        else:
-            for event in ("INSERT", "UPDATE"):
-                conn.execute(text(f"CREATE TRIGGER {name}_{event.lower()} BEFORE {event} ON {table} WHEN {condition} "
-                                  "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"))
-
-
-def allow(engine: Engine, name: str) -> None:
-    with engine.begin() as conn:
-        for event in ("insert", "update"):
-            if engine.dialect.name == "postgresql":
-                conn.execute(text(f"DROP TRIGGER {name}_{event} ON {name.split('_on_')[-1]}"))
-            else:
-                conn.execute(text(f"DROP TRIGGER {name}_{event}"))
 
 
 def boards_with_new_postings(server: LocalServer, settings: Settings, engine: Engine, clock: Any,
@@ -147,7 +123,7 @@ def test_a_company_the_database_refuses_fails_alone_and_says_why(
         kept = analysis_problem(session=session, team_id="T_B")
     assert kept is not None and kept[0] == "seen by another worker"
 
-    allow(engine, "refuse_on_signals")
+    allow(engine, "refuse_on_signals", "signals")
     clock.now += timedelta(minutes=5)
     report = analyse(engine=engine, clock=clock, settings=settings, writer=WRITER, only_wanted=True)
     assert report.problems == []
@@ -169,7 +145,7 @@ def test_a_brief_the_database_refuses_fails_alone(
         problem = analysis_problem(session=session, team_id="T_A")
     assert problem is not None and problem[0].startswith("the brief for signal")
     assert len(report.problems) == 1
-    allow(engine, "refuse_on_briefs")
+    allow(engine, "refuse_on_briefs", "briefs")
     analyse(engine=engine, clock=clock, settings=settings, writer=WRITER, only_wanted=True)
     with Session(engine) as session:  # the brief left wanted is written by the next pass
         assert sorted(b.team_id for b in session.exec(select(Brief))) == ["T_A", "T_B"]
@@ -231,7 +207,7 @@ def test_an_item_the_database_refuses_leaves_the_others_stored(
     shown = source(engine, feed_id).last_notes  # what `sources list` shows
     assert shown is not None and "1 of 6 items could not be stored" in shown
 
-    allow(engine, "refuse_on_items")  # the same bytes next time: the refused item is tried again, and stored
+    allow(engine, "refuse_on_items", "items")  # the same bytes next time: the refused item is tried again, and stored
     clock.now += timedelta(hours=1)
     report = poll(settings, engine, clock, due_only=False)
     assert (report.errors, report.items_new) == (0, 1)

@@ -28,7 +28,6 @@ from urllib.parse import parse_qs, urlencode
 
 import httpx
 import pytest
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
@@ -55,6 +54,7 @@ from bot.storage.models import (
     Workspace,
 )
 from tests.conftest import NOW, SLACK_SECRET, context_for, make_settings, serving, wait_for
+from tests.db_faults import allow, refuse
 from tests.feeds import numbered, rss
 from tests.slack_requests import action_body, command_body, event, event_body, sign, sign_bytes
 from tests.slack_server import SlackServer
@@ -496,28 +496,13 @@ def test_a_company_with_a_backtick_is_pointed_to_not_shown_in_a_broken_code_span
     assert reply.endswith("`/brief unmute` followed by the company's name undoes it; `/brief list` shows it."), reply
 
 
-def _refuse_watches(engine: Engine) -> None:
-    """A database that refuses the watch row (a trigger): the failure the watch command must contain."""
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("CREATE FUNCTION refuse_watch() RETURNS trigger AS $$ BEGIN "
-                              "RAISE EXCEPTION 'watches refused by the test'; END $$ LANGUAGE plpgsql"))
-            conn.execute(text("CREATE TRIGGER refuse_watches BEFORE INSERT ON watches FOR EACH ROW "
-                              "EXECUTE FUNCTION refuse_watch()"))
-        else:
-            conn.execute(text("CREATE TRIGGER refuse_watches BEFORE INSERT ON watches BEGIN "
-                              "SELECT RAISE(ABORT, 'watches refused by the test'); END"))
-
-
 def test_a_watch_that_fails_leaves_no_follow_behind(bot: Bot) -> None:
-    _refuse_watches(bot.engine)
+    refuse(bot.engine, "refuse_watches", "watches", message="watches refused by the test", events=("INSERT",))
     reply = bot.run("watch Kestrel Commerce")
     assert reply == "Sorry, `/brief watch` failed on briefbot's side; the error is in its log."
     for model in (Watch, Source, Subscription, Channel):
         assert rows(bot.engine, model) == [], f"a failed watch left a {model.__name__} row"
-    with bot.engine.begin() as conn:
-        conn.execute(text("DROP TRIGGER refuse_watches" + (" ON watches" if bot.engine.dialect.name ==
-                                                          "postgresql" else "")))
+    allow(bot.engine, "refuse_watches", "watches", events=("INSERT",))
     assert bot.run("watch Kestrel Commerce").startswith("Watching *Kestrel Commerce*")  # the control
     assert len(rows(bot.engine, Watch)) == len(rows(bot.engine, Source)) == len(rows(bot.engine, Subscription)) == 1
 

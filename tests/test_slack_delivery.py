@@ -344,19 +344,11 @@ def test_a_database_error_recording_a_post_leaves_it_unconfirmed_and_the_tick_go
     """The database refuses to mark C1's alert sent (a trigger) after Slack posted it: C2's alert is still
     posted in that tick, C1's stays unconfirmed with the error recorded, and once the database is well again
     it is found in the channel and marked sent, not posted twice."""
-    from sqlalchemy import text
+    from tests.db_faults import allow, refuse
 
     hiring_alert(slack_ctx, "C1", "C2")
     engine = slack_ctx.engine
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("CREATE FUNCTION refuse_sent() RETURNS trigger AS $$ BEGIN "
-                              "RAISE EXCEPTION 'refused by the test'; END $$ LANGUAGE plpgsql"))
-            conn.execute(text("CREATE TRIGGER refuse_sent BEFORE UPDATE ON deliveries FOR EACH ROW WHEN "
-                              "(NEW.status = 'sent' AND NEW.channel_id = 'C1') EXECUTE FUNCTION refuse_sent()"))
-        else:
-            conn.execute(text("CREATE TRIGGER refuse_sent BEFORE UPDATE ON deliveries WHEN NEW.status = 'sent' "
-                              "AND NEW.channel_id = 'C1' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"))
+    refuse(engine, "refuse_sent", "deliveries", "NEW.status = 'sent' AND NEW.channel_id = 'C1'", events=("UPDATE",))
     loop = outbox(slack_ctx)
     report = loop.tick()
     assert (report.sent, report.retried) == (1, 1)
@@ -364,9 +356,7 @@ def test_a_database_error_recording_a_post_leaves_it_unconfirmed_and_the_tick_go
     with Session(engine) as session:
         c1 = session.exec(select(Delivery).where(Delivery.channel_id == "C1")).one()
     assert (c1.status, c1.lease_owner) == ("sending", None) and "refused by the test" in (c1.last_error or "")
-    with engine.begin() as conn:
-        conn.execute(text("DROP TRIGGER refuse_sent" + (" ON deliveries" if engine.dialect.name == "postgresql"
-                                                        else "")))
+    allow(engine, "refuse_sent", "deliveries", events=("UPDATE",))
     clock.now += timedelta(minutes=2)
     assert loop.tick().reconciled == 1
     assert [len(slack.messages(c)) for c in ("C1", "C2")] == [1, 1]
