@@ -199,7 +199,7 @@ def test_workers_killed_mid_delivery_never_post_twice(db_url: str, engine: Engin
 def test_postgresql_connections_dropped_under_load(db_url: str, engine: Engine, server: LocalServer,
                                                    real_slack: SlackServer, tmp_path: Path) -> None:
     name = f"briefbot_fleet_{uuid.uuid4().hex[:8]}"
-    env = worker_env(f"{db_url}&application_name={name}", real_slack.api_url)
+    env = worker_env(db_url + ("&" if "?" in db_url else "?") + f"application_name={name}", real_slack.api_url)
     admin = create_engine(db_url.split("?", 1)[0])
     dropped: list[int] = []
 
