@@ -34,10 +34,10 @@ from bot.cli import main
 from bot.slack.clients import SlackClients
 from bot.storage.db import session_scope
 from bot.storage.models import Delivery, Item
-from bot.storage.sources import subscribe
 from bot.worker.outbox import OutboxLoop
 from tests.conftest import with_pg_option
-from tests.test_signal_update import board, post
+from tests.test_signal_update import board, seed_seattle_hiring
+from tests.test_slack_delivery import follow
 
 BRIEFBOT = Path(sys.executable).with_name("briefbot")
 
@@ -399,12 +399,7 @@ def test_the_worker_warns_about_deliveries_no_token_can_post(slack_ctx: Any, sla
                                                              caplog: pytest.LogCaptureFixture) -> None:
     """A brief for a channel filed under T_LOCAL while SLACK_BOT_TOKEN is T1's: not posted, and said in the log
     on the first tick and again after UNPOSTABLE_CHECK_SECONDS, not on every tick."""
-    source = board(slack_ctx.engine, clock, team="T_LOCAL")
-    post(slack_ctx.engine, clock, source, ["Software Engineer"], "Bellingham", backfill=True)
-    clock.now = clock.now.replace(day=clock.now.day + 1)
-    post(slack_ctx.engine, clock, source, ["Warehouse Associate", "Forklift Operator", "Picker"], "Kent")
-    with session_scope(slack_ctx.engine) as session:
-        subscribe(session=session, team_id="T_LOCAL", channel_id="C9", source_id=source.id or 0, now=clock())
+    follow(slack_ctx, seed_seattle_hiring(slack_ctx.engine, clock, team="T_LOCAL"), "C9")
     assert len(slack_ctx.analyse().briefs) == 1
     seconds = [0.0]
     loop = OutboxLoop(slack_ctx, clients=SlackClients(slack_ctx.settings, slack_ctx.engine),
@@ -486,12 +481,7 @@ def test_slack_unreachable_delays_deliveries_without_stopping_the_outbox(db_url:
     settings = make_settings(db_url, slack_bot_token="xoxb-test", briefbot_slack_timeout=2.0,
                              slack_api_url=f"http://127.0.0.1:{closed_port()}/api/")
     ctx = context_for(settings, clock)
-    source = board(ctx.engine, clock, team="T1")
-    post(ctx.engine, clock, source, ["Software Engineer"], "Bellingham", backfill=True)
-    clock.now = clock.now.replace(day=clock.now.day + 1)
-    post(ctx.engine, clock, source, ["Warehouse Associate", "Forklift Operator", "Picker"], "Kent")
-    with session_scope(ctx.engine) as session:
-        subscribe(session=session, team_id="T1", channel_id="C1", source_id=source.id or 0, now=clock())
+    follow(ctx, seed_seattle_hiring(ctx.engine, clock), "C1")
     assert len(ctx.analyse().briefs) == 1
     caplog.set_level(logging.WARNING, logger="bot.worker.outbox")
     report = OutboxLoop(ctx).tick()

@@ -36,9 +36,9 @@ def post(engine: Engine, clock: Any, source: Source, titles: list[str], city: st
         store_items(session=session, source=source, items=[i for i in items if i], now=clock(), backfill=backfill)
 
 
-def seed_seattle_hiring(engine: Engine, clock: Any) -> Source:
+def seed_seattle_hiring(engine: Engine, clock: Any, team: str = "T1") -> Source:
     """A board whose backfill is one engineer, then a day later three warehouse roles around Seattle."""
-    source = board(engine, clock)
+    source = board(engine, clock, team=team)
     post(engine, clock, source, ["Software Engineer"], "Bellingham", backfill=True)
     clock.now += timedelta(days=1)
     post(engine, clock, source, ["Warehouse Associate", "Forklift Operator", "Picker"], "Kent")

@@ -24,7 +24,8 @@ from tests.test_signal_update import post, seed_seattle_hiring
 def follow(ctx: Any, source: Source, *channels: str) -> None:
     with session_scope(ctx.engine) as session:
         for channel in channels:
-            subscribe(session=session, team_id="T1", channel_id=channel, source_id=source.id or 0, now=ctx.clock())
+            subscribe(session=session, team_id=source.team_id, channel_id=channel, source_id=source.id or 0,
+                      now=ctx.clock())
 
 
 def hiring_alert(ctx: Any, *channels: str) -> Source:
