@@ -16,6 +16,7 @@ from bot.cli.explain import explain
 from bot.cli.params import TEAM
 from bot.clock import as_utc
 from bot.context import Context, StartupError, build_context
+from bot.core.normalize import first_line
 from bot.settings import Settings, mask_url_password
 from bot.slack.clients import SlackSetupError, oauth_enabled, token_team
 from bot.storage.db import session_scope
@@ -49,7 +50,7 @@ def context(migrate: bool = True) -> Context:
     except Exception as exc:  # an unreachable, locked, read-only or unusable database, said in one line
         where = mask_url_password(settings.database_url)
         explained = explain(exc, sqlite_path=settings.sqlite_path())
-        problem = explained.message if explained.expected else f"{type(exc).__name__}: {_first_line(exc)}"
+        problem = explained.message if explained.expected else f"{type(exc).__name__}: {first_line(exc, None)}"
         raise click.ClickException(f"cannot open the database {where}: {problem}") from exc
 
 
@@ -85,10 +86,6 @@ def sole_scheduler(settings: Settings) -> Iterator[None]:
             yield
     except AnotherWorkerRunning as exc:
         raise click.ClickException(str(exc)) from exc
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [""])[0]
 
 
 def echo_json(data: Any) -> None:

@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import exc as sa_exc
 
 from bot.context import StartupError
+from bot.core.normalize import first_line
 from bot.slack.clients import SlackSetupError, error_code
 from bot.sources.base import SourceError
 
@@ -59,13 +60,13 @@ def explain(exc: BaseException, *, sqlite_path: Path | None = None) -> Explained
     if isinstance(exc, OSError):
         return Explained(system(exc), True)
     if isinstance(exc, ValueError):  # sources and specs say what is wrong with the input this way
-        return Explained(first_line(exc), True)
-    return Explained(f"unexpected error: {type(exc).__name__}: {first_line(exc)}", False)
+        return Explained(first_line(exc, None), True)
+    return Explained(f"unexpected error: {type(exc).__name__}: {first_line(exc, None)}", False)
 
 
 def database(exc: sa_exc.DBAPIError, sqlite_path: Path | None = None) -> Explained:
     orig = exc.orig
-    text = first_line(orig) if orig is not None else first_line(exc)
+    text = first_line(orig, None) if orig is not None else first_line(exc, None)
     lowered = text.lower()
     name = str(getattr(orig, "sqlite_errorname", "") or "")  # SQLite: SQLITE_BUSY, SQLITE_READONLY_DBMOVED, …
     state = str(getattr(orig, "sqlstate", "") or "")  # PostgreSQL's SQLSTATE
@@ -132,12 +133,8 @@ def system(exc: OSError) -> str:
         return f"permission denied{where}"
     reason = getattr(exc, "reason", None)  # urllib's URLError wraps the socket error
     if isinstance(reason, BaseException):
-        return f"network error: {first_line(reason) or type(reason).__name__}"
-    return f"{exc.strerror or first_line(exc) or type(exc).__name__}{where}"
-
-
-def first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [""])[0].strip()
+        return f"network error: {first_line(reason, None) or type(reason).__name__}"
+    return f"{exc.strerror or first_line(exc, None) or type(exc).__name__}{where}"
 
 
 def one_line(message: str) -> str:

@@ -145,9 +145,11 @@ def one_line(text: str) -> str:
     return " ".join(scrub(text).split())
 
 
-def first_line(exc: BaseException) -> str:
-    """An exception's message as one line for a log or a status (drivers' messages run to several)."""
-    return (str(exc).strip().splitlines() or [""])[0][:300]
+def first_line(exc: BaseException, limit: int | None = 300) -> str:
+    """An exception's message as one line for a log or a status (drivers' messages run to several), at most
+    `limit` characters; "" when it has none."""
+    line = (str(exc).strip().splitlines() or [""])[0].strip()
+    return line if limit is None else line[:limit]
 
 
 def cap_text(text: str, limit: int) -> str:

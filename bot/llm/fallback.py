@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from bot.briefs.model import BriefInput, WrittenBrief
 from bot.briefs.writers import BriefWriter, guarded_builtin
+from bot.core.normalize import first_line
 from bot.llm.client import LLMBadOutput, LLMError, LLMTooSlow
 
 log = logging.getLogger(__name__)
@@ -44,8 +45,4 @@ def writer_note(exc: BaseException) -> str:
         label = "LLM unavailable"
     else:
         label = f"LLM call failed ({type(exc).__name__})"
-    return f"{label}: {_first_line(exc)}"
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+    return f"{label}: {first_line(exc) or type(exc).__name__}"
