@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from bot.briefs.guard import UnsafeDraftError, check_draft
 from bot.briefs.model import BriefDraft, BriefInput, SourceRef, WrittenBrief, hashable
+from bot.core.normalize import one_line
 from bot.llm.client import LLMBadOutput, LLMError, LLMTooSlow, LLMUnavailable, client_bound
 from bot.llm.deadline import DeadlinePassed, within
 from bot.llm.prompts import Prompt, PromptError, render, render_repair
@@ -37,7 +38,6 @@ _SCHEMA_KEYS = {"type", "properties", "items", "description"}  # what every stri
 GRAMMAR_LENGTHS = {"headline": (8, 90), "summary": (10, 400), "why_it_matters": (5, 300), "event_type": (2, 40)}
 GRAMMAR_LIST_ITEMS, GRAMMAR_NAME_LENGTH = 6, 60
 LOCAL_MAX_TOKENS = 600  # outside json_schema mode (local servers): a brief is ~250; a runaway costs CPU minutes
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # C0 and C1 controls but tab and newlines
 REASONS = {
     "new_metro": "first postings in a metro area where the company had none before",
     "new_function": "first postings for a job function the company had not hired for before",
@@ -154,7 +154,7 @@ def _plain(value: Any) -> Any:
     """Strings with control characters removed (NUL cannot be stored in PostgreSQL) and line breaks and tabs
     made spaces, all through the reply's lists and objects."""
     if isinstance(value, str):
-        return " ".join(_CONTROL.sub("", value).split())
+        return one_line(value)
     if isinstance(value, list):
         return [_plain(v) for v in value]
     if isinstance(value, dict):
