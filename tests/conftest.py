@@ -75,9 +75,12 @@ def with_pg_option(url: str, option: str) -> str:
     from urllib.parse import quote
 
     joined = quote(option, safe="")
-    if "options=" in url:
-        return url + "%20" + joined
-    return url + ("&" if "?" in url else "?") + "options=" + joined
+    return url + "%20" + joined if "options=" in url else with_param(url, "options", joined)
+
+
+def with_param(url: str, name: str, value: str) -> str:
+    """`url` with one more query parameter (`value` already quoted)."""
+    return url + ("&" if "?" in url else "?") + f"{name}={value}"
 
 
 @pytest.fixture(scope="session")

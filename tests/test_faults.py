@@ -26,7 +26,7 @@ from sqlmodel import Session, select
 from bot.clock import utc_now
 from bot.demo.server import LocalServer, Route
 from bot.storage.models import Brief, Channel, Poll
-from tests.conftest import SLACK_SECRET, context_for, make_settings, serving
+from tests.conftest import SLACK_SECRET, context_for, make_settings, serving, with_param
 from tests.fleet import Fleet, Run, World, run_world, wait_until, worker_env
 from tests.llm_server import FakeLLM, completion, error
 from tests.slack_requests import BOT_USER_ID, event, event_body, sign
@@ -199,7 +199,7 @@ def test_workers_killed_mid_delivery_never_post_twice(db_url: str, engine: Engin
 def test_postgresql_connections_dropped_under_load(db_url: str, engine: Engine, server: LocalServer,
                                                    real_slack: SlackServer, tmp_path: Path) -> None:
     name = f"briefbot_fleet_{uuid.uuid4().hex[:8]}"
-    env = worker_env(db_url + ("&" if "?" in db_url else "?") + f"application_name={name}", real_slack.api_url)
+    env = worker_env(with_param(db_url, "application_name", name), real_slack.api_url)
     admin = create_engine(db_url.split("?", 1)[0])
     dropped: list[int] = []
 
