@@ -32,6 +32,8 @@ from tests.llm_server import FakeLLM, completion, error
 from tests.slack_requests import BOT_USER_ID, event, event_body, sign
 from tests.slack_server import SlackServer
 
+pytestmark = pytest.mark.slow  # starts worker processes
+
 WORLD = World(sources=24, channels=6)
 TIMEOUT = 120.0
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy.engine import Engine
 
 from bot.demo.server import LocalServer
 from tests.fleet import Fleet, World, posted_delivery_ids, run_world, worker_env
 from tests.slack_server import SlackServer
+
+pytestmark = pytest.mark.slow  # starts worker processes
 
 
 def test_two_workers_share_a_few_hundred_boards_and_post_each_alert_once(

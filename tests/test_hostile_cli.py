@@ -96,6 +96,7 @@ def test_overflowing_times_are_a_usage_error(cli: Any, command: str, since: str)
     cli_failed(cli(command, "--since", since), f"{command}: Invalid value for '--since'", "years 1 to 9999", code=2)
 
 
+@pytest.mark.slow
 def test_overflowing_times_in_a_real_process(db_url: str, tmp_path: Path) -> None:
     done = briefbot("items", "--since", "99999999999d", env={"DATABASE_URL": db_url}, cwd=tmp_path)
     failed(done, "items: Invalid value for '--since'", code=2)
@@ -110,6 +111,7 @@ def test_ids_past_the_id_column_are_a_usage_error(cli: Any, args: list[str]) -> 
     cli_failed(cli(*args), "is not a source id", "briefbot sources list", code=2)
 
 
+@pytest.mark.slow
 def test_removing_an_id_the_column_holds_reaches_the_database(db_url: str, tmp_path: Path) -> None:
     done = briefbot("sources", "remove", "99999999999999999999", env={"DATABASE_URL": db_url}, cwd=tmp_path)
     failed(done, "ids run from 1 to 2147483647", code=2)
@@ -151,6 +153,7 @@ def test_arguments_as_long_as_their_columns_are_stored(cli: Any, db_url: str) ->
 # ---- settings errors name the setting -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_settings_errors_name_the_setting(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'ok.db'}"
     a_file = tmp_path / "not-a-folder"
@@ -200,6 +203,7 @@ def held_lock(db_url: str) -> Iterator[None]:
     engine.dispose()
 
 
+@pytest.mark.slow
 def test_a_database_locked_past_its_wait_is_one_line(db_url: str, tmp_path: Path) -> None:
     """A statement waits BRIEFBOT_DB_LOCK_TIMEOUT (here 2 s) for a lock: SQLite's busy_timeout, PostgreSQL's
     lock_timeout."""
@@ -230,6 +234,7 @@ def writable_again(path: Path) -> None:
     path.chmod(0o644)
 
 
+@pytest.mark.slow
 def test_a_read_only_database_is_one_line_and_still_readable(db_url: str, tmp_path: Path) -> None:
     """The close cousin of a full disk that needs no mount: a database that refuses every write. SQLite: the file
     is read-only; PostgreSQL: every transaction is read-only (as on a standby server)."""
@@ -275,6 +280,7 @@ def fill(disk: Path, leave: int) -> None:
         handle.write(b"\0" * max(0, free - leave))
 
 
+@pytest.mark.slow
 def test_a_full_disk_is_one_line_and_saves_nothing_half(tiny_disk: Path, tmp_path: Path) -> None:
     """SQLite on a disk that fills up: a write that cannot be saved, then a database that cannot even be
     opened (SQLite needs room for its -shm file). PostgreSQL's disk is the server's, out of a test's reach; its
@@ -301,6 +307,7 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["run", "serve"])
 def test_run_and_serve_stop_at_once_on_a_token_that_cannot_work(command: str, tmp_path: Path, slack: Any) -> None:
     """The tokens are checked before the database is opened, so one database is enough here."""
@@ -334,6 +341,7 @@ def slack_env(db_url: str, slack: Any, **more: str) -> dict[str, str]:
     return {"DATABASE_URL": db_url, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": slack.api_url, **more}
 
 
+@pytest.mark.slow
 def test_with_a_bot_token_a_follow_lands_in_the_tokens_workspace(db_url: str, tmp_path: Path, slack: Any) -> None:
     env = slack_env(db_url, slack)
     done = briefbot("sources", "add", "greenhouse:acme", "--channel", "C1", "--json", env=env, cwd=tmp_path)
@@ -352,6 +360,7 @@ def test_with_a_bot_token_a_follow_lands_in_the_tokens_workspace(db_url: str, tm
     assert "note:" not in done.stderr  # nothing was filed under T_LOCAL before
 
 
+@pytest.mark.slow
 def test_an_install_from_before_the_token_chose_the_workspace_is_told_where_its_sources_are(
         db_url: str, tmp_path: Path, slack: Any) -> None:
     earlier = briefbot("sources", "add", "greenhouse:old", "--team", "T_LOCAL", env={"DATABASE_URL": db_url},
@@ -363,6 +372,7 @@ def test_an_install_from_before_the_token_chose_the_workspace_is_told_where_its_
                                    "which that token cannot post to (pass --team T_LOCAL to work with them)")
 
 
+@pytest.mark.slow
 def test_follows_no_token_can_post_are_said_in_sources_list_and_status(db_url: str, tmp_path: Path,
                                                                         slack: Any) -> None:
     env = slack_env(db_url, slack, BRIEFBOT_DEFAULT_TEAM="T_LOCAL")  # set on purpose: kept, and warned about
@@ -384,6 +394,7 @@ def test_follows_no_token_can_post_are_said_in_sources_list_and_status(db_url: s
     assert [line for line in lines if line.startswith("warning:")] == [warning]
 
 
+@pytest.mark.slow
 def test_a_token_slack_refuses_or_cannot_be_asked_about_is_one_line(db_url: str, tmp_path: Path, slack: Any) -> None:
     refused = briefbot("sources", "add", "greenhouse:acme", "--channel", "C1",
                        env=slack_env(db_url, slack, SLACK_BOT_TOKEN="xoxb-revoked"), cwd=tmp_path)
@@ -424,6 +435,7 @@ def test_the_worker_warns_about_deliveries_no_token_can_post(slack_ctx: Any, sla
     assert len(warnings()) == 2 and warnings()[1] == warnings()[0]
 
 
+@pytest.mark.slow
 def test_a_bug_is_one_line_that_says_where_its_traceback_went(engine: Any, db_url: str, tmp_path: Path,
                                                              clock: Any) -> None:
     """An unexpected failure (here a stored item whose places are not the shape `briefbot items` reads) is one

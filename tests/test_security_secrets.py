@@ -148,6 +148,7 @@ def output(done: subprocess.CompletedProcess[str]) -> str:
 # ---- configuration and the database URL -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_briefbot_config_masks_every_secret(tmp_path: Path) -> None:
     db = f"postgresql://postgres:{DB_PASSWORD}@127.0.0.1:{closed_port()}/briefbot"
     for args in (["config"], ["config", "--json"]):
@@ -161,6 +162,7 @@ def test_briefbot_config_masks_every_secret(tmp_path: Path) -> None:
         assert "postgres:***@127.0.0.1" in done.stdout
 
 
+@pytest.mark.slow
 def test_a_database_that_cannot_be_opened_is_reported_without_its_password(tmp_path: Path,
                                                                             pg_problem: str | None) -> None:
     port = closed_port()
@@ -194,6 +196,7 @@ def feeds() -> Iterator[LocalServer]:
 FAILING = ["/private.xml", "/broken.xml", "/page.html", "/garbage.xml", "/hang.xml"]
 
 
+@pytest.mark.slow
 def test_failing_feeds_keep_their_credentials_out_of_poll_output_logs_and_stored_errors(
         db_url: str, tmp_path: Path, feeds: LocalServer, engine: Engine) -> None:
     env = {"DATABASE_URL": with_password(db_url), "BRIEFBOT_ALLOW_PRIVATE_URLS": "true",
@@ -241,6 +244,7 @@ def test_failing_feeds_keep_their_credentials_out_of_poll_output_logs_and_stored
     assert sum("HTTP 401" in row for row in stored) == 2  # control: the source's and the poll's
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("path", "says"), [
     ("/private.xml", "HTTP 401"),
     ("/page.html", "no feed link"),
@@ -256,6 +260,7 @@ def test_sources_add_says_why_a_feed_failed_without_its_credentials(
     assert_no_secret(output(done), "briefbot sources add")
 
 
+@pytest.mark.slow
 def test_sources_list_shows_a_failing_feed_without_its_credentials(tmp_path: Path, feeds: LocalServer) -> None:
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'list.db'}", "BRIEFBOT_ALLOW_PRIVATE_URLS": "true"}
     assert briefbot("sources", "add", "--kind", "feed", secret_feed_url(feeds, "/private.xml"), env=env,
@@ -396,6 +401,7 @@ def test_a_failed_brief_logs_and_stores_no_api_key(db_url: str, clock: Any, llm:
     ctx.engine.dispose()
 
 
+@pytest.mark.slow
 def test_briefbot_ask_with_a_refused_key_prints_and_logs_no_key(db_url: str, tmp_path: Path, llm: FakeLLM,
                                                                  engine: Engine) -> None:
     from tests.test_ask_answers import history

@@ -186,6 +186,7 @@ print(json.dumps([c.assign(i).__dict__ for i in items]), *(s.to_json() for s in 
 """
 
 
+@pytest.mark.slow
 def test_same_input_order_gives_the_same_stories_in_any_process() -> None:
     titles = [item.title for item in STREAM] * 2
     random.Random(3).shuffle(titles)

@@ -82,6 +82,7 @@ def test_the_worker_analyses_once_to_catch_up_then_only_after_news(settings: Set
         assert teams_wanting_analysis(session=session) == []
 
 
+@pytest.mark.slow
 def test_one_worker_per_sqlite_database_and_any_number_on_postgresql(tmp_path: Path) -> None:
     from bot.worker.single import AnotherWorkerRunning, sole_worker
 
