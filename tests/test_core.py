@@ -86,6 +86,19 @@ def test_backoff_grows_is_capped_and_honours_retry_after() -> None:
         seconds=3600)
 
 
+def test_sources_that_failed_together_retry_apart_each_at_its_own_steady_time() -> None:
+    def delay(source_id: int, failures: int = 2) -> float:
+        due = next_due(now=NOW, interval=900, failures=failures, max_backoff=86400, source_id=source_id)
+        return (due - NOW).total_seconds()
+
+    delays = [delay(source_id) for source_id in range(1, 201)]
+    assert all(120 <= d <= 132 for d in delays)  # 2 minutes after a second failure, plus at most 10%
+    assert len(set(delays)) > 150  # without the jitter all 200 would come back in the same second
+    assert max(delays) - min(delays) > 10
+    assert [delay(source_id) for source_id in range(1, 201)] == delays  # steady: the same source, the same wait
+    assert delay(7, failures=3) == 2 * delay(7)  # the jitter scales with the backoff, it does not add a constant
+
+
 def test_retry_after_reads_seconds_and_dates() -> None:
     assert parse_retry_after("120", NOW) == 120
     assert parse_retry_after("Wed, 25 Nov 2026 12:10:00 GMT", NOW) == 600
