@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 import bot.storage.models  # noqa: F401
-from bot.storage.db import LIBRARY_TABLES, current_revision, is_ours, upgrade
+from bot.storage.db import LIBRARY_TABLES, build_engine, current_revision, is_ours, upgrade
+from tests.conftest import PG_URL, make_settings, pg_database_url
 
 
 def test_migrations_match_the_models(engine: Engine) -> None:
@@ -60,3 +66,45 @@ def test_upgrading_a_database_that_has_items_keeps_them(db_url: str) -> None:
     with engine.connect() as conn:
         assert conn.execute(text("SELECT backfill, story_id FROM items")).one() == (False, None)
     engine.dispose()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_processes_starting_together_on_an_empty_database_migrate_it_once(kind: str, tmp_path: Path,
+                                                                         pg_problem: str | None) -> None:
+    """Every process migrates at start (`briefbot worker` ×2 beside `briefbot serve` on one fresh database): on
+    PostgreSQL an advisory lock makes the others wait and then find nothing to do, instead of racing to create
+    the same tables."""
+    if kind == "postgresql" and pg_problem:
+        pytest.skip(f"PostgreSQL not reachable: {pg_problem}")
+    name = f"bbmig_{uuid.uuid4().hex[:12]}"
+    url = f"sqlite:///{tmp_path / 'fresh.db'}" if kind == "sqlite" else pg_database_url(name)
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT") if kind == "postgresql" else None
+    if admin is not None:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engines = [build_engine(make_settings(url)) for _ in range(4)]
+    start = threading.Barrier(len(engines))
+    errors: list[BaseException] = []
+
+    def migrate(engine: Engine) -> None:
+        start.wait()
+        try:
+            upgrade(engine)
+        except BaseException as exc:  # the test reports every process's failure, not the first
+            errors.append(exc)
+
+    threads = [threading.Thread(target=migrate, args=(engine,)) for engine in engines]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=90)
+        assert errors == []
+        assert {current_revision(engine) for engine in engines} == {"0008"}
+    finally:
+        for engine in engines:
+            engine.dispose()
+        if admin is not None:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
