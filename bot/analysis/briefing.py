@@ -11,7 +11,7 @@ from datetime import timedelta
 from functools import partial
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.briefs.model import BriefDraft, BriefInput, SourceRef, WrittenBrief
 from bot.briefs.writers import BriefWriter
@@ -23,9 +23,9 @@ from bot.storage.briefs import brief_by_input_hash, latest_brief, latest_briefs,
 from bot.storage.db import session_scope
 from bot.storage.leases import Held, holding, new_owner
 from bot.storage.models import Brief, Item, Signal, Story
-from bot.storage.signals import signal_items
+from bot.storage.signals import recent_signals, signal_items
 from bot.storage.sources import teams_to_process
-from bot.storage.stories import story_items
+from bot.storage.stories import recent_stories, story_items
 
 log = logging.getLogger(__name__)
 MAX_SOURCES = 12  # a brief cites at most this many items; the newest are kept
@@ -102,9 +102,7 @@ def write_pending_briefs(*, engine: Engine, clock: Clock, writer: BriefWriter, t
 
 def _stories_due(session: Session, team: str, clock: Clock, min_outlets: int) -> list[Due]:
     """Stories that several outlets carry get a brief; a story made only of a new source's backlog does not."""
-    query = select(Story).where(Story.team_id == team, col(Story.merged_into).is_(None),
-                                Story.item_count >= min_outlets, col(Story.updated_at) >= clock() - HORIZON)
-    stories = [s for s in session.exec(query.order_by(col(Story.id))) if len(s.outlets) >= min_outlets]
+    stories = recent_stories(session=session, team_id=team, since=clock() - HORIZON, min_outlets=min_outlets)
     members = story_items(session=session, story_ids=[s.id for s in stories if s.id is not None])
     due = []
     for story in stories:
@@ -117,8 +115,7 @@ def _stories_due(session: Session, team: str, clock: Clock, min_outlets: int) ->
 
 
 def _signals_due(session: Session, team: str, clock: Clock) -> list[Due]:
-    recent = select(Signal).where(Signal.team_id == team, col(Signal.updated_at) >= clock() - HORIZON)
-    signals = list(session.exec(recent.order_by(col(Signal.id))))
+    signals = recent_signals(session=session, team_id=team, since=clock() - HORIZON)
     items = signal_items(session=session, signal_ids=[s.id for s in signals if s.id is not None])
     return [Due("signal", signal.id or 0, signal.version, signal.item_count, 1,
                 partial(signal_input, signal, items.get(signal.id or 0, []))) for signal in signals]

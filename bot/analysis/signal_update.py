@@ -71,7 +71,6 @@ def _company_signals(session: Session, team: str, company: str, now: datetime,
         signal, changed = save_finding(session=session, team_id=team, finding=finding,
                                        first_at=min(times), last_at=max(times), now=now)
         if changed:
-            session.flush()
             (grown if signal.version > 1 else created).append(signal.id or 0)
             want(session=session, team_id=team, kind="briefs")  # committed with the signal
     return created, grown

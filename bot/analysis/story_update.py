@@ -20,8 +20,8 @@ from bot.storage.models import Item
 from bot.storage.sources import teams_to_process
 from bot.storage.stories import (
     active_states,
-    merge_stories,
     new_story,
+    save_assignments,
     save_state,
     story_items,
     unclustered_news,
@@ -76,19 +76,18 @@ def _cluster_batch(engine: Engine, clock: Clock, params: StoryParams, team: str,
         clusterer.load(active_states(session=session, team_id=team, since=earliest - params.window))
         vectors = _embeddings(embed, pending)
         report.embedded += sum(v is not None for v in vectors)
-        save_vectors(session, team_id=team, vectors=[(item.id or 0, item.published_at or item.first_seen_at, v)
-                                                     for item, v in zip(pending, vectors, strict=True) if v])
+        save_vectors(session=session, team_id=team,
+                     vectors=[(item.id or 0, item.published_at or item.first_seen_at, v)
+                              for item, v in zip(pending, vectors, strict=True) if v])
+        assignments = []
         for item, vector in zip(pending, vectors, strict=True):
             assignment = clusterer.assign(StoryInput(
                 item_id=item.id or 0, title=item.title, text=item.text, outlet=item.outlet,
                 published_at=item.published_at or item.first_seen_at, embedding=vector))
-            item.story_id = assignment.story_id
+            assignments.append((item, assignment))
             (report.created if assignment.is_new else report.grown).add(assignment.story_id)
-            if assignment.merged:
-                session.flush()
-                merge_stories(session=session, into=assignment.story_id, absorbed=assignment.merged, now=now)
-                report.merged += len(assignment.merged)
-        session.flush()
+            report.merged += len(assignment.merged)
+        save_assignments(session=session, assignments=assignments, now=now)
         changed = clusterer.take_changed()
         members = story_items(session=session, story_ids=[s.story_id for s in changed])
         for state in changed:

@@ -48,12 +48,12 @@ def retrieve(session: Session, *, team_id: str, question: Question, now: datetim
 
 def _ranked(session: Session, team_id: str, question: Question, terms: list[str], now: datetime,
             limit: int, vector: Sequence[float] | None) -> list[Candidate]:
-    found = search(session, team_id=team_id, terms=terms, since=question.since, until=question.until)
+    found = search(session=session, team_id=team_id, terms=terms, since=question.since, until=question.until)
     ranked = rank(question, found, now, limit=POOL if vector else limit)
     words = [c for c in ranked if c.score >= MIN_SCORE * (ranked[0].score if ranked else 0)]
     if not vector:
         return words
-    hits = nearest(session, team_id=team_id, query=vector, since=question.since, until=question.until)
+    hits = nearest(session=session, team_id=team_id, query=vector, since=question.since, until=question.until)
     close = {item_id: cosine for item_id, cosine in hits if cosine >= hits[0][1] - VECTOR_MARGIN}
-    meaning = rank(question, items_by_id(session, team_id=team_id, scores=close), now, limit=POOL)
+    meaning = rank(question, items_by_id(session=session, team_id=team_id, scores=close), now, limit=POOL)
     return fuse([words, meaning], limit=limit)

@@ -8,20 +8,14 @@ import re
 from typing import Any
 
 import click
-from sqlmodel import SQLModel
 
 from bot.core.inputs import has_hidden, slack_id
+from bot.storage.columns import column_length
 from bot.storage.models import ConversationTurn, Subscription, Workspace
 
 MAX_ROW_ID = 2**31 - 1  # ids are INTEGER columns (PostgreSQL's is 32-bit)
 SPEC_MAX = 2000  # a URL longer than this is not a feed anyone publishes
 _THREAD = re.compile(r"[A-Za-z0-9._-]+")
-
-
-def column_length(model: type[SQLModel], column: str) -> int:
-    length = model.__table__.c[column].type.length  # type: ignore[attr-defined]
-    assert isinstance(length, int), f"{model.__name__}.{column} has no length"
-    return length
 
 
 def shown(value: str, width: int = 40) -> str:

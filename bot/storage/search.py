@@ -23,7 +23,7 @@ _PG_ITEMS = "i.search_tsv"
 _PG_BRIEFS = "b.search_tsv"
 
 
-def search(session: Session, *, team_id: str, terms: list[str], since: datetime | None = None,
+def search(*, session: Session, team_id: str, terms: list[str], since: datetime | None = None,
            until: datetime | None = None, items: int = 60, briefs: int = 30) -> list[Candidate]:
     """Items and briefs of `team_id` matching `terms`, best first within each kind. Items matching every word
     are looked for first (an intersection: fast however common the words); when fewer than ENOUGH do, items
@@ -83,7 +83,7 @@ def _items(session: Session, params: dict[str, Any], limit: int, postgres: bool)
                       group=f"story:{row.story_id}" if row.story_id else "") for row in rows]
 
 
-def items_by_id(session: Session, *, team_id: str, scores: dict[int, float]) -> list[Candidate]:
+def items_by_id(*, session: Session, team_id: str, scores: dict[int, float]) -> list[Candidate]:
     """The team's items with these ids as candidates, each with its given score (a vector match's cosine)."""
     if not scores:
         return []

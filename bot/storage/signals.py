@@ -31,7 +31,8 @@ def company_postings(*, session: Session, team_id: str, company: str) -> list[Po
 
 def save_finding(*, session: Session, team_id: str, finding: SignalFinding, first_at: datetime, last_at: datetime,
                  now: datetime) -> tuple[Signal, bool]:
-    """The open signal for the finding's key, created or grown; the flag says whether anything changed."""
+    """The open signal for the finding's key, created or grown; the flag says whether anything changed. A
+    changed signal is flushed, so it has its id and version before the transaction commits."""
     signal = session.exec(
         select(Signal).where(Signal.team_id == team_id, Signal.company == finding.company,
                              Signal.family == finding.family, Signal.metro == finding.metro, Signal.status == "open")
@@ -55,6 +56,7 @@ def save_finding(*, session: Session, team_id: str, finding: SignalFinding, firs
     signal.baseline = finding.baseline
     signal.first_at, signal.last_at = min(signal.first_at, first_at), max(signal.last_at, last_at)
     signal.updated_at = now
+    session.flush()
     return signal, True
 
 
@@ -65,6 +67,12 @@ def close_quiet_signals(*, session: Session, team_id: str, before: datetime, now
     for signal in quiet:
         signal.status, signal.updated_at = "closed", now
     return len(quiet)
+
+
+def recent_signals(*, session: Session, team_id: str, since: datetime) -> list[Signal]:
+    """The team's signals (open or closed) updated since `since`, oldest id first."""
+    query = select(Signal).where(Signal.team_id == team_id, col(Signal.updated_at) >= since)
+    return list(session.exec(query.order_by(col(Signal.id))))
 
 
 def list_signals(*, session: Session, team_id: str | None = None, since: datetime | None = None,

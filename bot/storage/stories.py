@@ -1,14 +1,16 @@
-"""Data functions for stories: the clusterer's states in and out, items moved on a merge, listings."""
+"""Data functions for stories: the clusterer's states and assignments in and out, items moved on a merge,
+the stories due a brief, listings."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
-from bot.core.stories import StoryState
+from bot.core.stories import Assignment, StoryState
 from bot.storage.models import Item, Story
 
 
@@ -43,6 +45,18 @@ def merge_stories(*, session: Session, into: int, absorbed: tuple[int, ...], now
             story.merged_into, story.updated_at = into, now
 
 
+def save_assignments(*, session: Session, assignments: Sequence[tuple[Item, Assignment]], now: datetime) -> None:
+    """Each item into the story the clusterer chose, in the clusterer's order: a merge moves the absorbed stories'
+    items (those assigned just before it included) into the story that absorbed them. Flushed at the end, so the
+    stories' members can be read back."""
+    for item, assignment in assignments:
+        item.story_id = assignment.story_id
+        if assignment.merged:
+            session.flush()  # the UPDATE below must see the assignments made so far
+            merge_stories(session=session, into=assignment.story_id, absorbed=assignment.merged, now=now)
+    session.flush()
+
+
 def save_state(*, session: Session, state: StoryState, headline: str, now: datetime) -> Story | None:
     story = session.get(Story, state.story_id)
     if story is None or story.merged_into is not None:
@@ -65,6 +79,14 @@ def story_items(*, session: Session, story_ids: list[int]) -> dict[int, list[Ite
         for item in session.exec(query):
             out[item.story_id or 0].append(item)
     return out
+
+
+def recent_stories(*, session: Session, team_id: str, since: datetime, min_outlets: int) -> list[Story]:
+    """The team's live (not merged) stories updated since `since` that at least `min_outlets` outlets carry,
+    oldest id first."""
+    query = select(Story).where(Story.team_id == team_id, col(Story.merged_into).is_(None),
+                                Story.item_count >= min_outlets, col(Story.updated_at) >= since)
+    return [s for s in session.exec(query.order_by(col(Story.id))) if len(s.outlets) >= min_outlets]
 
 
 def list_stories(*, session: Session, team_id: str | None = None, since: datetime | None = None,

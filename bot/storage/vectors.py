@@ -20,7 +20,8 @@ def pack(vector: Sequence[float]) -> bytes:
     return np.asarray(vector, dtype="<f4").tobytes()
 
 
-def save_vectors(session: Session, *, team_id: str, vectors: Sequence[tuple[int, datetime, Sequence[float]]]) -> int:
+def save_vectors(*, session: Session, team_id: str,
+                 vectors: Sequence[tuple[int, datetime, Sequence[float]]]) -> int:
     """Keep (item id, item time, vector) for items that have none yet; the number saved."""
     ids = [item_id for item_id, _, _ in vectors]
     if not ids:
@@ -32,7 +33,7 @@ def save_vectors(session: Session, *, team_id: str, vectors: Sequence[tuple[int,
     return len(fresh)
 
 
-def nearest(session: Session, *, team_id: str, query: Sequence[float], since: datetime | None = None,
+def nearest(*, session: Session, team_id: str, query: Sequence[float], since: datetime | None = None,
             until: datetime | None = None, limit: int = 30, window: int = DEFAULT_WINDOW) -> list[tuple[int, float]]:
     """(item id, cosine) of the team's items closest to `query`, best first, among its `window` most recent
     vectors of the same dimension inside the time window."""
