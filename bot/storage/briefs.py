@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, func, select
 
 from bot.briefs.model import BriefInput, WrittenBrief
-from bot.storage.models import Brief
+from bot.storage.deliveries import subject_item_ids
+from bot.storage.models import Brief, Item, Signal
 
 
 def latest_brief(*, session: Session, team_id: str, subject: str, subject_id: int) -> Brief | None:
@@ -68,6 +71,48 @@ def list_briefs(*, session: Session, team_id: str | None = None, since: datetime
     if since is not None:
         query = query.where(col(Brief.created_at) >= since)
     return list(session.exec(query.order_by(col(Brief.created_at).desc(), col(Brief.id).desc()).limit(limit)))
+
+
+def count_briefs_since(*, session: Session, team_id: str, since: datetime) -> int:
+    """How many briefs the team got since `since` (`/brief status`: the last 24 hours)."""
+    query = select(func.count()).select_from(Brief).where(Brief.team_id == team_id, col(Brief.created_at) >= since)
+    return int(session.exec(query).one())
+
+
+def team_briefs(*, session: Session, team_id: str, brief_ids: list[int]) -> list[Brief]:
+    """The team's briefs among `brief_ids`, in that order; ids of missing or other teams' briefs are skipped."""
+    if not brief_ids:
+        return []
+    found = {b.id: b for b in session.exec(select(Brief).where(col(Brief.id).in_(brief_ids), Brief.team_id == team_id))}
+    return [found[i] for i in brief_ids if i in found]
+
+
+@dataclass(frozen=True, slots=True)
+class BriefSignal:
+    """What an alert about a hiring signal shows of the signal: the company, where, why, how many postings,
+    and the roles they are for (a title and its count, most common first)."""
+
+    company: str
+    metro: str
+    reason: str
+    postings: int
+    roles: tuple[tuple[str, int], ...]
+
+
+def brief_signal(*, session: Session, brief: Brief) -> BriefSignal | None:
+    """The signal a signal brief is about, if it is the brief's team's."""
+    if brief.subject != "signal":
+        return None
+    signal = session.get(Signal, brief.subject_id)
+    if signal is None or signal.team_id != brief.team_id:
+        return None
+    ids = subject_item_ids(session=session, team_id=brief.team_id, subject="signal", subject_id=signal.id or 0)
+    titles: Counter[str] = Counter()
+    if ids:
+        for item in session.exec(select(Item).where(col(Item.id).in_(ids))):
+            titles[(item.job_title or item.title).strip()] += 1
+    return BriefSignal(company=signal.company, metro=signal.metro, reason=signal.reason, postings=signal.item_count,
+                       roles=tuple(titles.most_common()))
 
 
 def brief_as_dict(brief: Brief) -> dict[str, Any]:

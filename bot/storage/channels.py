@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from bot.core.inputs import MUTE_COMPANY_MAX, WATCH_TERM_MAX, row_id
+from bot.sources.registry import Resolved
 from bot.storage.db import insert_if_absent
 from bot.storage.models import Channel, Delivery, Mute, Source, Subscription, Watch
-from bot.storage.sources import ensure_workspace
+from bot.storage.sources import add_source, ensure_workspace, remove_source, subscribe
 
 
 def term_key(term: str) -> str:
@@ -74,6 +75,21 @@ def find_follow(*, session: Session, team_id: str, channel_id: str, target: str)
     return None
 
 
+def stop_following(*, session: Session, team_id: str, channel_id: str, target: str, now: datetime) -> Source | None:
+    """The channel stops following the source `target` names (as `find_follow` reads it); a source nobody
+    follows any more stops being polled (its items stay). The source, or None when the channel follows no
+    such thing."""
+    found = find_follow(session=session, team_id=team_id, channel_id=channel_id, target=target)
+    if found is None:
+        return None
+    sub, source = found
+    if other_subscribers(session=session, source_id=source.id or 0, except_sub=sub.id or 0):
+        session.delete(sub)
+    else:
+        remove_source(session=session, source=source, now=now)
+    return source
+
+
 def other_subscribers(*, session: Session, source_id: int, except_sub: int) -> int:
     query = select(Subscription.id).where(Subscription.source_id == source_id, col(Subscription.id) != except_sub)
     return len(list(session.exec(query)))
@@ -91,6 +107,44 @@ def add_watch(*, session: Session, team_id: str, channel_id: str, term: str, sou
     watch = find_watch(session=session, team_id=team_id, channel_id=channel_id, term=term)
     assert watch is not None
     return watch, created
+
+
+def start_watching(*, session: Session, team_id: str, channel_id: str, term: str, search: Resolved | None,
+                   search_spec: str, now: datetime) -> bool:
+    """Watch `term` and, when `search` is given, follow that news search for it, in the caller's transaction:
+    a watch that fails leaves no follow behind, and a follow that fails leaves no watch. False when the channel
+    already watched the term (in any spelling): then no second search is followed either, so of two requests
+    for one term at once, only the one that inserted the watch follows a search."""
+    watch, created = add_watch(session=session, team_id=team_id, channel_id=channel_id, term=term, source_id=None,
+                               now=now)
+    if created and search is not None:
+        source, _ = add_source(session=session, team_id=team_id, kind=search.kind or "news", locator=search.locator,
+                               spec=search_spec, title="", now=now)
+        subscribe(session=session, team_id=team_id, channel_id=channel_id, source_id=source.id or 0, now=now)
+        watch.source_id = source.id
+    return created
+
+
+def stop_watching(*, session: Session, team_id: str, channel_id: str, term: str, now: datetime) -> str | None:
+    """Remove the channel's watch on `term`, and its news search with it (the search stops being polled when no
+    other channel follows it). The term as it was watched, or None when the channel did not watch it."""
+    found = find_watch(session=session, team_id=team_id, channel_id=channel_id, term=term)
+    if found is None:
+        return None
+    watched, source_id = found.term, found.source_id
+    session.delete(found)
+    if source_id is not None:
+        sub = session.exec(select(Subscription).where(Subscription.team_id == team_id,
+                                                      Subscription.channel_id == channel_id,
+                                                      Subscription.source_id == source_id)).first()
+        source = session.get(Source, source_id)
+        if sub is not None and source is not None:
+            if other_subscribers(session=session, source_id=source_id, except_sub=sub.id or 0):
+                session.delete(sub)
+            else:
+                session.flush()
+                remove_source(session=session, source=source, now=now)
+    return watched
 
 
 def find_watch(*, session: Session, team_id: str, channel_id: str, term: str) -> Watch | None:
@@ -124,6 +178,17 @@ def set_company_mute(*, session: Session, team_id: str, channel_id: str, company
         session.delete(existing)
         return True
     return False
+
+
+def set_channel_muted(*, session: Session, team_id: str, channel_id: str, muted: bool, now: datetime) -> None:
+    """Hold (or release) all of the channel's alerts; its digests still come either way."""
+    ensure_channel(session=session, team_id=team_id, channel_id=channel_id, now=now).muted = muted
+
+
+def count_digest_channels(*, session: Session, team_id: str) -> int:
+    """How many of the team's channels have a digest scheduled."""
+    query = select(func.count()).select_from(Channel).where(Channel.team_id == team_id, Channel.digest != "off")
+    return int(session.exec(query).one())
 
 
 def list_mutes(*, session: Session, team_id: str, channel_id: str | None = None) -> list[Mute]:

@@ -3,6 +3,7 @@ worker so that several workers never post one delivery twice."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -178,9 +179,8 @@ def claim_deliveries(*, session: Session, owner: str, now: datetime, lease: time
 
 
 def delivery_counts(*, session: Session, team_id: str) -> dict[str, int]:
-    query = (select(Delivery.status, func.count()).where(Delivery.team_id == team_id)
-             .group_by(col(Delivery.status)))
-    return {str(status): int(n) for status, n in session.exec(query).all()}
+    """One team's deliveries by status (`outbox_counts` for one team)."""
+    return outbox_counts(session=session, team_id=team_id)
 
 
 def channel_briefs_since(*, session: Session, team_id: str, channel_id: str, since: datetime,
@@ -256,6 +256,35 @@ def mark_refused(*, session: Session, delivery_id: int, owner: str, now: datetim
     if channel_gone:
         pause_channel(session=session, team_id=row.team_id, channel_id=row.channel_id, reason=error, now=now)
     row.status = "sending" if unconfirmed else ("paused" if channel_gone else "failed")
+
+
+@dataclass(frozen=True, slots=True)
+class Crash:
+    """How an unexpected failure of one delivery was recorded: its attempts so far, and when it is tried again
+    (`retry_after`), or None when it has failed for good."""
+
+    attempts: int
+    retry_after: timedelta | None
+
+
+def mark_crashed(*, session: Session, delivery_id: int, owner: str, now: datetime, error: str, unconfirmed: bool,
+                 max_attempts: int, backoff: timedelta, max_backoff: timedelta) -> Crash | None:
+    """An unexpected error on one delivery (its message could not be built, the database erred while recording
+    it): one more attempt counted, then retried after `backoff` doubling per attempt (at most `max_backoff`),
+    and failed on its `max_attempts`-th. One that may have been posted (`unconfirmed`) is only ever retried,
+    since its retry first looks for it in the channel. None when the lease was lost (nothing recorded)."""
+    row = session.get(Delivery, delivery_id)
+    if row is None or row.lease_owner != owner:
+        return None
+    row.attempts += 1  # attempts also counts posts; a build that fails never gets that far
+    if unconfirmed or row.attempts < max_attempts:
+        after = min(max_backoff, backoff * 2 ** (row.attempts - 1))
+        mark_retry(session=session, delivery_id=delivery_id, owner=owner, at=now + after, error=error,
+                   unconfirmed=unconfirmed)
+        return Crash(attempts=row.attempts, retry_after=after)
+    mark_refused(session=session, delivery_id=delivery_id, owner=owner, now=now, retry_at=now, error=error,
+                 unconfirmed=False, channel_gone=False)
+    return Crash(attempts=row.attempts, retry_after=None)
 
 
 def release(*, session: Session, delivery_ids: list[int], owner: str, not_before: datetime) -> None:
