@@ -11,14 +11,13 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from bot.analysis.run import AnalysisReport, analyse
-from bot.analysis.story_update import Embed
 from bot.ask.service import Asker
 from bot.briefs.builtin import WRITER_NOTE
 from bot.briefs.writers import BriefWriter, BuiltinWriter
 from bot.clock import Clock, fixed_clock, utc_now
+from bot.core.types import Embed
 from bot.fetch.http import Fetcher, build_fetcher
 from bot.ingest.poller import Poller
-from bot.llm.answer_writer import PROMPT as ANSWER_PROMPT
 from bot.llm.answer_writer import LLMAnswerWriter
 from bot.llm.brief_writer import LLMBriefWriter
 from bot.llm.client import LLMError, build_client, llm_configured
@@ -73,9 +72,7 @@ class Context:
                 client = build_client(self.settings, timeout=self.settings.briefbot_llm_timeout,
                                       max_retries=self.settings.briefbot_llm_max_retries)
                 writer = LLMAnswerWriter(client, self.settings.briefbot_answer_model, self.prompts)
-            version = self.prompts[ANSWER_PROMPT].version if ANSWER_PROMPT in self.prompts else ""
-            self._asker = Asker(engine=self.engine, clock=self.clock, writer=writer, prompt_version=version,
-                                embed=self.embed())
+            self._asker = Asker(engine=self.engine, clock=self.clock, writer=writer, embed=self.embed())
         return self._asker
 
     def writer_label(self) -> str:
@@ -114,7 +111,11 @@ class Context:
     def analyse(self, team_id: str | None = None, *, only_wanted: bool = False) -> AnalysisReport:
         return analyse(engine=self.engine, clock=self.clock, settings=self.settings, writer=self.brief_writer(),
                        team_id=team_id, embed=self.embed(), only_wanted=only_wanted,
-                       brief_seconds=self.brief_seconds())
+                       brief_seconds=self.brief_seconds(), brief_concurrency=self.brief_concurrency())
+
+    def brief_concurrency(self) -> int:
+        """Briefs written at once: an LLM call mostly waits, so several; the built-in writer, one at a time."""
+        return self.settings.briefbot_brief_concurrency if llm_configured(self.settings) else 1
 
     def brief_seconds(self) -> float:
         """The longest an LLM brief may take, its repair included (the writer's own deadline); 0 without one."""

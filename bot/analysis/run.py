@@ -10,11 +10,11 @@ from sqlalchemy.engine import Engine
 
 from bot.analysis.briefing import write_pending_briefs
 from bot.analysis.signal_update import SignalReport, update_signals
-from bot.analysis.story_update import Embed, StoryReport, update_stories
+from bot.analysis.story_update import StoryReport, update_stories
 from bot.briefs.writers import BriefWriter
 from bot.clock import Clock
 from bot.core.normalize import first_line
-from bot.llm.client import llm_configured
+from bot.core.types import Embed
 from bot.settings import Settings
 from bot.storage.db import session_scope
 from bot.storage.health import record_analysis
@@ -62,19 +62,20 @@ class _Pass:
 
 def analyse(*, engine: Engine, clock: Clock, settings: Settings, writer: BriefWriter,
             team_id: str | None = None, embed: Embed | None = None, only_wanted: bool = False,
-            brief_seconds: float = 0.0) -> AnalysisReport:
+            brief_seconds: float = 0.0, brief_concurrency: int = 1) -> AnalysisReport:
     """Idempotent, so it can run after every poll and catch up after a crash. Several workers can run it at
     once: a team's clustering (stories, then signals) is leased to one of them, since it reads and writes one
     team's state in order; briefs are leased one subject at a time, so the workers share their writing.
     `only_wanted`: just the teams whose counters (storage/wanted) say a poll or a clustering left work.
     Each workspace fails alone: what failed is recorded on it (`storage/health`) and the next one goes on.
     `brief_seconds`: the longest the writer may take over one brief; a brief's lease outlasts it by a minute, so
-    a slow but live LLM call is never taken over mid-way."""
-    # An LLM call mostly waits, so a worker writes several briefs at once; the built-in writer, one at a time.
+    a slow but live LLM call is never taken over mid-way. `brief_concurrency`: how many briefs are written at
+    once (the composition root's choice: several for an LLM, whose calls mostly wait; one for the built-in
+    writer)."""
     run = _Pass(engine=engine, clock=clock, settings=settings, writer=writer, embed=embed,
                 owner=new_owner("analyse"), lease=settings.lease(), only_wanted=only_wanted,
                 brief_lease=max(settings.lease(), timedelta(seconds=brief_seconds + 60)),
-                concurrency=settings.briefbot_brief_concurrency if llm_configured(settings) else 1)
+                concurrency=brief_concurrency)
     report = AnalysisReport()
     with session_scope(engine) as session:
         teams = (teams_wanting_analysis(session=session) if only_wanted

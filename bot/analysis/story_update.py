@@ -5,7 +5,7 @@ and a restart picks up where it stopped."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
@@ -14,6 +14,7 @@ from bot.briefs.builtin import clearest
 from bot.briefs.model import SourceRef
 from bot.clock import Clock
 from bot.core.stories import StoryClusterer, StoryInput, StoryParams, embedding_text
+from bot.core.types import Embed
 from bot.storage.db import session_scope
 from bot.storage.leases import Held
 from bot.storage.models import Item
@@ -31,9 +32,6 @@ from bot.storage.wanted import want
 
 log = logging.getLogger(__name__)
 BATCH = 2000
-# Texts in, one vector per text out; None when embeddings cannot be had for this batch (the batch is then
-# clustered on terms alone, not held back). Built by the composition root from the LLM endpoint.
-Embed = Callable[[list[str]], list[tuple[float, ...]] | None]
 
 
 @dataclass(slots=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.ask.evidence import describe
-from bot.ask.model import Answer, Source
+from bot.ask.model import Answer
+from bot.core.types import Source, describe
 
 NO_LLM = ("No LLM is configured, so these are the stored briefs and items that best match your question "
           "(set OPENAI_BASE_URL or OPENAI_API_KEY for written answers).")

@@ -1,40 +1,30 @@
 """What an answer is made of: numbered sources, the answer text that cites them as [n], and how it was
-written. Pure data, shared by the CLI and the Slack surfaces."""
+written; and what ask asks of an answer writer. Pure, shared by the CLI and the Slack surfaces. `Source` and
+`Turn` live in bot/core/types (the LLM writer reads them and imports nothing of ask); they are named here too,
+as part of the answer's model."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bot.core.types import Source, Turn
+
+__all__ = ["Answer", "AnswerWriter", "Source", "Turn"]
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
-    """One stored item or brief offered as evidence, numbered from 1 in the order the answer may cite it."""
+class AnswerWriter(Protocol):
+    """Writes an answer's raw text (uncleaned: the caller cleans it) from numbered sources and the conversation
+    so far, passing each piece of text to `on_text` as it comes. Its failures are the LLM boundary's: LLMTooSlow
+    (with the text streamed before the deadline) or another LLMError; anything else is a defect."""
 
-    n: int
-    kind: str  # brief | item
-    id: int
-    title: str
-    url: str
-    outlet: str
-    at: datetime
-    item_kind: str = ""  # news | job, for items
-    text: str = ""
+    model: str  # recorded with the answer
+    prompt_name: str
+    prompt_version: str
 
-    def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["at"] = self.at.isoformat()
-        data.pop("text")
-        return data
-
-
-@dataclass(frozen=True, slots=True)
-class Turn:
-    """An earlier question and answer of the same conversation."""
-
-    question: str
-    answer: str
+    def write(self, *, question: str, today: str, history: Sequence[Turn], sources: Sequence[Source],
+              on_text: Callable[[str], None] | None = None) -> str: ...
 
 
 @dataclass(slots=True)

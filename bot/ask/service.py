@@ -12,16 +12,15 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.analysis.story_update import Embed
 from bot.ask.clean import StreamCleaner, cited, clean, tidy
 from bot.ask.evidence import number
 from bot.ask.extractive import CUT_SHORT, LLM_FAILED, extractive_answer
-from bot.ask.model import Answer, Source, Turn
+from bot.ask.model import Answer, AnswerWriter, Source, Turn
 from bot.ask.retrieve import retrieve
 from bot.clock import Clock
 from bot.core.question import read_question
 from bot.core.retrieval import Candidate
-from bot.llm.answer_writer import PROMPT, LLMAnswerWriter
+from bot.core.types import Embed
 from bot.llm.client import LLMError, LLMTooSlow
 from bot.storage.briefs import team_brief
 from bot.storage.conversations import earlier_turns, save_turn
@@ -47,9 +46,8 @@ class Conversation:
 
 
 class Asker:
-    def __init__(self, *, engine: Engine, clock: Clock, writer: LLMAnswerWriter | None, prompt_version: str = "",
-                 embed: Embed | None = None):
-        self.engine, self.clock, self.writer, self.prompt_version = engine, clock, writer, prompt_version
+    def __init__(self, *, engine: Engine, clock: Clock, writer: AnswerWriter | None, embed: Embed | None = None):
+        self.engine, self.clock, self.writer = engine, clock, writer
         self.embed = embed  # the question's embedding, for vector search, when an embedding endpoint is set
 
     def ask(self, conversation: Conversation, text: str, *, on_text: Callable[[str], None] | None = None,
@@ -118,7 +116,8 @@ class Asker:
         numbers = cited(text, len(sources))
         shown_sources = [s for s in sources if s.n in numbers] or sources[:SHOWN_WHEN_UNCITED]
         return Answer(question=question, text=text, sources=shown_sources, writer="llm", note=note,
-                      prompt_name=PROMPT, prompt_version=self.prompt_version, model=self.writer.model)
+                      prompt_name=self.writer.prompt_name, prompt_version=self.writer.prompt_version,
+                      model=self.writer.model)
 
     def _store(self, conversation: Conversation, answer: Answer, brief: Brief | None, store: bool) -> Answer:
         if not store:
