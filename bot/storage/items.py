@@ -9,6 +9,19 @@ from typing import Any, TypeVar
 
 from sqlmodel import Session, col, select
 
+from bot.core.intake import (
+    Insert,
+    Known,
+    KnownLink,
+    Link,
+    Rehash,
+    Repoint,
+    Unchanged,
+    Update,
+    decide,
+    ids_to_look_up,
+    urls_to_look_up,
+)
 from bot.sources.normalise import NormalisedItem
 from bot.storage.models import Item, ItemLink, Source
 
@@ -32,47 +45,54 @@ def store_items(
     - the same (source, external id) is stored once, and updated when its content hash changes;
     - the same canonical URL from another source (or under a new id) is linked to the existing item;
     - nothing is ever deleted here.
+
+    The rules are `core.intake.decide`'s; this looks up what it needs (this source's links with their items'
+    URL keys, then the workspace's items for the URLs it may meet: at most two queries per 500 items) and
+    applies its decisions.
     """
     assert source.id is not None
-    batch = _dedupe_batch(items)
-    links = _links_by_external_id(session, source.id, [i.external_id for i in batch])
+    links = _links_by_external_id(session, source.id, ids_to_look_up(items))
+    known_links = {external_id: KnownLink(link.item_id, link.content_hash, url_key)
+                   for external_id, (link, url_key) in links.items()}
+    by_url = _items_by_url_key(session, source.team_id, urls_to_look_up(items, known_links))
+    decisions = decide(items, Known(links=known_links, items={key: item.id or 0 for key, item in by_url.items()}))
+    by_id = {item.id: item for item in by_url.values()}
     new = updated = linked = unchanged = 0
-    unknown = [i for i in batch if i.external_id not in links]
-    by_url = _items_by_url_key(session, source.team_id, [i.url_key for i in unknown])
     pending: list[tuple[NormalisedItem, Item]] = []  # links to add once new items have ids
-    for entry in batch:
-        link = links.get(entry.external_id)
-        if link is not None:
-            if link.content_hash == entry.content_hash:
+    repointed: list[tuple[ItemLink, NormalisedItem, Item]] = []  # links to move to new items once they have ids
+    for decision in decisions:
+        match decision:
+            case Unchanged():
                 unchanged += 1
-                continue
-            link.content_hash = entry.content_hash
-            item = session.get(Item, link.item_id)
-            if item is not None and item.url_key == entry.url_key:
-                _apply(item, entry, now)
+            case Update(entry, item_id):
+                links[entry.external_id][0].content_hash = entry.content_hash
+                # The item was looked up by its URL key in this workspace; a link to another workspace's item
+                # is never made here, so get() is only for a database edited by hand.
+                _apply(by_id.get(item_id) or _get_item(session, item_id), entry, now)
                 updated += 1
-            elif item is not None:
-                # The id now points at another URL: keep the old item, point the id at the new one.
-                found = by_url.get(entry.url_key) or _items_by_url_key(session, source.team_id, [entry.url_key]).get(
-                    entry.url_key)
-                if found is None:
-                    found = by_url[entry.url_key] = _new_item(source, entry, now)
-                    session.add(found)
-                    session.flush()
-                link.item_id = found.id or 0
+            case Repoint(entry, item_id):
+                link = links[entry.external_id][0]
+                if item_id is None:
+                    item = _new_item(source, entry, now)
+                    session.add(item)
+                    repointed.append((link, entry, item))
+                else:
+                    link.content_hash, link.item_id = entry.content_hash, item_id
                 updated += 1
-            continue
-        item = by_url.get(entry.url_key)
-        if item is None:
-            item = _new_item(source, entry, now)
-            item.backfill = backfill
-            session.add(item)
-            by_url[entry.url_key] = item
-            new += 1
-        else:
-            linked += 1
-        pending.append((entry, item))
-    session.flush()  # one round of INSERTs gives every new item its id
+            case Rehash(entry):
+                links[entry.external_id][0].content_hash = entry.content_hash
+            case Link(entry, item_id):
+                pending.append((entry, by_id[item_id]))
+                linked += 1
+            case Insert(entry):
+                item = _new_item(source, entry, now)
+                item.backfill = backfill
+                session.add(item)
+                pending.append((entry, item))
+                new += 1
+    session.flush()  # one round of INSERTs gives every new item its id, in the batch's order
+    for link, entry, item in repointed:
+        link.content_hash, link.item_id = entry.content_hash, item.id or 0
     session.add_all(
         ItemLink(team_id=source.team_id, item_id=item.id or 0, source_id=source.id, external_id=entry.external_id,
                  content_hash=entry.content_hash, first_seen_at=now)
@@ -82,18 +102,10 @@ def store_items(
     return StoreCounts(new=new, updated=updated, linked=linked, unchanged=unchanged)
 
 
-def _dedupe_batch(items: Sequence[NormalisedItem]) -> list[NormalisedItem]:
-    """A feed that lists one entry twice (it happens) counts it once: the first occurrence wins."""
-    seen_ids: set[str] = set()
-    seen_urls: set[str] = set()
-    out = []
-    for item in items:
-        if item.external_id in seen_ids or item.url_key in seen_urls:
-            continue
-        seen_ids.add(item.external_id)
-        seen_urls.add(item.url_key)
-        out.append(item)
-    return out
+def _get_item(session: Session, item_id: int) -> Item:
+    item = session.get(Item, item_id)
+    assert item is not None  # decide() updates only an item the link lookup found
+    return item
 
 
 def _new_item(source: Source, entry: NormalisedItem, now: datetime) -> Item:
@@ -114,11 +126,14 @@ def _apply(item: Item, entry: NormalisedItem, now: datetime) -> None:
     item.content_hash, item.updated_at = entry.content_hash, now
 
 
-def _links_by_external_id(session: Session, source_id: int, external_ids: list[str]) -> dict[str, ItemLink]:
-    out: dict[str, ItemLink] = {}
+def _links_by_external_id(session: Session, source_id: int,
+                          external_ids: list[str]) -> dict[str, tuple[ItemLink, str | None]]:
+    """This source's links for `external_ids`, each with the URL key of its item (None: the item is gone)."""
+    out: dict[str, tuple[ItemLink, str | None]] = {}
     for chunk in _chunks(external_ids):
-        query = select(ItemLink).where(ItemLink.source_id == source_id, col(ItemLink.external_id).in_(chunk))
-        out.update((link.external_id, link) for link in session.exec(query))
+        query = (select(ItemLink, Item.url_key).outerjoin(Item, col(Item.id) == ItemLink.item_id)
+                 .where(ItemLink.source_id == source_id, col(ItemLink.external_id).in_(chunk)))
+        out.update((link.external_id, (link, url_key)) for link, url_key in session.exec(query))
     return out
 
 
