@@ -27,7 +27,7 @@ from bot.context import Context
 from bot.demo.server import LocalServer, Route
 from bot.settings import Settings
 from bot.slack.blocks.alert import ASK_ACTION
-from bot.slack.listeners.questions import ask_modal
+from bot.slack.blocks.ask import ask_modal
 from tests.conftest import SLACK_SECRET, context_for, make_settings, serving, wait_for
 from tests.feeds import numbered, rss
 from tests.slack_requests import (

@@ -308,6 +308,7 @@ def test_a_delivery_that_cannot_be_built_is_retried_then_failed_and_never_stalls
     `/brief status` counts."""
     from bot.slack.commands.handlers import Request, status
     from bot.slack.delivery import CRASH_ATTEMPTS
+    from bot.slack.deps import deps_for
     from bot.storage.deliveries import delivery_counts
 
     hiring_alert(slack_ctx, "C1", "C2")
@@ -336,7 +337,7 @@ def test_a_delivery_that_cannot_be_built_is_retried_then_failed_and_never_stalls
     assert loop.tick().retried == 0  # failed for good: not claimed again
     with Session(slack_ctx.engine) as session:
         assert delivery_counts(session=session, team_id="T1")["failed"] == 1
-    assert "1 failed" in status(slack_ctx, Request(team_id="T1", channel_id="C1", user_id="U1"))
+    assert "1 failed" in status(deps_for(slack_ctx), Request(team_id="T1", channel_id="C1", user_id="U1"))
     assert [len(slack.messages(c)) for c in ("C1", "C2")] == [1, 1]
 
 

@@ -111,11 +111,11 @@ class _Live:
 
 
 def answer_in_thread(asker: Asker, client: WebClient, where: Thread, conversation: Conversation, question: str, *,
-                     stream: bool = True, status: bool = True) -> Answer | None:
-    """Answer `question` in the thread; None when Slack refused every way of posting it (logged)."""
-    if status:
-        optional_call(client.assistant_threads_setStatus, channel_id=where.channel_id,
-                      thread_ts=where.thread_ts, status=THINKING)
+                     stream: bool = True, set_status: Callable[..., object] | None = None) -> Answer | None:
+    """Answer `question` in the thread; None when Slack refused every way of posting it (logged). With
+    `set_status` (Bolt's, for the thread of the event that asked), a thinking status shows until the answer."""
+    if set_status is not None:
+        optional_call(set_status, status=THINKING)
     live = _Live(client, where)
     answer = asker.ask(conversation, question, on_text=live.append if stream else None)
     ts = live.close(answer)
@@ -128,9 +128,8 @@ def answer_in_thread(asker: Asker, client: WebClient, where: Thread, conversatio
             ts = str(response.get("ts") or "")
         except SlackApiError as exc:
             log.warning("could not post the answer in %s: %s", where.channel_id, error_code(exc))
-            if status:  # posting clears the status; a failed post must clear it too
-                optional_call(client.assistant_threads_setStatus, channel_id=where.channel_id,
-                              thread_ts=where.thread_ts, status="")
+            if set_status is not None:  # posting clears the status; a failed post must clear it too
+                optional_call(set_status, status="")
             return None
     if ts and answer.turn_id is not None:
         with session_scope(asker.engine) as session:
@@ -138,7 +137,7 @@ def answer_in_thread(asker: Asker, client: WebClient, where: Thread, conversatio
     return answer
 
 
-def optional_call(method: Callable[..., Any], **kwargs: Any) -> None:
+def optional_call(method: Callable[..., object], **kwargs: Any) -> None:
     """An optional nicety (a status, a title, suggested prompts): failures are logged, never raised."""
     try:
         method(**kwargs)

@@ -15,8 +15,8 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 from bot.context import Context
 from bot.slack.clients import installation_store, oauth_enabled, web_client
+from bot.slack.deps import deps_for
 from bot.slack.listeners import actions, commands, events, questions
-from bot.slack.listeners.background import Background
 from bot.storage.events import first_time
 
 log = logging.getLogger(__name__)
@@ -75,11 +75,9 @@ def build_app(ctx: Context, *, socket_mode: bool = False) -> App:
     if oauth_enabled(s):
         app.enable_token_revocation_listeners()
     app.middleware(_once_per_event(ctx))
-    background = Background(s.briefbot_listener_threads)
-    commands.register(app, ctx, background)
-    actions.register(app, ctx, background)
-    questions.register(app, ctx, background)
-    events.register(app, ctx)
+    deps = deps_for(ctx)
+    for listeners in (commands, actions, questions, events):
+        listeners.register(app, deps)
     return app
 
 

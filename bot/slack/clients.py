@@ -14,9 +14,9 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.token_rotation import TokenRotator
-from sqlalchemy.engine import Engine
 
 from bot.settings import Settings
+from bot.storage.transactions import Engine
 
 log = logging.getLogger(__name__)
 ROTATE_MINUTES_BEFORE_EXPIRY = 120

@@ -18,8 +18,6 @@ from typing import Any, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
 
 from bot.clock import Clock
 from bot.settings import Settings
@@ -28,12 +26,14 @@ from bot.slack.blocks.digest import digest_message
 from bot.slack.clients import SlackUnreachable, error_code
 from bot.slack.model import DigestView, Growth, Message
 from bot.slack.views import alert_view
+from bot.storage.briefs import team_brief, team_briefs
 from bot.storage.db import session_scope
 from bot.storage.deliveries import (
     alert_message_for,
     alert_unsent,
     claim_deliveries,
     delivery_targets,
+    mark_crashed,
     mark_refused,
     mark_retry,
     mark_sending,
@@ -41,7 +41,9 @@ from bot.storage.deliveries import (
     release,
     waiting_deliveries,
 )
-from bot.storage.models import AlertMessage, Brief, Delivery, Workspace
+from bot.storage.models import AlertMessage, Delivery
+from bot.storage.transactions import Engine, Session
+from bot.storage.workspaces import workspace_timezone
 
 log = logging.getLogger(__name__)
 METADATA_TYPE = "briefbot_delivery"
@@ -131,7 +133,7 @@ class Deliverer:
     def run_once(self, limit: int = 200) -> DeliveryReport:
         """Post what is due now: channels interleaved, each paced to BRIEFBOT_CHANNEL_POST_INTERVAL."""
         report = DeliveryReport()
-        with Session(self.engine, expire_on_commit=False) as session:
+        with session_scope(self.engine) as session:
             claimed = claim_deliveries(session=session, owner=self.owner, now=self.clock(),
                                        lease=self.settings.lease(), limit=limit,
                                        pace=timedelta(seconds=self.settings.briefbot_channel_post_interval))
@@ -200,12 +202,12 @@ class Deliverer:
         return client
 
     def _post(self, client: WebClient, delivery: Delivery) -> str:
-        with Session(self.engine, expire_on_commit=False) as session:
+        with session_scope(self.engine) as session:
             if delivery.kind == "digest":
                 message, thread_ts, alert = self._digest(session, delivery), None, None
             else:
-                brief = session.get(Brief, delivery.brief_id)
-                if brief is None or brief.team_id != delivery.team_id:
+                brief = team_brief(session, team_id=delivery.team_id, brief_id=delivery.brief_id)
+                if brief is None:
                     raise UndeliverableError("brief_missing")
                 alert = alert_message_for(session=session, delivery=delivery)
                 view = alert_view(session=session, brief=brief)
@@ -253,15 +255,13 @@ class Deliverer:
 
     def _digest(self, session: Session, delivery: Delivery) -> Message:
         ids = [int(i) for i in delivery.payload.get("brief_ids", [])]
-        briefs = {b.id: b for b in session.exec(select(Brief).where(col(Brief.id).in_(ids),
-                                                                    Brief.team_id == delivery.team_id))}
-        views = tuple(alert_view(session=session, brief=briefs[i]) for i in ids if i in briefs)
-        workspace = session.get(Workspace, delivery.team_id)
+        briefs = team_briefs(session=session, team_id=delivery.team_id, brief_ids=ids)
+        views = tuple(alert_view(session=session, brief=brief) for brief in briefs)
+        timezone = workspace_timezone(session=session, team_id=delivery.team_id)
         since = delivery.payload.get("since")
         return digest_message(DigestView(
             channel_id=delivery.channel_id, since=datetime.fromisoformat(since) if since else None,
-            until=datetime.fromisoformat(delivery.payload["until"]), briefs=views,
-            timezone=workspace.timezone if workspace else "UTC"))
+            until=datetime.fromisoformat(delivery.payload["until"]), briefs=views, timezone=timezone))
 
     def _already_posted(self, client: WebClient, delivery: Delivery) -> str | None:
         """The ts of this delivery's message if an earlier, unconfirmed attempt did reach the channel."""
@@ -342,23 +342,17 @@ class Deliverer:
         unconfirmed = delivery.status == "sending"
         try:
             with session_scope(self.engine) as session:
-                row = session.get(Delivery, delivery.id)
-                if row is None or row.lease_owner != self.owner:
-                    return
-                row.attempts += 1  # attempts also counts posts; a build that fails never gets that far
-                attempts = row.attempts
-                if unconfirmed or attempts < CRASH_ATTEMPTS:
-                    after = min(MAX_BACKOFF, CRASH_BACKOFF * 2 ** (attempts - 1))
-                    mark_retry(session=session, delivery_id=row.id or 0, owner=self.owner,
-                               at=self.clock() + after, error=error, unconfirmed=unconfirmed)
-                else:
-                    mark_refused(session=session, delivery_id=row.id or 0, owner=self.owner, now=self.clock(),
-                                 retry_at=self.clock(), error=error, unconfirmed=False, channel_gone=False)
+                crash = mark_crashed(session=session, delivery_id=delivery.id or 0, owner=self.owner,
+                                     now=self.clock(), error=error, unconfirmed=unconfirmed,
+                                     max_attempts=CRASH_ATTEMPTS, backoff=CRASH_BACKOFF, max_backoff=MAX_BACKOFF)
         except Exception as again:  # the database is down too: the lease expires on its own
             log.error("delivery %s to %s failed (%s) and could not be recorded (%s: %s); it is retried when its "
                       "lease ends", delivery.id, delivery.channel_id, error, type(again).__name__, again)
             return
-        if unconfirmed or attempts < CRASH_ATTEMPTS:
+        if crash is None:  # the lease was lost: another worker has it now
+            return
+        attempts, after = crash.attempts, crash.retry_after
+        if after is not None:
             report.retried += 1
             log.error("delivery %s to %s failed (attempt %d of %d): %s; again in %ss", delivery.id,
                       delivery.channel_id, attempts, CRASH_ATTEMPTS, error, int(after.total_seconds()))

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime
-
-from sqlmodel import Session, col, select
 
 from bot.core.digest import DigestSchedule
 from bot.core.normalize import source_label
 from bot.slack.model import AlertView, ChannelView, FollowView, HomeView, SignalDetails, SourceLink
-from bot.storage.briefs import list_briefs
+from bot.storage.briefs import brief_signal, list_briefs
 from bot.storage.channels import channel_follows, list_channels, list_mutes, list_watches
-from bot.storage.deliveries import subject_item_ids
-from bot.storage.models import Brief, Channel, Item, Signal, Subscription, Watch, Workspace
+from bot.storage.deliveries import delivery_targets
+from bot.storage.models import Brief, Channel
 from bot.storage.sources import status_of
+from bot.storage.transactions import Session
+from bot.storage.workspaces import get_workspace
 
 PAUSE_REASONS = {
     "not_in_channel": "the bot was removed from this channel: invite it back with /invite to resume",
@@ -24,7 +23,7 @@ PAUSE_REASONS = {
 
 
 def alert_view(*, session: Session, brief: Brief) -> AlertView:
-    signal = _signal_details(session=session, brief=brief) if brief.subject == "signal" else None
+    signal = _signal_details(session=session, brief=brief)
     company = signal.company if signal else (brief.entities[0] if brief.entities else "")
     return AlertView(
         brief_id=brief.id or 0, subject=brief.subject, subject_id=brief.subject_id, headline=brief.headline,
@@ -39,16 +38,11 @@ def alert_view(*, session: Session, brief: Brief) -> AlertView:
 
 
 def _signal_details(*, session: Session, brief: Brief) -> SignalDetails | None:
-    signal = session.get(Signal, brief.subject_id)
-    if signal is None or signal.team_id != brief.team_id:
+    signal = brief_signal(session=session, brief=brief)
+    if signal is None:
         return None
-    ids = subject_item_ids(session=session, team_id=brief.team_id, subject="signal", subject_id=signal.id or 0)
-    titles: Counter[str] = Counter()
-    if ids:
-        for item in session.exec(select(Item).where(col(Item.id).in_(ids))):
-            titles[(item.job_title or item.title).strip()] += 1
-    return SignalDetails(company=signal.company, metro=signal.metro, reason=signal.reason,
-                         roles=tuple(titles.most_common()), postings=signal.item_count)
+    return SignalDetails(company=signal.company, metro=signal.metro, reason=signal.reason, roles=signal.roles,
+                         postings=signal.postings)
 
 
 def _parse(value: object) -> datetime | None:
@@ -89,10 +83,9 @@ def items_lost(notes: str | None) -> str | None:
 
 
 def home_view_data(*, session: Session, team_id: str, writer: str, failed_deliveries: int) -> HomeView:
-    workspace = session.get(Workspace, team_id)
+    workspace = get_workspace(session=session, team_id=team_id)
     channels = {c.channel_id: c for c in list_channels(session=session, team_id=team_id)}
-    ids = set(channels) | set(session.exec(select(Subscription.channel_id).where(Subscription.team_id == team_id)))
-    ids |= set(session.exec(select(Watch.channel_id).where(Watch.team_id == team_id)))
+    ids = set(channels) | delivery_targets(session=session, team_id=team_id).get(team_id, set())
     views = tuple(channel_view(session=session, team_id=team_id, channel_id=c, channel=channels.get(c))
                   for c in sorted(ids))
     latest = tuple(alert_view(session=session, brief=b) for b in list_briefs(session=session, team_id=team_id,

@@ -3,79 +3,82 @@ module's). A button only ever acts on a brief of the workspace that pressed it."
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
-from sqlalchemy.exc import IntegrityError
 
-from bot.context import Context
 from bot.core.inputs import clean_line, row_id
+from bot.slack.blocks.alert import MUTE_COMPANY_ACTION, NOT_USEFUL_ACTION
+from bot.slack.deps import Deps
 from bot.slack.escape import escape
-from bot.slack.listeners.background import Background
 from bot.slack.listeners.payload import action_value, channel_of, team_of, user_of
 from bot.slack.views import alert_view
 from bot.storage.briefs import team_brief
 from bot.storage.channels import set_company_mute
 from bot.storage.db import session_scope
-from bot.storage.models import Brief, Feedback
+from bot.storage.feedback import record_brief_feedback
+from bot.storage.models import Brief
 
 
-def _brief(ctx: Context, body: dict[str, Any]) -> Brief | None:
+def register(app: App, deps: Deps) -> None:
+    app.action(MUTE_COMPANY_ACTION)(partial(handle_mute_company, deps=deps))
+    app.action(NOT_USEFUL_ACTION)(partial(handle_not_useful, deps=deps))
+
+
+def handle_mute_company(ack: Ack, body: dict[str, Any], respond: Respond, *, deps: Deps) -> None:
+    ack()
+    deps.background.run("Mute this company", lambda: mute_company(deps, body, respond))
+
+
+def handle_not_useful(ack: Ack, body: dict[str, Any], respond: Respond, *, deps: Deps) -> None:
+    ack()
+    deps.background.run("Not useful", lambda: not_useful(deps, body, respond))
+
+
+def mute_company(deps: Deps, body: dict[str, Any], respond: Respond) -> None:
+    brief = _brief(deps, body)
+    channel_id = channel_of(body)
+    if brief is None or not channel_id:
+        _say(respond, "That alert is no longer known to briefbot.")
+        return
+    with session_scope(deps.engine) as session:
+        # Cleaned as `/brief` text is, so the `/brief unmute` shown below finds this mute when copied.
+        company = clean_line(alert_view(session=session, brief=brief).mute_company).strip()
+        if company:
+            set_company_mute(session=session, team_id=brief.team_id, channel_id=channel_id, company=company,
+                             user_id=user_of(body), now=deps.clock(), muted=True)
+    if not company:
+        _say(respond, "This alert names no company to mute.")
+        return
+    _say(respond, f"Muted *{escape(company)}* in this channel. {_unmute_instruction(company)}")
+
+
+def not_useful(deps: Deps, body: dict[str, Any], respond: Respond) -> None:
+    brief = _brief(deps, body)
+    if brief is None:
+        _say(respond, "That alert is no longer known to briefbot.")
+        return
+    user_id = user_of(body)
+    if not user_id:
+        _say(respond, "briefbot couldn't tell who pressed that button; nothing was recorded.")
+        return
+    with session_scope(deps.engine) as session:  # pressed twice: counted once
+        record_brief_feedback(session=session, team_id=brief.team_id, channel_id=channel_of(body), user_id=user_id,
+                              brief_id=brief.id or 0, value="not_useful", now=deps.clock())
+    _say(respond, "Thanks: noted that this alert wasn't useful.")
+
+
+def _brief(deps: Deps, body: dict[str, Any]) -> Brief | None:
     brief_id, team = row_id(action_value(body)), team_of(body)
     if brief_id is None or not team:
         return None
-    with session_scope(ctx.engine) as session:
+    with session_scope(deps.engine) as session:
         return team_brief(session, team_id=team, brief_id=brief_id)
 
 
 def _say(respond: Respond, text: str) -> None:
     respond(text=text, response_type="ephemeral", replace_original=False)
-
-
-def register(app: App, ctx: Context, background: Background) -> None:
-    @app.action("brief_mute_company")
-    def mute_company_button(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        background.run("Mute this company", lambda: mute_company(body, respond))
-
-    def mute_company(body: dict[str, Any], respond: Respond) -> None:
-        brief = _brief(ctx, body)
-        channel_id = channel_of(body)
-        if brief is None or not channel_id:
-            _say(respond, "That alert is no longer known to briefbot.")
-            return
-        with session_scope(ctx.engine) as session:
-            # Cleaned as `/brief` text is, so the `/brief unmute` shown below finds this mute when copied.
-            company = clean_line(alert_view(session=session, brief=brief).mute_company).strip()
-            if company:
-                set_company_mute(session=session, team_id=brief.team_id, channel_id=channel_id, company=company,
-                                 user_id=user_of(body), now=ctx.clock(), muted=True)
-        if not company:
-            _say(respond, "This alert names no company to mute.")
-            return
-        _say(respond, f"Muted *{escape(company)}* in this channel. {_unmute_instruction(company)}")
-
-    @app.action("brief_not_useful")
-    def not_useful_button(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        background.run("Not useful", lambda: not_useful(body, respond))
-
-    def not_useful(body: dict[str, Any], respond: Respond) -> None:
-        brief = _brief(ctx, body)
-        if brief is None:
-            _say(respond, "That alert is no longer known to briefbot.")
-            return
-        user_id = user_of(body)
-        if not user_id:
-            _say(respond, "briefbot couldn't tell who pressed that button; nothing was recorded.")
-            return
-        try:
-            with session_scope(ctx.engine) as session:
-                session.add(Feedback(team_id=brief.team_id, channel_id=channel_of(body), user_id=user_id,
-                                     brief_id=brief.id or 0, value="not_useful", created_at=ctx.clock()))
-        except IntegrityError:
-            pass  # pressed twice: counted once
-        _say(respond, "Thanks: noted that this alert wasn't useful.")
 
 
 def _unmute_instruction(company: str) -> str:
