@@ -212,7 +212,7 @@ def test_briefbot_run_over_socket_mode_answers_acks_and_reconnects(running: Runn
     wait_until(lambda: bool(slack.hooks("status")), timeout=15, what=running.tail)
     status = slack.hooks("status")[0]
     assert status["replace_original"] is True and status["response_type"] == "ephemeral"  # replaces "Checking…"
-    assert "source" in status["text"].lower(), status["text"]
+    assert status["text"].startswith("*Sources:* 2 followed, 0 with errors"), status["text"]
 
     assert link.errors == [] and second.errors == []  # every frame the client sent followed RFC 6455
     assert slack.socket.refused == []
@@ -221,3 +221,34 @@ def test_briefbot_run_over_socket_mode_answers_acks_and_reconnects(running: Runn
 
     assert running.stop() == 0, running.tail()
     assert "stopped" in running.output()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # nothing here depends on the database
+def test_a_dropped_connection_is_opened_again(running: Running, slack: SocketModeSlack) -> None:
+    """Slack closes the socket without a `disconnect` first: the process asks apps.connections.open for a new
+    URL and answers there. (slack_sdk 3.48's built-in client reconnects from its session monitor, which runs
+    every 10 s under Bolt's SocketModeHandler: its close handler sees the socket still open and does nothing.)"""
+    link = slack.socket.wait_for_connection(1, timeout=60, explain=running.tail)
+    link.close(1001)
+    second = slack.socket.wait_for_connection(2, timeout=30, explain=running.tail)
+    assert len(slack.calls("apps.connections.open")) == 2
+    ack = envelope_ack(second, "slash_commands", slash_command("help", slack.hook_url("help")), running,
+                       accepts_response_payload=True)
+    assert ack["payload"]["text"] == help_text()
+    assert running.stop() == 0, running.tail()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_refused_app_token_stops_briefbot_run_with_one_line(db_url: str, tmp_path: Path) -> None:
+    """apps.connections.open says no: `briefbot run` ends with the reason, and never claimed to be connected."""
+    with SocketModeSlack() as slack:
+        slack.app_tokens = {"xapp-1-A1-the-right-one"}
+        env = worker_env(db_url, slack.api_url, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_APP_TOKEN=APP_TOKEN)
+        briefbot = Path(sys.executable).with_name("briefbot")
+        done = subprocess.run([str(briefbot), "run"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                              timeout=60)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Slack refused SLACK_APP_TOKEN (invalid_auth)" in done.stderr, done.stderr
+    assert "connected" not in done.stdout  # never said before it is true
+    assert [c.token for c in slack.calls("apps.connections.open")] == [APP_TOKEN]
+    assert slack.socket.connections() == []

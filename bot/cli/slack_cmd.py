@@ -3,6 +3,8 @@ behind uvicorn; run `briefbot worker` beside it)."""
 
 from __future__ import annotations
 
+import threading
+
 import click
 
 from bot.cli.common import context, load_settings, sole_scheduler
@@ -30,9 +32,15 @@ def register(group: click.Group) -> None:
         with sole_scheduler(ctx.settings):
             scheduler = build_scheduler(ctx, background=True)
             scheduler.start()
-            click.echo(f"briefbot: connected over Socket Mode; {ctx.writer_label()}. Ctrl-C stops.")
             try:
-                SocketModeHandler(app, token.get_secret_value()).start()  # type: ignore[no-untyped-call]
+                handler = SocketModeHandler(app, token.get_secret_value())
+                handler.connect()  # type: ignore[no-untyped-call]  # apps.connections.open, then the WebSocket
+                # Said after connecting, so a refused token is never preceded by "connected". slack_sdk keeps
+                # trying a WebSocket that would not open (every 10 s), so that case starts, and says so.
+                state = "connected over Socket Mode" if handler.client.is_connected() else (
+                    "Socket Mode connection not open yet; retrying")
+                click.echo(f"briefbot: {state}; {ctx.writer_label()}. Ctrl-C stops.")
+                threading.Event().wait()  # the Socket Mode client's threads do the work
             except (KeyboardInterrupt, SystemExit):
                 click.echo("stopped")
             except SlackApiError as exc:  # apps.connections.open refused the app-level token
