@@ -35,7 +35,7 @@ from bot.storage.db import session_scope
 
 log = logging.getLogger(__name__)
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
-SetStatus = Callable[..., object]  # Bolt's `set_status` for the event's thread
+StatusSetter = Callable[..., object]  # Bolt's `set_status` for the event's thread
 NO_QUESTION = ("Ask me about the companies and sources this channel follows, e.g. "
                "_who is hiring warehouse staff in Seattle?_")
 UNKNOWN_ANSWER = "That answer is no longer known to briefbot."
@@ -70,7 +70,7 @@ def message_where(event: dict[str, Any], team: str) -> Thread | None:
 
 
 def handle_direct_message(event: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient,
-                          set_status: SetStatus | None, *, deps: Deps) -> None:
+                          set_status: StatusSetter | None, *, deps: Deps) -> None:
     if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
         return  # channel chatter (mentions come as app_mention), edits, and the bot's own posts
     question = question_text(str(event.get("text") or ""))
@@ -86,7 +86,7 @@ def handle_direct_message(event: dict[str, Any], body: dict[str, Any], context: 
 
 
 def handle_mention(event: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient,
-                   set_status: SetStatus | None, *, deps: Deps) -> None:
+                   set_status: StatusSetter | None, *, deps: Deps) -> None:
     where = message_where(event, team_of(body, context))
     if where is None:
         return
@@ -164,7 +164,7 @@ def answer_command(deps: Deps, *, team_id: str, channel_id: str, user_id: str, q
 
 
 def _answer(deps: Deps, client: WebClient, where: Thread, conversation: Conversation, question: str, *,
-            set_status: SetStatus | None = None) -> None:
+            set_status: StatusSetter | None = None) -> None:
     deps.background.run("answering a question", lambda: answer_in_thread(
         deps.asker(), client, where, conversation, question, set_status=set_status))
 
