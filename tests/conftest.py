@@ -117,7 +117,9 @@ def pg_template(pg_problem: str | None) -> Iterator[str | None]:
         admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+# The PostgreSQL variant of every database test is `slow`: the quick loop (`pytest -m "not slow"`) runs each on
+# SQLite; the README's command and CI run both.
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path, pg_problem: str | None) -> Iterator[str]:
     """A migrated, empty database of its own: a copy of the session's migrated SQLite file, or a PostgreSQL
     database copied from the session's migrated template."""

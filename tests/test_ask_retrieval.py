@@ -30,6 +30,7 @@ def uci(engine: Engine) -> dict[int, str]:
     return load_uci(engine, "T1", path)
 
 
+@pytest.mark.slow  # a replay of the real corpus, measured for quality
 def test_recall_at_5_on_the_uci_question_set(engine: Engine, uci: dict[int, str]) -> None:
     spec = json.loads(QUESTIONS.read_text())
     now = datetime.fromisoformat(spec["now"])

@@ -68,7 +68,7 @@ def test_upgrading_a_database_that_has_items_keeps_them(db_url: str) -> None:
     engine.dispose()
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 def test_processes_starting_together_on_an_empty_database_migrate_it_once(kind: str, tmp_path: Path,
                                                                          pg_problem: str | None) -> None:
     """Every process migrates at start (`briefbot worker` ×2 beside `briefbot serve` on one fresh database): on

@@ -209,6 +209,7 @@ def test_metrics_on_a_worked_example() -> None:
     assert bcubed(["x", "y"], ["x", "y"]) == (1.0, 1.0, 1.0)
 
 
+@pytest.mark.slow  # a replay of the real corpus, measured for quality
 def test_quality_on_the_labelled_uci_headlines() -> None:
     """The UCI March-2014 headlines in TIMESTAMP order, scored against the human story labels.
     Achieved with the defaults: B-cubed P 0.977, R 0.544, F1 0.699, pairwise F1 0.690 (313 stories for 34 labels);

@@ -12,6 +12,7 @@ from email.utils import format_datetime
 from html import escape
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
 from bot.context import build_context
@@ -55,6 +56,7 @@ def bcubed_f1(predicted: list[object], gold: list[str]) -> tuple[float, float, f
     return precision, recall, 2 * precision * recall / (precision + recall)
 
 
+@pytest.mark.slow  # a replay of the real corpus, measured for quality
 def test_stories_from_real_headlines_served_as_feeds(tmp_path: Path) -> None:
     with corpus_path("news", "uci-news-aggregator-dev.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
