@@ -7,11 +7,10 @@ import uuid
 
 import click
 
-from bot.ask.evidence import describe
-from bot.ask.model import Answer
 from bot.ask.service import Conversation
 from bot.cli.common import context, echo_json, json_option, owner_team_option, team_for_writing
 from bot.cli.params import THREAD
+from bot.terminal import format_answer
 
 
 def register(group: click.Group) -> None:
@@ -37,22 +36,3 @@ def register(group: click.Group) -> None:
         click.echo(format_answer(answer, streamed=streamed and answer.writer == "llm"))
         click.echo(f"(thread {conversation.thread_ts}: `briefbot ask --thread {conversation.thread_ts} …` follows up)")
 
-
-def format_answer(answer: Answer, *, streamed: bool = False) -> str:
-    """The answer for a terminal: the text (unless it was streamed already), a note, then the sources. An
-    extractive answer already lists its sources' titles, so only their links follow it."""
-    lines = []
-    if answer.writer == "extractive":
-        lines += [answer.note, "", answer.text, "", "Links:"]
-        lines += [f"  [{s.n}] {s.url}" for s in answer.sources if s.url]
-        return "\n".join(lines)
-    lines.append("" if streamed else answer.text)
-    if answer.note:
-        lines.append(f"\n{answer.note}")
-    if answer.sources:
-        lines.append("\nSources:")
-        for s in answer.sources:
-            lines.append(f"  [{s.n}] {' '.join(s.title.split())} ({describe(s)})")
-            if s.url:
-                lines.append(f"      {s.url}")
-    return "\n".join(lines)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 
-from bot.cli.common import context, echo_json, json_option, parse_since, short, team_option
+from bot.cli.common import context, echo_json, json_option, parse_since, team_option
 from bot.storage.briefs import brief_as_dict, list_briefs
 from bot.storage.db import session_scope
+from bot.terminal import format_brief
 
 
 def register(group: click.Group) -> None:
@@ -29,18 +30,3 @@ def register(group: click.Group) -> None:
         for brief in found:
             click.echo(format_brief(brief_as_dict(brief)))
 
-
-def format_brief(brief: dict[str, object]) -> str:
-    """A brief as plain text for a terminal."""
-    sources = brief["sources"] if isinstance(brief["sources"], list) else []
-    lines = [f"■ {brief['headline']}", f"  {brief['summary']}", f"  Why it matters: {brief['why_it_matters']}"]
-    for n, source in enumerate(sources[:5], 1):
-        when = str(source.get("published_at") or "")[:10]
-        title = short(str(source.get("title")), 60)
-        lines.append(f"  [{n}] {title} ({source.get('outlet')}, {when}) {source.get('url')}")
-    if len(sources) > 5:
-        lines.append(f"  … and {len(sources) - 5} more")
-    writer = f"{brief['writer']}" + (f" — {brief['writer_note']}" if brief.get("writer_note") else "")
-    lines.append(f"  {brief['subject']} {brief['subject_id']} v{brief['subject_version']} · brief {brief['id']} · "
-                 f"writer: {writer}")
-    return "\n".join(lines) + "\n"

@@ -1,10 +1,11 @@
-"""What the CLI commands share: building the context, JSON output, time arguments, tables."""
+"""What the CLI commands share: building the context, JSON output, time arguments. Tables and other plain
+text are bot/terminal's."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from bot.settings import Settings, mask_url_password
 from bot.slack.clients import SlackSetupError, oauth_enabled, token_team
 from bot.storage.db import session_scope
 from bot.storage.sources import count_sources
+from bot.terminal import short
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 team_option = click.option("--team", "team", type=TEAM, default=None, help="Only this Slack team id (default: all).")
@@ -116,31 +118,3 @@ def parse_since(value: str | None, now: datetime) -> datetime | None:
 
 def _bad_since(message: str) -> click.BadParameter:
     return click.BadParameter(message, ctx=click.get_current_context(silent=True), param_hint="'--since'")
-
-
-def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
-    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def ago(value: datetime | None, now: datetime) -> str:
-    if value is None:
-        return "never"
-    seconds = int((now - value).total_seconds())
-    future = seconds < 0
-    seconds = abs(seconds)
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            text = f"{seconds // size}{unit}"
-            break
-    else:
-        text = f"{seconds}s"
-    return f"in {text}" if future else f"{text} ago"
-
-
-def short(text: str | None, width: int) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= width else text[: width - 1] + "…"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import click
 
-from bot.cli.common import context, echo_json, json_option, parse_since, short, table, team_option
+from bot.cli.common import context, echo_json, json_option, parse_since, team_option
 from bot.cli.params import SOURCE_ID
 from bot.storage.db import session_scope
 from bot.storage.items import item_as_dict, list_items, sources_of
 from bot.storage.signals import signals_of
+from bot.terminal import short, table
 
 
 def register(group: click.Group) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import click
 
-from bot.cli.common import context, echo_json, json_option, parse_since, short, table, team_option
+from bot.cli.common import context, echo_json, json_option, parse_since, team_option
 from bot.core.jobs import family_labels
 from bot.storage.db import session_scope
 from bot.storage.signals import list_signals, signal_as_dict, signal_items
+from bot.terminal import short, table
 
 
 def register(group: click.Group) -> None:

@@ -6,17 +6,7 @@ import asyncio
 
 import click
 
-from bot.cli.common import (
-    ago,
-    context,
-    echo_json,
-    json_option,
-    owner_team_option,
-    short,
-    table,
-    team_for_writing,
-    team_option,
-)
+from bot.cli.common import context, echo_json, json_option, owner_team_option, team_for_writing, team_option
 from bot.cli.params import CHANNEL, SOURCE_ID, SPEC
 from bot.core.normalize import source_label
 from bot.ingest.add import Added, add_by_spec
@@ -26,6 +16,7 @@ from bot.sources.base import SpecError
 from bot.sources.registry import ALIASES, KINDS
 from bot.storage.db import session_scope
 from bot.storage.sources import get_source, list_sources, remove_source
+from bot.terminal import ago, short, table
 
 KIND_CHOICES = sorted([*KINDS, *ALIASES])
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 
-from bot.cli.common import context, echo_json, json_option, parse_since, short, table, team_option
+from bot.cli.common import context, echo_json, json_option, parse_since, team_option
 from bot.storage.db import session_scope
 from bot.storage.stories import list_stories, story_as_dict, story_items
+from bot.terminal import short, table
 
 
 def register(group: click.Group) -> None:

@@ -13,9 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from bot.ask.service import Conversation
-from bot.cli.ask_cmd import format_answer
-from bot.cli.briefs_cmd import format_brief
-from bot.cli.common import ago, short, table
 from bot.context import Context, build_context
 from bot.core.jobs import family_labels
 from bot.core.normalize import source_label
@@ -29,6 +26,7 @@ from bot.storage.items import list_items
 from bot.storage.signals import list_signals
 from bot.storage.sources import list_sources
 from bot.storage.stories import list_stories
+from bot.terminal import ago, format_answer, format_brief, short, table
 
 DAY1 = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
 DAY2 = DAY1 + timedelta(days=1)
