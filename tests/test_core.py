@@ -9,7 +9,7 @@ import pytest
 
 from bot.core.locations import parse_places, structured_place
 from bot.core.normalize import canonical_url, cap_text, content_hash, external_key, strip_html
-from bot.core.schedule import next_due
+from bot.core.schedule import next_poll_at
 from bot.fetch.guard import blocked_reason
 from bot.fetch.http import parse_retry_after
 from bot.settings import Settings
@@ -76,19 +76,19 @@ def test_structured_places_read_codes() -> None:
 
 
 def test_backoff_grows_is_capped_and_honours_retry_after() -> None:
-    delays = [(next_due(now=NOW, interval=900, failures=f, max_backoff=3600, source_id=7) - NOW).total_seconds()
+    delays = [(next_poll_at(now=NOW, interval=900, failures=f, max_backoff=3600, source_id=7) - NOW).total_seconds()
               for f in range(1, 9)]
     assert delays[0] >= 60 and delays[1] >= 2 * 60 and delays == sorted(delays) and max(delays) == 3600
-    assert next_due(now=NOW, interval=900, failures=0, max_backoff=3600) == NOW + timedelta(seconds=900)
-    assert next_due(now=NOW, interval=900, failures=1, max_backoff=3600, retry_after=1800) >= NOW + timedelta(
+    assert next_poll_at(now=NOW, interval=900, failures=0, max_backoff=3600) == NOW + timedelta(seconds=900)
+    assert next_poll_at(now=NOW, interval=900, failures=1, max_backoff=3600, retry_after=1800) >= NOW + timedelta(
         seconds=1800)
-    assert next_due(now=NOW, interval=900, failures=1, max_backoff=3600, retry_after=10**9) == NOW + timedelta(
+    assert next_poll_at(now=NOW, interval=900, failures=1, max_backoff=3600, retry_after=10**9) == NOW + timedelta(
         seconds=3600)
 
 
 def test_sources_that_failed_together_retry_apart_each_at_its_own_steady_time() -> None:
     def delay(source_id: int, failures: int = 2) -> float:
-        due = next_due(now=NOW, interval=900, failures=failures, max_backoff=86400, source_id=source_id)
+        due = next_poll_at(now=NOW, interval=900, failures=failures, max_backoff=86400, source_id=source_id)
         return (due - NOW).total_seconds()
 
     delays = [delay(source_id) for source_id in range(1, 201)]

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 
-from bot.core.schedule import LONGEST_WAIT, next_due
+from bot.core.schedule import LONGEST_WAIT, next_poll_at
 from bot.demo.server import LocalServer, Route
 from bot.fetch.decode import BodyDecoder
 from bot.fetch.guard import check_peer, check_url, system_resolver
@@ -593,15 +593,15 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 @pytest.mark.parametrize("retry_after", [float("inf"), float("nan"), 1e300, -5.0, 10.0**30])
 def test_next_due_holds_any_retry_after_to_the_max_backoff(retry_after: float) -> None:
-    due = next_due(now=NOW, interval=900, failures=1, max_backoff=3600, retry_after=retry_after, source_id=7)
+    due = next_poll_at(now=NOW, interval=900, failures=1, max_backoff=3600, retry_after=retry_after, source_id=7)
     assert NOW + timedelta(seconds=60) <= due <= NOW + timedelta(seconds=3600)
 
 
 def test_next_due_survives_absurd_settings_and_failure_counts() -> None:
     longest = NOW + timedelta(seconds=LONGEST_WAIT)
-    assert next_due(now=NOW, interval=10**15, failures=0, max_backoff=3600) == longest
-    assert next_due(now=NOW, interval=900, failures=10**9, max_backoff=10**15) == longest
-    assert next_due(now=NOW, interval=900, failures=3, max_backoff=10**15, retry_after=float("inf")) == longest
+    assert next_poll_at(now=NOW, interval=10**15, failures=0, max_backoff=3600) == longest
+    assert next_poll_at(now=NOW, interval=900, failures=10**9, max_backoff=10**15) == longest
+    assert next_poll_at(now=NOW, interval=900, failures=3, max_backoff=10**15, retry_after=float("inf")) == longest
     near_the_end = datetime(9999, 12, 31, tzinfo=UTC)
-    assert next_due(now=near_the_end, interval=900, failures=0, max_backoff=3600).year == 9999
+    assert next_poll_at(now=near_the_end, interval=900, failures=0, max_backoff=3600).year == 9999
 

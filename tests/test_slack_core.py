@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.core.digest import DigestSchedule, ScheduleError, next_due, parse_schedule
+from bot.core.digest import DigestSchedule, ScheduleError, next_digest_at, parse_schedule
 from bot.core.routing import BriefFacts, ChannelAudience, mentions, route
 from bot.slack.commands.parse import USAGE, Command, Usage, parse
 
@@ -55,15 +55,15 @@ def test_digest_schedules_parse_and_say_what_is_wrong() -> None:
 
 def test_next_digest_is_the_next_wall_clock_time_in_the_workspace_zone() -> None:
     after = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a Wednesday; 13:00 in Berlin
-    assert next_due(DigestSchedule("daily", 9, 0), "Europe/Berlin", after) == datetime(2026, 11, 26, 8, 0,
+    assert next_digest_at(DigestSchedule("daily", 9, 0), "Europe/Berlin", after) == datetime(2026, 11, 26, 8, 0,
                                                                                        tzinfo=UTC)
-    assert next_due(DigestSchedule("daily", 14, 0), "Europe/Berlin", after) == datetime(2026, 11, 25, 13, 0,
+    assert next_digest_at(DigestSchedule("daily", 14, 0), "Europe/Berlin", after) == datetime(2026, 11, 25, 13, 0,
                                                                                         tzinfo=UTC)
-    assert next_due(DigestSchedule("weekly", 9, 0, 0), "America/New_York", after) == datetime(
+    assert next_digest_at(DigestSchedule("weekly", 9, 0, 0), "America/New_York", after) == datetime(
         2026, 11, 30, 14, 0, tzinfo=UTC)
-    assert next_due(DigestSchedule("off"), "UTC", after) is None
+    assert next_digest_at(DigestSchedule("off"), "UTC", after) is None
     # Across the spring-forward night the wall time holds: 09:00 Berlin is 08:00 UTC before, 07:00 after.
-    assert next_due(DigestSchedule("daily", 9, 0), "Europe/Berlin", datetime(2026, 3, 29, 0, 0, tzinfo=UTC)) == \
+    assert next_digest_at(DigestSchedule("daily", 9, 0), "Europe/Berlin", datetime(2026, 3, 29, 0, 0, tzinfo=UTC)) == \
         datetime(2026, 3, 29, 7, 0, tzinfo=UTC)
 
 

@@ -81,7 +81,7 @@ def zone_name(name: str) -> ZoneInfo:
         raise ScheduleError(f"{name!r} is not a time zone like Europe/Berlin or America/New_York") from exc
 
 
-def next_due(schedule: DigestSchedule, timezone: str, after: datetime) -> datetime | None:
+def next_digest_at(schedule: DigestSchedule, timezone: str, after: datetime) -> datetime | None:
     """The first scheduled time strictly after `after`, in UTC; None when digests are off. Wall-clock times
     that a daylight-saving change skips run at the same wall time plus the skipped hour (zoneinfo's fold)."""
     if schedule.kind == "off":

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 LONGEST_WAIT = 366 * 24 * 3600.0
 
 
-def next_due(
+def next_poll_at(
     *, now: datetime, interval: int, failures: int, max_backoff: int,
     retry_after: float | None = None, source_id: int = 0, retry_base: int = 60,
 ) -> datetime:

@@ -18,7 +18,7 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 
 from bot.clock import Clock
 from bot.core.normalize import first_line, one_line, scrub, strip_html
-from bot.core.schedule import next_due
+from bot.core.schedule import next_poll_at
 from bot.fetch.http import Fetcher
 from bot.settings import Settings
 from bot.sources.base import Entry, SourceError
@@ -225,7 +225,7 @@ class Poller:
             finished = self.clock()
             outcome = PollOutcome(
                 outcome=fetched.outcome, started_at=started, finished_at=finished,
-                next_due_at=next_due(now=finished, interval=self.settings.briefbot_poll_interval, failures=0,
+                next_due_at=next_poll_at(now=finished, interval=self.settings.briefbot_poll_interval, failures=0,
                                      max_backoff=self.settings.briefbot_max_backoff),
                 http_status=fetched.status, bytes_read=fetched.bytes_read, entries=fetched.entries_count,
                 items_new=counts.new if counts else 0, items_updated=counts.updated if counts else 0,
@@ -270,7 +270,7 @@ class Poller:
         finished = self.clock()
         outcome = PollOutcome(
             outcome="error", started_at=started, finished_at=finished,
-            next_due_at=next_due(now=finished, interval=self.settings.briefbot_poll_interval,
+            next_due_at=next_poll_at(now=finished, interval=self.settings.briefbot_poll_interval,
                                  failures=source.failures + 1, max_backoff=self.settings.briefbot_max_backoff,
                                  retry_after=exc.retry_after, source_id=source.id or 0,
                                  retry_base=self.settings.briefbot_retry_base),

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot.core.digest import DigestSchedule, next_due
+from bot.core.digest import DigestSchedule, next_digest_at
 from bot.storage.deliveries import channel_briefs_since
 from bot.storage.models import Brief, Channel, Delivery, Workspace
 
@@ -29,7 +29,7 @@ def set_schedule(*, session: Session, channel: Channel, schedule: DigestSchedule
     channel.digest = schedule.kind
     channel.digest_time = None if schedule.kind == "off" else schedule.time_text
     channel.digest_day = schedule.day
-    channel.next_digest_at = next_due(schedule, timezone, now)
+    channel.next_digest_at = next_digest_at(schedule, timezone, now)
     return channel.next_digest_at
 
 
@@ -48,7 +48,7 @@ def enqueue_due_digests(*, session: Session, now: datetime, max_briefs: int) -> 
         zone = workspace.timezone if workspace else "UTC"
         slot, previous = channel.next_digest_at, channel.last_digest_at  # before the claim updates them
         assert slot is not None
-        following = next_due(schedule_of(channel), zone, now)
+        following = next_digest_at(schedule_of(channel), zone, now)
         claimed = session.execute(update(Channel).where(col(Channel.id) == channel.id,
                                                         col(Channel.next_digest_at) == slot)
                                   .values(next_digest_at=following, last_digest_at=slot))
