@@ -27,7 +27,7 @@ from bot.storage.items import store_items
 from bot.storage.leases import acquire, fence, holding, release
 from bot.storage.models import Brief, Delivery, WorkLease
 from bot.storage.sources import add_source, ensure_workspace
-from bot.storage.wanted import done, mark, teams_wanting_analysis, want
+from bot.storage.wanted import finish_work, pending_work, request_work, teams_wanting_analysis
 from tests.test_signal_update import seed_seattle_hiring
 
 LEASE = timedelta(minutes=5)
@@ -200,27 +200,27 @@ def test_wanted_work_is_seen_by_every_worker_and_marked_done_only_when_done(sett
     seed_seattle_hiring(ctx.engine, clock)
     assert ctx.analyse(only_wanted=True).briefs == []  # nothing said it wants analysis yet
     with session_scope(ctx.engine) as session:
-        want(session=session, team_id="T1", kind="cluster")  # what a poll that stored items does
+        request_work(session=session, team_id="T1", kind="cluster")  # what a poll that stored items does
     with session_scope(ctx.engine) as session:
         assert teams_wanting_analysis(session=session) == ["T1"]
-        late = mark(session=session, team_id="T1", kind="cluster")  # a pass starts...
-        want(session=session, team_id="T1", kind="cluster")  # ...more arrives during it...
-        done(session=session, team_id="T1", kind="cluster", seq=late.seq)  # ...so the pass's end leaves it wanted
-        assert mark(session=session, team_id="T1", kind="cluster").waiting
+        late = pending_work(session=session, team_id="T1", kind="cluster")  # a pass starts...
+        request_work(session=session, team_id="T1", kind="cluster")  # ...more arrives during it...
+        finish_work(session=session, team_id="T1", kind="cluster", up_to=late.seq)  # ...the end leaves it wanted
+        assert pending_work(session=session, team_id="T1", kind="cluster").waiting
     # Another worker holds one subject's brief: the pass writes the rest and leaves the briefs wanted.
     acquire(engine=ctx.engine, name="brief:T1:signal:1", owner="other", now=clock(), lease=LEASE)
     report = ctx.analyse(only_wanted=True)
     assert (report.briefs, report.busy) == ([], 1)
     with session_scope(ctx.engine) as session:
-        assert not mark(session=session, team_id="T1", kind="cluster").waiting
-        assert mark(session=session, team_id="T1", kind="briefs").waiting
+        assert not pending_work(session=session, team_id="T1", kind="cluster").waiting
+        assert pending_work(session=session, team_id="T1", kind="briefs").waiting
     release(engine=ctx.engine, name="brief:T1:signal:1", owner="other")
     assert len(ctx.analyse(only_wanted=True).briefs) == 1
     with session_scope(ctx.engine) as session:
         assert teams_wanting_analysis(session=session) == []
         # A stale pass finishing late can't mark newer work done (no reset to zero, so no A-B-A).
-        want(session=session, team_id="T1", kind="briefs")
-        done(session=session, team_id="T1", kind="briefs", seq=late.seq)
+        request_work(session=session, team_id="T1", kind="briefs")
+        finish_work(session=session, team_id="T1", kind="briefs", up_to=late.seq)
         assert teams_wanting_analysis(session=session) == ["T1"]
     ctx.engine.dispose()
 

@@ -20,7 +20,7 @@ from bot.storage.db import session_scope
 from bot.storage.health import record_analysis
 from bot.storage.leases import holding, new_owner
 from bot.storage.sources import teams_to_process
-from bot.storage.wanted import done, mark, teams_wanting_analysis
+from bot.storage.wanted import finish_work, pending_work, teams_wanting_analysis
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ def _analyse_team(run: _Pass, team: str, report: AnalysisReport, problems: list[
         problems.append(f"grouping stories and signals failed: {type(exc).__name__}: {first_line(exc)[:200]}")
         clustered = True
     with session_scope(run.engine) as session:
-        briefs_mark = mark(session=session, team_id=team, kind="briefs")
+        briefs_mark = pending_work(session=session, team_id=team, kind="briefs")
     if run.only_wanted and not briefs_mark.waiting:
         return clustered
     briefs = write_pending_briefs(engine=run.engine, clock=run.clock, writer=run.writer, team_id=team,
@@ -124,7 +124,7 @@ def _analyse_team(run: _Pass, team: str, report: AnalysisReport, problems: list[
     problems += briefs.problems
     if not briefs.busy and not briefs.problems:  # every subject was seen to: nothing is left for other workers
         with session_scope(run.engine) as session:
-            done(session=session, team_id=team, kind="briefs", seq=briefs_mark.seq)
+            finish_work(session=session, team_id=team, kind="briefs", up_to=briefs_mark.seq)
     return True
 
 
@@ -133,7 +133,7 @@ def _cluster_team(run: _Pass, team: str, report: AnalysisReport, problems: list[
     `only_wanted`: only when a poll stored something since the last pass. Whether it ran here."""
     engine, clock = run.engine, run.clock
     with session_scope(engine) as session:
-        cluster_mark = mark(session=session, team_id=team, kind="cluster")
+        cluster_mark = pending_work(session=session, team_id=team, kind="cluster")
     if run.only_wanted and not cluster_mark.waiting:
         return False
     with holding(engine=engine, name=f"cluster:{team}", owner=run.owner, clock=clock, lease=run.lease) as held:
@@ -151,5 +151,5 @@ def _cluster_team(run: _Pass, team: str, report: AnalysisReport, problems: list[
         if not signals.problems:
             with session_scope(engine) as session:
                 if held.fence(session, clock()):
-                    done(session=session, team_id=team, kind="cluster", seq=cluster_mark.seq)
+                    finish_work(session=session, team_id=team, kind="cluster", up_to=cluster_mark.seq)
     return True

@@ -17,7 +17,7 @@ from bot.storage.db import session_scope
 from bot.storage.leases import Held
 from bot.storage.signals import close_quiet_signals, companies_hiring_since, company_postings, save_finding
 from bot.storage.sources import teams_to_process
-from bot.storage.wanted import want
+from bot.storage.wanted import request_work
 
 log = logging.getLogger(__name__)
 
@@ -72,5 +72,5 @@ def _company_signals(session: Session, team: str, company: str, now: datetime,
                                        first_at=min(times), last_at=max(times), now=now)
         if changed:
             (grown if signal.version > 1 else created).append(signal.id or 0)
-            want(session=session, team_id=team, kind="briefs")  # committed with the signal
+            request_work(session=session, team_id=team, kind="briefs")  # committed with the signal
     return created, grown

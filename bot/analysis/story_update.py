@@ -28,7 +28,7 @@ from bot.storage.stories import (
     unclustered_news,
 )
 from bot.storage.vectors import save_vectors
-from bot.storage.wanted import want
+from bot.storage.wanted import request_work
 
 log = logging.getLogger(__name__)
 BATCH = 2000
@@ -68,7 +68,7 @@ def _cluster_batch(engine: Engine, clock: Clock, params: StoryParams, team: str,
         pending = unclustered_news(session=session, team_id=team, limit=BATCH)
         if not pending:
             return False
-        want(session=session, team_id=team, kind="briefs")  # with the stories it changes, in one commit
+        request_work(session=session, team_id=team, kind="briefs")  # with the stories it changes, in one commit
         earliest = min(i.published_at or i.first_seen_at for i in pending)
         clusterer = StoryClusterer(params=params, new_id=lambda: new_story(session=session, team_id=team, now=now))
         clusterer.load(active_states(session=session, team_id=team, since=earliest - params.window))

@@ -29,7 +29,7 @@ from bot.storage.fit import UnfitValueError
 from bot.storage.items import StoreCounts, store_items
 from bot.storage.models import Source
 from bot.storage.sources import PollOutcome, claim_sources, finish_poll
-from bot.storage.wanted import want
+from bot.storage.wanted import request_work
 
 log = logging.getLogger(__name__)
 MAX_PAGES = 20
@@ -221,7 +221,7 @@ class Poller:
                 counts = store_items(session=session, source=source, items=fetched.items, now=self.clock(),
                                      backfill=backfill)
                 if counts.new or counts.updated or counts.linked:  # any worker may cluster them now
-                    want(session=session, team_id=source.team_id, kind="cluster")
+                    request_work(session=session, team_id=source.team_id, kind="cluster")
             finished = self.clock()
             outcome = PollOutcome(
                 outcome=fetched.outcome, started_at=started, finished_at=finished,
@@ -251,7 +251,7 @@ class Poller:
                     counts = store_items(session=session, source=source, items=[item], now=self.clock(),
                                          backfill=backfill)
                     if counts.new or counts.updated or counts.linked:
-                        want(session=session, team_id=source.team_id, kind="cluster")
+                        request_work(session=session, team_id=source.team_id, kind="cluster")
             except (DatabaseError, UnfitValueError) as exc:
                 if isinstance(exc, OperationalError):  # the database, not the item: stop, the poll is retried
                     raise
