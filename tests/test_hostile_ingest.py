@@ -111,6 +111,9 @@ def test_a_company_the_database_refuses_fails_alone_and_says_why(
         assert problem is not None and "hiring signals for 'Bad Co' failed" in problem[0]
         assert "\n" not in problem[0]
         assert analysis_problem(session=session, team_id="T_B") is None
+    status = briefbot_status(settings)  # the operator's view of it
+    assert "warning: workspace T_A: the last analysis pass" in status and "'Bad Co'" in status
+    assert "T_B" not in status
 
     # A pass that does no work for a workspace (nothing wanted there) leaves what another pass recorded.
     from bot.storage.db import session_scope
@@ -130,6 +133,19 @@ def test_a_company_the_database_refuses_fails_alone_and_says_why(
     assert sorted(s.company for s in signals_by_team(engine)["T_A"]) == ["Bad Co", "Good Co"]
     with Session(engine) as session:
         assert analysis_problem(session=session, team_id="T_A") is None
+    assert "workspace T_A" not in briefbot_status(settings)  # cleared; T_B keeps what another worker recorded
+
+
+def briefbot_status(settings: Settings) -> str:
+    """`briefbot status`, run in this process on the test's database."""
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    env = {"DATABASE_URL": settings.database_url, "SLACK_BOT_TOKEN": None, "SLACK_CLIENT_ID": None}
+    result = CliRunner().invoke(main, ["status"], env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
 
 
 def test_a_brief_the_database_refuses_fails_alone(

@@ -1,5 +1,5 @@
-"""`briefbot status`: how this installation is doing: database, writer, Slack, sources, outbox, and every
-workspace whose channels nothing can be posted to."""
+"""`briefbot status`: how this installation is doing: database, writer, Slack, sources, outbox, every
+workspace whose channels nothing can be posted to, and every workspace whose last analysis pass failed in part."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from bot.slack.clients import SlackClients, SlackSetupError, oauth_enabled
 from bot.slack.delivery import find_unpostable
 from bot.storage.db import current_revision, session_scope
 from bot.storage.deliveries import outbox_counts
+from bot.storage.health import analysis_problems
 from bot.storage.sources import list_sources
 
 
@@ -29,6 +30,7 @@ def register(group: click.Group) -> None:
         with session_scope(ctx.engine) as session:
             sources = Counter(h.as_dict()["status"] for h in list_sources(session=session, team_id=team))
             outbox = outbox_counts(session=session, team_id=team)
+            analysis = analysis_problems(session=session, team_id=team)
         unpostable = find_unpostable(engine=ctx.engine, tokens=clients, team_id=team)
         report: dict[str, Any] = {
             "database": mask_url_password(ctx.settings.database_url), "revision": current_revision(ctx.engine),
@@ -36,6 +38,7 @@ def register(group: click.Group) -> None:
             "outbox": dict(sorted(outbox.items())),
             "unpostable": [{"team_id": u.team_id, "channels": list(u.channels), "waiting": u.waiting,
                             "reason": u.reason} for u in unpostable],
+            "analysis_problems": [{"team_id": t, "error": error, "at": at.isoformat()} for t, error, at in analysis],
         }
         if as_json:
             echo_json(report)
@@ -47,6 +50,9 @@ def register(group: click.Group) -> None:
         click.echo(f"outbox    {counts(report['outbox']) or 'empty'}")
         for problem in unpostable:
             click.echo(f"warning: {problem.describe()}")
+        for team_id, error, at in analysis:
+            click.echo(f"warning: workspace {team_id}: the last analysis pass ({at:%Y-%m-%d %H:%M} UTC) could not do "
+                       f"everything, retried on every pass: {error}")
 
 
 def slack_mode(ctx: Context, clients: SlackClients) -> str:

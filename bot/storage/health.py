@@ -34,3 +34,14 @@ def analysis_problem(*, session: Session, team_id: str) -> tuple[str, datetime] 
     if row is None or not row[0] or row[1] is None:
         return None
     return str(row[0]), row[1]
+
+
+def analysis_problems(*, session: Session, team_id: str | None = None) -> list[tuple[str, str, datetime]]:
+    """(team, what failed, when) for every workspace (or just `team_id`) whose last analysis pass failed in
+    part, by team id."""
+    query = select(Workspace.team_id, Workspace.analysis_error, Workspace.analysis_error_at).where(
+        col(Workspace.analysis_error).is_not(None), col(Workspace.analysis_error_at).is_not(None))
+    if team_id is not None:
+        query = query.where(Workspace.team_id == team_id)
+    return [(str(team), str(error), at) for team, error, at in session.exec(query.order_by(col(Workspace.team_id)))
+            if error and at is not None]
