@@ -1,15 +1,13 @@
 """Numbering retrieved candidates as sources. Pure. How a source is described for people (`describe`) lives
-beside `Source` in bot/core/types, and is named here too; how sources are quoted for the answer prompt is the
-LLM writer's (bot/llm/answer_writer)."""
+beside `Source` in bot/core/types; how sources are quoted for the answer prompt is the LLM writer's
+(bot/llm/answer_writer)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from bot.core.retrieval import Candidate
-from bot.core.types import Source, describe
-
-__all__ = ["describe", "number"]
+from bot.core.types import Source
 
 
 def number(candidates: Sequence[Candidate], *, first: Sequence[Candidate] = ()) -> list[Source]:

@@ -1,7 +1,6 @@
 """What an answer is made of: numbered sources, the answer text that cites them as [n], and how it was
 written; and what ask asks of an answer writer. Pure, shared by the CLI and the Slack surfaces. `Source` and
-`Turn` live in bot/core/types (the LLM writer reads them and imports nothing of ask); they are named here too,
-as part of the answer's model."""
+`Turn` live in bot/core/types (the LLM writer reads them and imports nothing of ask)."""
 
 from __future__ import annotations
 
@@ -10,8 +9,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bot.core.types import Source, Turn
-
-__all__ = ["Answer", "AnswerWriter", "Source", "Turn"]
 
 
 class AnswerWriter(Protocol):

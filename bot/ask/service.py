@@ -15,12 +15,12 @@ from sqlmodel import Session
 from bot.ask.clean import StreamCleaner, cited, clean, tidy
 from bot.ask.evidence import number
 from bot.ask.extractive import CUT_SHORT, LLM_FAILED, extractive_answer
-from bot.ask.model import Answer, AnswerWriter, Source, Turn
+from bot.ask.model import Answer, AnswerWriter
 from bot.ask.retrieve import retrieve
 from bot.clock import Clock
 from bot.core.question import read_question
 from bot.core.retrieval import Candidate
-from bot.core.types import Embed
+from bot.core.types import Embed, Source, Turn
 from bot.llm.client import LLMError, LLMTooSlow
 from bot.storage.briefs import team_brief
 from bot.storage.conversations import earlier_turns, save_turn

@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.ask.evidence import describe
-from bot.ask.model import Answer, Source
+from bot.ask.model import Answer
+from bot.core.types import Source, describe
 from bot.slack.blocks.alert import button, mrkdwn_object
 from bot.slack.escape import join_within, link, mrkdwn, safe_url
 from bot.slack.model import Message
