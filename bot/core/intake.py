@@ -163,6 +163,8 @@ def _skips(batch: Sequence[Incoming]) -> dict[int, Literal["external_id", "url_k
     seen_ids: set[str] = set()
     seen_urls: set[str] = set()
     skipped: dict[int, Literal["external_id", "url_key"]] = {}
+    if len({entry.external_id for entry in batch}) == len({entry.url_key for entry in batch}) == len(batch):
+        return skipped  # the usual batch: nothing repeats
     for position, entry in enumerate(batch):
         if entry.external_id in seen_ids:
             skipped[position] = "external_id"

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from bot.core.intake import (
@@ -126,22 +127,31 @@ def _apply(item: Item, entry: NormalisedItem, now: datetime) -> None:
     item.content_hash, item.updated_at = entry.content_hash, now
 
 
+# Built once: constructing a select costs more than running it for a batch of 50 known ids.
+_LINKS_WITH_URL_KEYS = (
+    select(ItemLink, Item.url_key).outerjoin(Item, col(Item.id) == ItemLink.item_id)
+    .where(ItemLink.source_id == bindparam("source_id"),
+           col(ItemLink.external_id).in_(bindparam("ids", expanding=True)))
+)
+_ITEMS_BY_URL_KEY = select(Item).where(Item.team_id == bindparam("team_id"),
+                                       col(Item.url_key).in_(bindparam("keys", expanding=True)))
+
+
 def _links_by_external_id(session: Session, source_id: int,
                           external_ids: list[str]) -> dict[str, tuple[ItemLink, str | None]]:
     """This source's links for `external_ids`, each with the URL key of its item (None: the item is gone)."""
     out: dict[str, tuple[ItemLink, str | None]] = {}
     for chunk in _chunks(external_ids):
-        query = (select(ItemLink, Item.url_key).outerjoin(Item, col(Item.id) == ItemLink.item_id)
-                 .where(ItemLink.source_id == source_id, col(ItemLink.external_id).in_(chunk)))
-        out.update((link.external_id, (link, url_key)) for link, url_key in session.exec(query))
+        rows = session.exec(_LINKS_WITH_URL_KEYS, params={"source_id": source_id, "ids": chunk})
+        out.update((link.external_id, (link, url_key)) for link, url_key in rows)
     return out
 
 
 def _items_by_url_key(session: Session, team_id: str, keys: list[str]) -> dict[str, Item]:
     out: dict[str, Item] = {}
     for chunk in _chunks(keys):
-        query = select(Item).where(Item.team_id == team_id, col(Item.url_key).in_(chunk))
-        out.update((item.url_key, item) for item in session.exec(query))
+        out.update((item.url_key, item) for item in session.exec(_ITEMS_BY_URL_KEY,
+                                                                 params={"team_id": team_id, "keys": chunk}))
     return out
 
 
