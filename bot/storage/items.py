@@ -17,6 +17,7 @@ from bot.core.intake import (
     Link,
     Rehash,
     Repoint,
+    Skip,
     Unchanged,
     Update,
     decide,
@@ -65,6 +66,8 @@ def store_items(
         match decision:
             case Unchanged():
                 unchanged += 1
+            case Skip():  # a repeat within the batch: left out, uncounted
+                pass
             case Update(entry, item_id):
                 links[entry.external_id][0].content_hash = entry.content_hash
                 # The item was looked up by its URL key in this workspace; a link to another workspace's item
@@ -73,8 +76,8 @@ def store_items(
                 updated += 1
             case Repoint(entry, item_id):
                 link = links[entry.external_id][0]
-                if item_id is None:
-                    item = _new_item(source, entry, now)
+                if item_id is None:  # never backfill, even on a first poll: so it has always been
+                    item = _new_item(source, entry, now, backfill=False)
                     session.add(item)
                     repointed.append((link, entry, item))
                 else:
@@ -86,8 +89,7 @@ def store_items(
                 pending.append((entry, by_id[item_id]))
                 linked += 1
             case Insert(entry):
-                item = _new_item(source, entry, now)
-                item.backfill = backfill
+                item = _new_item(source, entry, now, backfill=backfill)
                 session.add(item)
                 pending.append((entry, item))
                 new += 1
@@ -109,14 +111,14 @@ def _get_item(session: Session, item_id: int) -> Item:
     return item
 
 
-def _new_item(source: Source, entry: NormalisedItem, now: datetime) -> Item:
+def _new_item(source: Source, entry: NormalisedItem, now: datetime, *, backfill: bool) -> Item:
     # Every field in the constructor: setting them afterwards costs a default-factory lookup per item, which
     # was a tenth of a first poll's time (bench/ingest.py).
     return Item(team_id=source.team_id, source_id=source.id or 0, kind=entry.kind, external_id=entry.external_id,
                 url=entry.url, url_key=entry.url_key, first_seen_at=now, updated_at=now, title=entry.title,
                 text=entry.text, outlet=entry.outlet, author=entry.author, published_at=entry.published_at,
                 job_title=entry.job_title, department=entry.department, employment_type=entry.employment_type,
-                remote=entry.remote, locations=entry.locations, content_hash=entry.content_hash)
+                remote=entry.remote, locations=entry.locations, content_hash=entry.content_hash, backfill=backfill)
 
 
 def _apply(item: Item, entry: NormalisedItem, now: datetime) -> None:
