@@ -427,7 +427,7 @@ def measure_guard() -> Rows:
 
     from bot.sources import feed
     from bot.sources.base import Document
-    from bot.sources.normalise import normalise_entry
+    from bot.sources.item import normalise_entry
     from bot.storage.fit import fit_row
     from bot.storage.items import _new_item
     from bot.storage.models import ItemLink, Source

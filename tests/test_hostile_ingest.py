@@ -335,7 +335,7 @@ def test_the_flush_guard_fits_what_a_boundary_missed(engine: Engine, clock: Any,
 def test_normalise_reads_any_type_a_parser_passes_on() -> None:
     """Parsers hand on what publishers sent; the stored form is built whatever the types."""
     from bot.sources.base import Entry, PlaceHint
-    from bot.sources.normalise import normalise_entry
+    from bot.sources.item import normalise_entry
 
     hostile: Any = Entry(external_id=12345, url="https://x.example/a\x00b", title=42,  # type: ignore[arg-type]
                          text=None, outlet={"name": "x"}, author=["a"], published_at="yesterday",  # type: ignore[arg-type]

@@ -20,7 +20,7 @@ from bot.briefs.model import BriefInput, WrittenBrief
 from bot.briefs.writers import BuiltinWriter
 from bot.core.signals import SignalParams
 from bot.sources.base import Entry, PlaceHint
-from bot.sources.normalise import normalise_entry
+from bot.sources.item import normalise_entry
 from bot.storage.db import session_scope
 from bot.storage.deliveries import claim_deliveries, mark_sending
 from bot.storage.items import store_items

@@ -20,7 +20,7 @@ import pytest
 from bot.core.locations import parse_places, structured_place
 from bot.sources import ashby, careers, feed, greenhouse, jsonfeed, lever, news, smartrecruiters, workable
 from bot.sources.base import Document, Parsed, SourceError
-from bot.sources.normalise import NormalisedItem, normalise_entry
+from bot.sources.item import NormalisedItem, normalise_entry
 
 TESTS = Path(__file__).parent
 BOARDS = TESTS / "fixtures" / "boards"

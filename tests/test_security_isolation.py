@@ -33,7 +33,7 @@ from bot.slack.blocks.answer import BAD_ACTION, GOOD_ACTION
 from bot.slack.clients import SlackClients
 from bot.slack.escape import WORD_JOINER
 from bot.sources.base import Entry
-from bot.sources.normalise import normalise_entry
+from bot.sources.item import normalise_entry
 from bot.storage.db import session_scope
 from bot.storage.items import store_items
 from bot.storage.models import AlertMessage, Brief, Channel, ConversationTurn, Delivery, Item, Source

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from bot.analysis.signal_update import update_signals
 from bot.core.signals import SignalParams
 from bot.sources.base import Entry, PlaceHint
-from bot.sources.normalise import normalise_entry
+from bot.sources.item import normalise_entry
 from bot.storage.db import session_scope
 from bot.storage.items import store_items
 from bot.storage.models import Signal, SignalItem, Source

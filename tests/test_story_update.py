@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from bot.analysis.story_update import update_stories
 from bot.core.stories import StoryParams
 from bot.sources.base import Entry
-from bot.sources.normalise import normalise_entry
+from bot.sources.item import normalise_entry
 from bot.storage.db import session_scope
 from bot.storage.items import store_items
 from bot.storage.models import Item, Story

@@ -23,7 +23,7 @@ from typing import Generic, Literal, Protocol, TypeVar
 
 
 class Incoming(Protocol):
-    """What the decision reads of an entry (`sources.normalise.NormalisedItem` has it)."""
+    """What the decision reads of an entry (`sources.item.NormalisedItem` has it)."""
 
     @property
     def external_id(self) -> str: ...

@@ -22,7 +22,7 @@ from bot.core.schedule import next_poll_at
 from bot.fetch.http import Fetcher
 from bot.settings import Settings
 from bot.sources.base import Entry, SourceError
-from bot.sources.normalise import NormalisedItem, normalise_entry
+from bot.sources.item import NormalisedItem, normalise_entry
 from bot.sources.registry import get_kind
 from bot.storage.db import refresh_item_statistics, session_scope
 from bot.storage.fit import UnfitValueError

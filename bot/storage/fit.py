@@ -1,7 +1,7 @@
 """The last guard before a row is written: text no column can hold is made to fit, so that one hostile value
 is never a database error that rolls back everyone's work in the same transaction.
 
-Values are meant to be fitted where they enter (`sources/normalise`, Slack and CLI validation); this guard
+Values are meant to be fitted where they enter (`sources/item`, Slack and CLI validation); this guard
 catches what those missed, on both databases alike:
 - text longer than its column (`VARCHAR(n)`; SQLite would keep it, PostgreSQL refuses it) is cut to fit;
 - NUL characters (PostgreSQL refuses them in text) and lone UTF-16 surrogates (no UTF-8 encoder takes them)

@@ -24,7 +24,7 @@ from bot.core.intake import (
     ids_to_look_up,
     urls_to_look_up,
 )
-from bot.sources.normalise import NormalisedItem
+from bot.sources.item import NormalisedItem
 from bot.storage.models import Item, ItemLink, Source
 
 CHUNK = 500
