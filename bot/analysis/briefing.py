@@ -10,9 +10,6 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import partial
 
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
-
 from bot.briefs.model import BriefDraft, BriefInput, SourceRef, WrittenBrief
 from bot.briefs.writers import BriefWriter
 from bot.clock import Clock
@@ -26,6 +23,7 @@ from bot.storage.models import Brief, Item, Signal, Story
 from bot.storage.signals import recent_signals, signal_items
 from bot.storage.sources import teams_to_process
 from bot.storage.stories import recent_stories, story_items
+from bot.storage.transactions import Engine, Session
 
 log = logging.getLogger(__name__)
 MAX_SOURCES = 12  # a brief cites at most this many items; the newest are kept

@@ -6,8 +6,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy.engine import Engine
-
 from bot.analysis.briefing import write_pending_briefs
 from bot.analysis.signal_update import SignalReport, update_signals
 from bot.analysis.story_update import StoryReport, update_stories
@@ -20,6 +18,7 @@ from bot.storage.db import session_scope
 from bot.storage.health import record_analysis
 from bot.storage.leases import holding, new_owner
 from bot.storage.sources import teams_to_process
+from bot.storage.transactions import Engine
 from bot.storage.wanted import finish_work, pending_work, teams_wanting_analysis
 
 log = logging.getLogger(__name__)

@@ -7,9 +7,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
-
 from bot.clock import Clock
 from bot.core.normalize import first_line
 from bot.core.signals import SignalParams, detect_signals
@@ -17,6 +14,7 @@ from bot.storage.db import session_scope
 from bot.storage.leases import Held
 from bot.storage.signals import close_quiet_signals, companies_hiring_since, company_postings, save_finding
 from bot.storage.sources import teams_to_process
+from bot.storage.transactions import Engine, Session
 from bot.storage.wanted import request_work
 
 log = logging.getLogger(__name__)

@@ -8,8 +8,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy.engine import Engine
-
 from bot.briefs.builtin import clearest
 from bot.briefs.model import SourceRef
 from bot.clock import Clock
@@ -27,6 +25,7 @@ from bot.storage.stories import (
     story_items,
     unclustered_news,
 )
+from bot.storage.transactions import Engine
 from bot.storage.vectors import save_vectors
 from bot.storage.wanted import request_work
 

@@ -7,11 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlmodel import Session
-
 from bot.core.question import Question
 from bot.core.retrieval import Candidate, fuse, rank, search_terms
 from bot.storage.search import items_by_id, search
+from bot.storage.transactions import Session
 from bot.storage.vectors import nearest
 
 MIN_SCORE = 0.05  # below this share of the best text score a candidate is noise

@@ -9,9 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
-
 from bot.ask.clean import StreamCleaner, cited, clean, tidy
 from bot.ask.evidence import number
 from bot.ask.extractive import CUT_SHORT, LLM_FAILED, extractive_answer
@@ -27,6 +24,7 @@ from bot.storage.conversations import earlier_turns, save_turn
 from bot.storage.db import session_scope
 from bot.storage.models import Brief
 from bot.storage.sources import ensure_workspace
+from bot.storage.transactions import Engine, Session
 
 log = logging.getLogger(__name__)
 NOTHING = ("I found nothing about that in the stored history of the sources this workspace follows. "

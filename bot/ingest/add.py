@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.engine import Engine
-
 from bot.clock import Clock
 from bot.core.normalize import canonical_url, one_line, redact_url
 from bot.fetch.http import Fetcher, FetchResult
@@ -19,6 +17,7 @@ from bot.sources.registry import KINDS, kind_of_json, resolve_spec
 from bot.storage.db import session_scope
 from bot.storage.models import Source
 from bot.storage.sources import add_source, subscribe
+from bot.storage.transactions import Engine
 
 # Autodiscovery fetches the page and at most this many of the feeds it links to, one level deep, each URL once:
 # anyone who may add a source (a Slack user, through /brief follow) decides what the page links to.

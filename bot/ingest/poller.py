@@ -13,9 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DatabaseError, OperationalError
-
 from bot.clock import Clock
 from bot.core.normalize import first_line, one_line, scrub, strip_html
 from bot.core.schedule import next_poll_at
@@ -29,6 +26,7 @@ from bot.storage.fit import UnfitValueError
 from bot.storage.items import StoreCounts, store_items
 from bot.storage.models import Source
 from bot.storage.sources import PollOutcome, claim_sources, finish_poll
+from bot.storage.transactions import DatabaseError, Engine, OperationalError
 from bot.storage.wanted import request_work
 
 log = logging.getLogger(__name__)
