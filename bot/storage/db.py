@@ -113,10 +113,34 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as connection:
+    with _sqlite_file_lock(engine), engine.begin() as connection:
         _hold_migration_lock(connection)
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
+
+
+@contextmanager
+def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
+    """On a SQLite file, processes migrate one at a time (`<database>.migrate.lock`, released however the
+    process ends): even opening a brand-new file (its switch to WAL) can meet another process's lock at once,
+    without the busy timeout's wait. Nothing to do for PostgreSQL or an in-memory database."""
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not path or path == ":memory:":
+        yield
+        return
+    import fcntl
+
+    try:
+        handle = Path(f"{path}.migrate.lock").open("a")  # noqa: SIM115 (closed below, after the work it guards)
+    except OSError:  # a read-only folder: nobody can migrate there anyway, and reading needs no lock
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 # pg_advisory_xact_lock's key for "migrating this database": any fixed 64-bit number no other code uses.
