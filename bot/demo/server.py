@@ -56,7 +56,8 @@ class LocalServer:
         self.scheme = "https" if tls else "http"
         if tls is not None:
             self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="local-http", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="local-http", daemon=True)  # stop() waits at most one interval
 
     @property
     def port(self) -> int:
