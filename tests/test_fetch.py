@@ -87,6 +87,7 @@ def test_oversize_bodies_are_cut_off_while_streaming(server: LocalServer) -> Non
     assert fetch_error(server.url("/bomb"), briefbot_max_body_bytes=100_000).kind == "too_large"
 
 
+@pytest.mark.slow  # waits on purpose (a deadline, a drip, Retry-After or a quiet period)
 def test_slow_hanging_and_dripping_servers_time_out(server: LocalServer) -> None:
     server.route("/hang", Route(hang=True))
     assert fetch_error(server.url("/hang"), briefbot_read_timeout=0.5).kind == "timeout"

@@ -265,6 +265,7 @@ def test_the_bound_is_the_clients_own_worst_case_plus_one_second() -> None:
     assert request_bound(10, 6) == 10 * 7 + (0.5 + 1 + 2 + 4 + 8 + 8) + 1
 
 
+@pytest.mark.slow  # waits on purpose (a deadline, a drip, Retry-After or a quiet period)
 @pytest.mark.parametrize("headers", [False, True], ids=["body", "status-line"])
 def test_a_dripping_brief_ends_within_its_bound(llm: FakeLLM, headers: bool) -> None:
     llm.enqueue(dripped(completion(json.dumps(GOOD)), every=0.4, after=5, headers=headers))
@@ -300,6 +301,7 @@ def test_a_retry_after_within_the_deadline_is_still_honoured(llm: FakeLLM) -> No
     assert len(llm.requests) == 2
 
 
+@pytest.mark.slow  # waits on purpose (a deadline, a drip, Retry-After or a quiet period)
 def test_a_stream_that_stops_sending_keeps_what_was_streamed_and_says_so(quick_ctx: Context, llm: FakeLLM) -> None:
     reply = streamed("Kestrel Commerce leased a fulfillment center in Kent [1]. ", "It is hiring [2].")
     first_two = reply.body.index("It is hiring")  # the role event and the first sentence come at once
@@ -316,6 +318,7 @@ def test_a_stream_that_stops_sending_keeps_what_was_streamed_and_says_so(quick_c
     assert [s.n for s in answer.sources] == [1]
 
 
+@pytest.mark.slow  # waits on purpose (a deadline, a drip, Retry-After or a quiet period)
 def test_a_stream_that_never_sends_text_falls_back_within_the_bound(quick_ctx: Context, llm: FakeLLM) -> None:
     llm.enqueue(dripped(streamed("Kestrel is hiring [1]."), every=0.4))
     started = time.monotonic()
@@ -324,6 +327,7 @@ def test_a_stream_that_never_sends_text_falls_back_within_the_bound(quick_ctx: C
     assert answer.writer == "extractive" and answer.note == LLM_FAILED and len(llm.requests) == 1
 
 
+@pytest.mark.slow  # waits on purpose (a deadline, a drip, Retry-After or a quiet period)
 def test_dripping_embeddings_end_within_the_bound(llm: FakeLLM) -> None:
     llm.enqueue(dripped(embeddings([[1.0, 0.0]]), every=0.4))
     client = build_client(settings(openai_base_url=llm.base_url), timeout=1.0, max_retries=0)
@@ -343,6 +347,7 @@ def test_an_embedding_reply_of_any_shape_is_bad_output_not_a_crash(llm: FakeLLM)
             embedder.embed(["Kestrel opens a site in Kent"])
 
 
+@pytest.mark.slow  # waits on purpose (a deadline, a drip, Retry-After or a quiet period)
 def test_briefbot_ask_against_a_one_byte_every_2_s_endpoint(tmp_path: Path, llm: FakeLLM) -> None:
     """The issue's case: BRIEFBOT_LLM_TIMEOUT=5, no retries, a byte every 2 s. It ran past 60 s; now it answers
     extractively when the request's 6 s are up. On SQLite only: the service runs on both databases above."""
@@ -363,6 +368,7 @@ def test_briefbot_ask_against_a_one_byte_every_2_s_endpoint(tmp_path: Path, llm:
     assert len(llm.requests) == 1
 
 
+@pytest.mark.slow  # waits on purpose (a deadline, a drip, Retry-After or a quiet period)
 def test_analysis_against_a_dripping_endpoint_finishes_with_builtin_briefs(settings: Settings, engine: Engine,
                                                                           clock: Any, llm: FakeLLM) -> None:
     """What kept `briefbot demo` stuck: analysis waits on each brief at most its bound, then moves on."""

@@ -160,6 +160,7 @@ def test_a_body_declared_over_the_cap_is_refused_413_before_it_is_read(bot: Bot)
     assert httpx.get(bot.base + "/healthz", timeout=2).text == "ok"
 
 
+@pytest.mark.slow  # waits on purpose (a deadline, a drip, Retry-After or a quiet period)
 def test_a_huge_unsigned_body_is_cut_off_at_the_cap_memory_stays_flat_and_healthz_keeps_answering(
         bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
     """Chunked (no Content-Length), so the cap must hold while reading: the issue's 80 MB body, first trickled
@@ -230,6 +231,7 @@ MALFORMED: dict[str, tuple[bytes, str]] = {
 }
 
 
+@pytest.mark.slow  # waits on purpose (a deadline, a drip, Retry-After or a quiet period)
 @pytest.mark.parametrize("case", list(MALFORMED))
 def test_a_malformed_signed_body_gets_400_and_one_log_line(
         bot: Bot, caplog: pytest.LogCaptureFixture, case: str) -> None:
@@ -322,6 +324,7 @@ def test_concurrent_first_commands_in_a_new_channel_all_succeed_and_create_each_
             assert session.exec(select(Channel).where(Channel.team_id == team)).one().muted is True
 
 
+@pytest.mark.slow  # waits on purpose (a deadline, a drip, Retry-After or a quiet period)
 def test_concurrent_events_for_a_new_channel_and_slacks_retries_are_each_handled_once(
         bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
     """Events racing to create one channel (left and archived at once), and one event delivered twice at once

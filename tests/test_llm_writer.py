@@ -160,6 +160,7 @@ def test_500_is_retried(llm: FakeLLM) -> None:
     assert len(llm.requests) == 2 and written.prompt_tokens == 7  # the failed attempt used no tokens
 
 
+@pytest.mark.slow  # waits on purpose (a deadline, a drip, Retry-After or a quiet period)
 def test_persistent_5xx_ends_in_unavailable_after_the_configured_retries(llm: FakeLLM) -> None:
     llm.enqueue(*(error(503, "overloaded") for _ in range(4)))
     with pytest.raises(LLMUnavailable, match="InternalServerError"):
@@ -167,6 +168,7 @@ def test_persistent_5xx_ends_in_unavailable_after_the_configured_retries(llm: Fa
     assert len(llm.requests) == 3
 
 
+@pytest.mark.slow  # waits on purpose (a deadline, a drip, Retry-After or a quiet period)
 def test_a_timeout_ends_in_unavailable_within_a_bounded_time(llm: FakeLLM) -> None:
     llm.enqueue(*(dataclasses.replace(completion(json.dumps(GOOD)), delay=10) for _ in range(3)))
     started = time.monotonic()

@@ -43,6 +43,8 @@ from tests.llm_server import FakeLLM, completion, streamed
 from tests.slack_requests import BOT_USER_ID, action_body, command_body, event, event_body, sign, view_submission_body
 from tests.slack_server import SlackServer
 
+pytestmark = pytest.mark.slow  # end to end through the served app, across workspaces, waiting for what must not happen
+
 # ---- the hostile material -----------------------------------------------------------------------------------------
 
 MENTIONS = "<!channel> <!here> <!everyone> @channel @here <@U123> <#C123> <!subteam^S1|@ops>"

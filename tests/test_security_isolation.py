@@ -47,6 +47,8 @@ from tests.slack_server import Call, SlackServer
 from tests.test_security_injection import FeedItem, rss
 from tests.test_slack_oauth import CLIENT_ID, CLIENT_SECRET, install
 
+pytestmark = pytest.mark.slow  # end to end through the served app, across workspaces, waiting for what must not happen
+
 # What only T1 has: words of its feed and briefs, its URLs, its settings. (Where T2's people type one of them, as
 # in `/brief unmute Hollowbrook Ltd`, their own words echoed back are not T1's data: `seen_by` drops them.)
 T1_SECRETS = ("Tucson", "foundry", "Gazette", "t1.example", "t1.xml", "Hollowbrook", "Pacific/Auckland",

@@ -212,6 +212,7 @@ FORGERIES: dict[str, Callable[[str], tuple[str, dict[str, str]]]] = {
 # ---- tests ----------------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # waits on purpose (a deadline, a drip, Retry-After or a quiet period)
 @pytest.mark.parametrize("surface", SURFACES, ids=[s.name for s in SURFACES])
 def test_forged_requests_are_refused_and_change_nothing(bot: Bot, surface: Surface) -> None:
     genuine = surface.body(bot)

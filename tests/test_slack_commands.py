@@ -178,6 +178,7 @@ def test_unsigned_forged_and_stale_requests_are_refused_and_run_nothing(
     assert len(slack.hooks()) == 1 and not any(slack.hooks(case.replace(" ", "-")) for case in refused)
 
 
+@pytest.mark.slow  # waits on purpose (a deadline, a drip, Retry-After or a quiet period)
 def test_every_subcommand_is_acked_within_three_seconds_even_when_its_work_is_slow(
         slack: SlackServer, server: LocalServer, post_command: PostCommand) -> None:
     server.route("/slow.xml", Route(body=rss(numbered(2), title="Slow Wire"), delay=1.0))

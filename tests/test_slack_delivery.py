@@ -8,6 +8,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlmodel import Session, select
 
 from bot.core.digest import DigestSchedule
@@ -128,6 +129,7 @@ def test_a_post_slack_made_but_answered_with_500_is_not_posted_again(slack_ctx: 
     assert len(slack.messages("C1")) == 1 and len(slack.posts()) == 1
 
 
+@pytest.mark.slow  # waits on purpose (a deadline, a drip, Retry-After or a quiet period)
 def test_a_post_that_timed_out_is_checked_before_it_is_retried(slack_ctx: Any, slack: Any, clock: Any) -> None:
     hiring_alert(slack_ctx, "C1")
     slack.fail("chat.postMessage", delay=2.5, commit=True)  # past BRIEFBOT_SLACK_TIMEOUT (2 s in tests)

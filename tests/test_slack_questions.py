@@ -237,6 +237,7 @@ def test_another_workspace_never_sees_this_ones_history(
         assert session.exec(select(Brief).where(Brief.team_id == "T2")).first() is None
 
 
+@pytest.mark.slow  # waits on purpose (a deadline, a drip, Retry-After or a quiet period)
 def test_a_rate_limited_answer_waits_out_retry_after_and_posts_once(
         web: str, slack: SlackServer, slack_ctx: Any) -> None:
     history(slack_ctx.engine, "T1")
