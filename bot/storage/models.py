@@ -452,3 +452,20 @@ class WorkLease(SQLModel, table=True):
     owner: str = Field(max_length=100)
     lease_until: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     acquired_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class CompanyAlias(SQLModel, table=True):
+    """A workspace's own alias: `alias` is another name of the company `canonical` ("ByteDance" → "TikTok").
+    Keys are core/companies.company_key's; the built-in aliases (bot/data/company_aliases.json) are not rows."""
+
+    __tablename__ = "company_aliases"
+    __table_args__ = (UniqueConstraint("team_id", "alias_key", name="uq_company_aliases_team_alias"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspaces.team_id", max_length=32)
+    alias_key: str = Field(max_length=200)  # core/companies.KEY_MAX
+    canonical_key: str = Field(max_length=200)
+    alias: str = Field(max_length=300)  # as written (core/companies.NAME_MAX)
+    canonical: str = Field(max_length=300)
+    created_by: str = Field(default="", max_length=32)  # the Slack user, or "cli"
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
