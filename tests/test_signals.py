@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.core.jobs import job_function, metro_of, metros_of
-from bot.core.signals import Posting, SignalParams, detect_signals
+from bot.core.signals import Posting, SignalParams, detect_signals, is_dated, pace_status, posting_time
 
 NOW = datetime(2026, 11, 24, 18, tzinfo=UTC)
 PARAMS = SignalParams()
@@ -15,10 +15,14 @@ _ids = iter(range(1, 10_000))
 
 
 def posting(title: str, city: str, region: str, *, days_ago: float, backfill: bool = False,
-            company: str = "Kestrel Commerce", department: str | None = None) -> Posting:
+            company: str = "Kestrel Commerce", department: str | None = None,
+            posted_days_ago: float | None = None) -> Posting:
+    """First seen `days_ago`; dated by its board `posted_days_ago` when given (else undated)."""
     place = {"city": city, "region": region, "country": "United States", "remote": False}
+    posted = None if posted_days_ago is None else NOW - timedelta(days=posted_days_ago)
     return Posting(item_id=next(_ids), company=company, title=title, function=job_function(title, department),
-                   metros=tuple(metros_of([place])), first_seen_at=NOW - timedelta(days=days_ago), backfill=backfill)
+                   metros=tuple(metros_of([place])), first_seen_at=NOW - timedelta(days=days_ago), backfill=backfill,
+                   posted_at=posted)
 
 
 def summary(postings: list[Posting], now: datetime = NOW) -> list[tuple[str, str, str, str, int]]:
@@ -130,3 +134,79 @@ def test_no_surge_without_a_window_of_history() -> None:
     watched = [posting(f"Warehouse Associate {n}", "Reno", "Nevada", days_ago=7, backfill=True) for n in range(3)]
     pace = [posting(f"Warehouse Associate, Shift {n}", "Reno", "Nevada", days_ago=n % 6) for n in range(6)]
     assert summary(watched + pace) == []
+
+
+# Baselines from posting dates: a board's own dates give the company's pace, backfill included.
+
+def dated_backfill(first_poll_days_ago: float) -> list[Posting]:
+    """A board first polled `first_poll_days_ago`: eight Seattle fulfillment roles posted over the ten days
+    before, and older engineering roles in San Francisco (30 to 60 days old) that date the company's history."""
+    seattle = [posting(f"Warehouse Associate {n}", "Kent", "Washington", days_ago=first_poll_days_ago, backfill=True,
+                       posted_days_ago=first_poll_days_ago + 1 + 9 * n / 7) for n in range(8)]
+    older = [posting(f"Software Engineer {n}", "San Francisco", "California", days_ago=first_poll_days_ago,
+                     backfill=True, posted_days_ago=30 + 15 * n) for n in range(3)]
+    return seattle + older
+
+
+def test_a_surge_in_the_first_poll_after_a_dated_backfill() -> None:
+    backfill = dated_backfill(first_poll_days_ago=2)
+    assert summary(backfill, NOW - timedelta(days=2)) == []  # the first poll alone: no signal
+    new = [posting(f"Fulfillment Associate {n}", "Seattle", "Washington", days_ago=0, posted_days_ago=0.1)
+           for n in range(6)]
+    # The window's postings are the 8 dated in it (backfill) and the 6 new: 14, against a pace of 0.
+    assert summary(backfill + new) == [("Kestrel Commerce", "fulfillment_logistics", "Seattle", "surge", 14)]
+    assert summary(backfill + new[:1]) == [("Kestrel Commerce", "fulfillment_logistics", "Seattle", "surge", 9)]
+
+
+@pytest.mark.parametrize("postings", [
+    pytest.param(dated_backfill(first_poll_days_ago=0), id="dated backfill alone"),
+    pytest.param([posting(f"Warehouse Associate {n}", "Reno", "Nevada", days_ago=14, backfill=True,
+                          posted_days_ago=15 + n) for n in range(60)]
+                 + [posting(f"Warehouse Associate, Shift {n}", "Reno", "Nevada", days_ago=n, posted_days_ago=n)
+                    for n in range(14)], id="one a day, as the board's dates show it always has"),
+    pytest.param([posting(f"Warehouse Associate {n}", "Kent", "Washington", days_ago=2, backfill=True,
+                          posted_days_ago=3 + n) for n in range(8)]
+                 + [posting(f"Picker {n}", "Seattle", "Washington", days_ago=0, posted_days_ago=0) for n in range(6)],
+                 id="dated history shorter than a window before this one: no pace yet"),
+    pytest.param([posting(f"Warehouse Associate {n}", "Kent", "Washington", days_ago=0, posted_days_ago=40)
+                  for n in range(5)], id="new to us but dated before the window: history, not news"),
+    pytest.param([posting(f"Warehouse Associate {n}", "Kent", "Washington", days_ago=2, backfill=True,
+                          posted_days_ago=1) for n in range(8)]
+                 + [posting("Picker", "Seattle", "Washington", days_ago=0)],
+                 id="backfill dated after it was seen is undated history"),
+])
+def test_dated_non_signals(postings: list[Posting]) -> None:
+    assert summary(BACKFILL + postings) == []
+    for days_back in range(0, 42, 3):
+        assert summary(BACKFILL + postings, NOW - timedelta(days=days_back)) == []
+
+
+def test_a_dated_surge_well_above_the_dated_pace() -> None:
+    pace = [posting(f"Warehouse Associate {n}", "Reno", "Nevada", days_ago=3, backfill=True, posted_days_ago=17 + 7 * n)
+            for n in range(10)]  # one a week, dated 17 to 80 days ago: 10 over 66 days, 2.12 per window
+    burst = [posting(f"Warehouse Associate, Shift {n}", "Sparks", "Nevada", days_ago=0, posted_days_ago=n % 3)
+             for n in range(8)]
+    findings = detect_signals(BACKFILL + pace + burst, now=NOW, params=PARAMS)
+    assert [(f.metro, f.reason, f.count, f.baseline) for f in findings] == [("Reno", "surge", 8, 2.12)]
+    assert summary(BACKFILL + pace + burst[:6]) == []  # six is not three times 2.12
+
+
+@pytest.mark.parametrize(("posted_days_ago", "time_days_ago"), [
+    pytest.param(9.0, 9.0, id="a plausible board date"),
+    pytest.param(1.0, 2.0, id="after first seen: an edit time, not a posting date"),
+    pytest.param(365 * 56, 2.0, id="1970: a broken date"),
+    pytest.param(None, 2.0, id="no date"),
+])
+def test_a_postings_time(posted_days_ago: float | None, time_days_ago: float) -> None:
+    seen = posting("Picker", "Kent", "Washington", days_ago=2, posted_days_ago=posted_days_ago)
+    assert posting_time(seen) == NOW - timedelta(days=time_days_ago)
+    assert is_dated(seen) is (posted_days_ago == time_days_ago)
+
+
+def test_when_a_pace_is_known() -> None:
+    undated = [posting("Picker", "Kent", "Washington", days_ago=3, backfill=True)]
+    status = pace_status(undated, params=PARAMS)
+    assert (status.dated, status.ready_at) == (False, NOW - timedelta(days=3) + 2 * PARAMS.window)
+    dated = dated_backfill(first_poll_days_ago=2)
+    status = pace_status(dated, params=PARAMS)
+    assert status.dated and status.history_since == NOW - timedelta(days=60) and status.ready(NOW)

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from bot.clock import Clock
 from bot.core.normalize import first_line
-from bot.core.signals import SignalParams, detect_signals
+from bot.core.signals import SignalParams, detect_signals, posting_time
 from bot.storage.db import session_scope
 from bot.storage.leases import Held
 from bot.storage.signals import close_quiet_signals, companies_hiring_since, company_postings, save_finding
@@ -63,7 +63,7 @@ def _company_signals(session: Session, team: str, company: str, now: datetime,
     created: list[int] = []
     grown: list[int] = []
     postings = company_postings(session=session, team_id=team, company=company)
-    when = {p.item_id: p.first_seen_at for p in postings}
+    when = {p.item_id: posting_time(p) for p in postings}  # the board's date where it is plausible
     for finding in detect_signals(postings, now=now, params=params):
         times = [when[i] for i in finding.item_ids]
         signal, changed = save_finding(session=session, team_id=team, finding=finding,

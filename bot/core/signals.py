@@ -1,12 +1,17 @@
 """Hiring signals: what a company's new job postings reveal. Pure.
 
-A signal is a cluster of a company's *new* postings in one job-function family and one metro area,
-within a rolling window, that is either
+A signal is a cluster of a company's postings in one job-function family and one metro area, dated within a
+rolling window, with at least one of them new (not a source's backfill), that is either
 - novel: the company's first postings in that metro, in that function, or in that function in that metro
   (at least `min_novel` of them: a lone posting is not a signal), or
-- a surge: at least `min_surge` postings, and `surge_ratio` times the company's own baseline for that
-  function and metro (so a steady trickle is not a signal).
-Postings stored by the first poll of a source are its backfill: history to compare against, never news.
+- a surge: at least `min_surge` postings, and `surge_ratio` times the company's own pace for that function
+  and metro (so a steady trickle is not a signal).
+A posting's time is the date its board gives it (`posted_at`) when that date is plausible (not after we
+first saw it, not more than `MAX_POSTING_AGE` before), else when we first saw it. Postings stored by the
+first poll of a source are its backfill: history, never news on their own, but a dated backfill posting
+counts where its date puts it (in the window, or in the pace before it). An undated backfill posting only
+says the company already hires there. The pace is known once the company's history (its postings' dates,
+or how long it has been watched) reaches a whole window back before the current window.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from datetime import datetime, timedelta
 
 from bot.core.jobs import family_of
 
+MAX_POSTING_AGE = timedelta(days=5 * 365)  # a board date older than this before first seen is not believed
 
 @dataclass(frozen=True, slots=True)
 class Posting:
@@ -28,6 +34,7 @@ class Posting:
     metros: tuple[str, ...]
     first_seen_at: datetime
     backfill: bool = False  # stored by its source's first poll
+    posted_at: datetime | None = None  # the board's own date for the posting, if it gives one
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,19 +77,57 @@ def detect_signals(postings: Sequence[Posting], *, now: datetime, params: Signal
     return findings
 
 
+def is_dated(posting: Posting) -> bool:
+    """Whether the board's date can stand for when the posting appeared: not after we first saw it (a later
+    date is an edit time or a skewed clock), not absurdly old (a broken or placeholder date)."""
+    posted = posting.posted_at
+    return posted is not None and posting.first_seen_at - MAX_POSTING_AGE <= posted <= posting.first_seen_at
+
+
+def posting_time(posting: Posting) -> datetime:
+    """When the posting appeared: its plausible board date, else when it was first seen."""
+    return posting.posted_at if posting.posted_at is not None and is_dated(posting) else posting.first_seen_at
+
+
+def _timed(posting: Posting) -> bool:
+    """Counts where its time puts it (window or pace). An undated backfill posting has no time of its own:
+    its first-seen time is only when the board was followed."""
+    return not posting.backfill or is_dated(posting)
+
+
+@dataclass(frozen=True, slots=True)
+class PaceStatus:
+    """Whether a company's pace (the baseline a surge is measured against) is known, and from what."""
+
+    dated: bool  # some of its postings carry a plausible board date
+    history_since: datetime  # its oldest posting date, or when it was first seen if earlier
+    ready_at: datetime  # from then on a surge can be judged: history a whole window before the window
+
+    def ready(self, now: datetime) -> bool:
+        return now >= self.ready_at
+
+
+def pace_status(postings: Sequence[Posting], *, params: SignalParams) -> PaceStatus:
+    """One company's postings (at least one): how far back its history goes, and when its pace is known."""
+    since = min(posting_time(p) for p in postings)
+    return PaceStatus(dated=any(is_dated(p) for p in postings), history_since=since,
+                      ready_at=since + 2 * params.window)
+
+
 def _company_signals(company: str, postings: list[Posting], now: datetime, params: SignalParams) -> list[SignalFinding]:
+    known = [p for p in postings if p.first_seen_at <= now]  # what had been seen by `now`
+    if not known:
+        return []
     start = now - params.window
-    recent = [p for p in postings if not p.backfill and start <= p.first_seen_at <= now]
-    prior = [p for p in postings if p.first_seen_at < start or (p.backfill and p.first_seen_at <= now)]
+    recent = [p for p in known if _timed(p) and start <= posting_time(p)]  # the window, backfill included
+    prior = [p for p in known if posting_time(p) < start or p.backfill]  # what the company was known to hire
     prior_metros = {m for p in prior for m in p.metros}
     prior_families = {family_of(p.function) for p in prior}
     prior_pairs = {(family_of(p.function), m) for p in prior for m in p.metros}
     baseline_start = start - params.window * params.baseline_windows
-    # A company watched for less than the whole baseline period is averaged over the time it was watched.
-    watched_since = max(baseline_start, min(p.first_seen_at for p in postings))
-    windows = max(1.0, (start - watched_since) / params.window)
-    # A pace needs a window of history before this one: until then there is no baseline to surge above.
-    watched_full_window = start - min(p.first_seen_at for p in postings) >= params.window
+    pace = pace_status(known, params=params)
+    # A company whose history is shorter than the whole baseline period is averaged over the time it covers.
+    windows = max(1.0, (start - max(baseline_start, pace.history_since)) / params.window)
     groups: dict[tuple[str, str], list[Posting]] = defaultdict(list)
     for posting in recent:
         for metro in posting.metros:
@@ -90,8 +135,10 @@ def _company_signals(company: str, postings: list[Posting], now: datetime, param
 
     findings = []
     for (family, metro), group in sorted(groups.items()):
+        if all(p.backfill for p in group):  # no signal from a backfill alone
+            continue
         count = len(group)
-        earlier = sum(1 for p in prior if not p.backfill and baseline_start <= p.first_seen_at < start
+        earlier = sum(1 for p in known if _timed(p) and baseline_start <= posting_time(p) < start
                       and family_of(p.function) == family and metro in p.metros)
         baseline = earlier / windows
         if (family, metro) not in prior_pairs and count >= params.min_novel:
@@ -101,11 +148,11 @@ def _company_signals(company: str, postings: list[Posting], now: datetime, param
                 reason = "new_function"
             else:
                 reason = "new_function_in_metro"
-        elif watched_full_window and count >= max(params.min_surge, params.surge_ratio * baseline):
+        elif pace.ready(now) and count >= max(params.min_surge, params.surge_ratio * baseline):
             reason = "surge"
         else:
             continue
-        ordered = sorted(group, key=lambda p: (p.first_seen_at, p.item_id))
+        ordered = sorted(group, key=lambda p: (posting_time(p), p.item_id))
         functions = Counter(p.function for p in ordered).most_common()
         findings.append(SignalFinding(
             company=company, family=family, metro=metro, reason=reason,

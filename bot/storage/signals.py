@@ -20,11 +20,13 @@ def companies_hiring_since(*, session: Session, team_id: str, since: datetime) -
 
 
 def company_postings(*, session: Session, team_id: str, company: str) -> list[Posting]:
+    """Every job posting stored under the company's name, with the board's date where it gave one."""
     query = select(Item).where(Item.team_id == team_id, Item.kind == "job", Item.outlet == company)
     return [
         Posting(item_id=item.id or 0, company=company, title=item.job_title or item.title,
                 function=job_function(item.job_title or item.title, item.department),
-                metros=tuple(metros_of(item.locations)), first_seen_at=item.first_seen_at, backfill=item.backfill)
+                metros=tuple(metros_of(item.locations)), first_seen_at=item.first_seen_at, backfill=item.backfill,
+                posted_at=item.published_at)
         for item in session.exec(query)
     ]
 
