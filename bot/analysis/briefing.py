@@ -173,7 +173,7 @@ def story_input(story: Story, items: list[Item]) -> BriefInput:
         items=tuple(SourceRef(item_id=i.id or 0, title=i.title, url=i.url, outlet=i.outlet,
                               published_at=i.published_at or i.first_seen_at, text=cap_text(i.text, SOURCE_TEXT))
                     for i in newest),
-        outlets=tuple(story.outlets), first_at=story.first_at, last_at=story.last_at,
+        outlets=tuple(story.outlets), first_at=story.first_at, last_at=story.last_at, item_count=story.item_count,
     )
 
 
@@ -189,4 +189,5 @@ def signal_input(signal: Signal, items: list[Item]) -> BriefInput:
         company=signal.company, function_label=family_labels().get(signal.family, signal.family),
         main_function_label=function_label(main), metro=signal.metro, cities=tuple(dict.fromkeys(cities)),
         reason=signal.reason, baseline=signal.baseline, first_at=signal.first_at, last_at=signal.last_at,
+        item_count=signal.item_count,
     )

@@ -29,7 +29,7 @@ def write_builtin(inp: BriefInput, *, note: str = WRITER_NOTE) -> WrittenBrief:
 
 
 def _signal(inp: BriefInput) -> BriefDraft:
-    n = len(inp.items)
+    n = inp.total_items()  # the signal's count, not the cited items (capped)
     roles = "role" if n == 1 else "roles"
     headline = _first_fitting([
         f"{inp.company} hiring {n} {inp.function_label} {roles} in {inp.metro}",

@@ -49,11 +49,16 @@ class BriefInput:
     reason: str = ""  # new_metro | new_function | new_function_in_metro | surge
     baseline: float = 0.0
     window_days: int = 14
+    item_count: int | None = None  # the subject's real count; its cited items (`items`) are capped
     # stories
     outlets: tuple[str, ...] = ()
     first_at: datetime | None = None
     last_at: datetime | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+    def total_items(self) -> int:
+        """How many items the subject holds: its real count when given, else the items cited."""
+        return len(self.items) if self.item_count is None else self.item_count
 
 
 class BriefDraft(BaseModel):

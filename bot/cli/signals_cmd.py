@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 
 from bot.cli.common import context, echo_json, json_option, parse_since, team_option
 from bot.core.jobs import family_labels
+from bot.core.signals import PaceStatus, SignalParams, pace_status
 from bot.storage.db import session_scope
-from bot.storage.signals import list_signals, signal_as_dict, signal_items
+from bot.storage.signals import company_postings, hiring_companies, list_signals, signal_as_dict, signal_items
+from bot.storage.transactions import Session
 from bot.terminal import short, table
 
 
@@ -20,16 +24,43 @@ def register(group: click.Group) -> None:
     def signals(since: str | None, limit: int, team: str | None, as_json: bool) -> None:
         """Hiring signals: a company's burst of new postings in one function and metro."""
         ctx = context()
+        now = ctx.clock()
         with session_scope(ctx.engine) as session:
-            found = list_signals(session=session, team_id=team, since=parse_since(since, ctx.clock()), limit=limit)
+            found = list_signals(session=session, team_id=team, since=parse_since(since, now), limit=limit)
             items = signal_items(session=session, signal_ids=[s.id for s in found if s.id is not None])
+            paces = [] if found or as_json else _paces(session, team, ctx.settings.signal_params())
         if as_json:
             echo_json([signal_as_dict(s, items.get(s.id or 0, [])) for s in found])
             return
         if not found:
             click.echo("no hiring signals yet")
+            for company, specs, pace in paces:
+                click.echo(f"  {short(company, 40)} ({', '.join(specs)}): {pace_line(pace, now)}")
             return
         labels = family_labels()
         rows = [[s.id, short(s.company, 24), labels.get(s.family, s.family), short(s.metro, 24), s.item_count,
                  s.reason.replace("_", " "), s.status, s.last_at.strftime("%Y-%m-%d")] for s in found]
         click.echo(table(rows, ["id", "company", "function", "metro", "roles", "why", "status", "latest"]))
+
+
+def _paces(session: Session, team: str | None, params: SignalParams) -> list[tuple[str, list[str], PaceStatus]]:
+    """Each followed company's pace: where its baseline comes from and when a surge can be judged."""
+    out = []
+    for team_id, company, specs in hiring_companies(session=session, team_id=team):
+        postings = company_postings(session=session, team_id=team_id, company=company)
+        if postings:
+            out.append((company, specs, pace_status(postings, params=params)))
+    return out
+
+
+def pace_line(pace: PaceStatus, now: datetime) -> str:
+    since, ready = pace.history_since.strftime("%Y-%m-%d"), pace.ready_at.strftime("%Y-%m-%d")
+    if pace.ready(now):
+        source = "its postings' dates" if pace.dated else "watching it"
+        return f"pace known from {source} since {since}; nothing in the last window stands out"
+    if pace.dated:
+        why = f"its postings' dates go back only to {since}"
+    else:
+        why = f"its postings carry no dates, so it is learned by watching (first seen {since})"
+    return (f"baseline still being learned: {why}; surges can be judged from {ready} (a whole window of history "
+            f"before the window); a first cluster in a new metro or function can show before then")

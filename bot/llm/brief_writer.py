@@ -213,7 +213,7 @@ def prompt_values(inp: BriefInput) -> dict[str, str]:
     def given(value: str) -> str:
         return value.strip() or "not given"
 
-    common = {"count": str(len(inp.items)), "items": format_items(inp.items)}
+    common = {"count": str(inp.total_items()), "items": format_items(inp.items, total=inp.total_items())}
     if inp.subject == "signal":
         return {**common, "company": given(_flat(inp.company)), "reason": REASONS.get(inp.reason, given(inp.reason)),
                 "function_label": given(inp.function_label), "main_function_label": given(inp.main_function_label),
@@ -223,8 +223,9 @@ def prompt_values(inp: BriefInput) -> dict[str, str]:
             "last_seen": _when(inp.last_at)}
 
 
-def format_items(items: tuple[SourceRef, ...]) -> str:
-    """Numbered items, two lines each. Whitespace is flattened so no item can fake another's header."""
+def format_items(items: tuple[SourceRef, ...], *, total: int | None = None) -> str:
+    """Numbered items, two lines each. Whitespace is flattened so no item can fake another's header. `total`:
+    how many the subject holds, when more than the items given (the brief cites only the newest)."""
     lines = []
     for number, item in enumerate(items[:MAX_ITEMS], start=1):
         text = _flat(item.text)
@@ -233,8 +234,9 @@ def format_items(items: tuple[SourceRef, ...]) -> str:
         lines.append(f"[{number}] outlet: {_flat(item.outlet) or 'unknown'} | date: {_when(item.published_at)}"
                      f" | title: {_flat(item.title) or 'untitled'}")
         lines.append(f"text: {text or '(none)'}")
-    if len(items) > MAX_ITEMS:
-        lines.append(f"({len(items) - MAX_ITEMS} more items not shown)")
+    hidden = max(len(items), total or 0) - min(len(items), MAX_ITEMS)
+    if hidden > 0:
+        lines.append(f"({hidden} more items not shown)")
     return "\n".join(lines)
 
 

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from bot.core.jobs import job_function, metros_of
 from bot.core.signals import Posting, SignalFinding
-from bot.storage.models import Item, Signal, SignalItem
+from bot.storage.models import Item, ItemLink, Signal, SignalItem, Source
 
 
 def companies_hiring_since(*, session: Session, team_id: str, since: datetime) -> list[str]:
@@ -29,6 +29,19 @@ def company_postings(*, session: Session, team_id: str, company: str) -> list[Po
                 posted_at=item.published_at)
         for item in session.exec(query)
     ]
+
+
+def hiring_companies(*, session: Session, team_id: str | None = None) -> list[tuple[str, str, list[str]]]:
+    """(team, company, the specs of the sources its postings came from) for every company with job postings."""
+    query = (select(Item.team_id, Item.outlet, Source.spec).join(ItemLink, col(ItemLink.item_id) == Item.id)
+             .join(Source, col(Source.id) == ItemLink.source_id).where(Item.kind == "job").distinct())
+    if team_id is not None:
+        query = query.where(Item.team_id == team_id)
+    specs: dict[tuple[str, str], set[str]] = {}
+    for team, company, spec in session.exec(query):
+        if company:
+            specs.setdefault((team, company), set()).add(spec)
+    return [(team, company, sorted(found)) for (team, company), found in sorted(specs.items())]
 
 
 def save_finding(*, session: Session, team_id: str, finding: SignalFinding, first_at: datetime, last_at: datetime,
