@@ -24,7 +24,7 @@ from bot.core.inputs import clean_line
 
 NAME_MAX = 300  # the longest company name stored as written (company_aliases.alias / canonical)
 KEY_MAX = 200  # the longest key (company_aliases.alias_key / canonical_key); longer keys are cut
-_INPUT_MAX = 4 * NAME_MAX  # what is read of a name at all: work stays bounded whatever comes in
+_INPUT_MAX = 4 * NAME_MAX  # what is read of a cleaned name: the work per character stays bounded
 
 # Legal forms, as they read once keyed ("L.L.C." is "llc", "S.p.A." is "spa"). Only ever dropped from the end.
 LEGAL_SUFFIXES = frozenset({
@@ -34,7 +34,8 @@ LEGAL_SUFFIXES = frozenset({
 })
 _APOSTROPHES = dict.fromkeys(map(ord, "'’‘ʼ`´"), None)
 _INITIALISM = re.compile(r"(?<![^\W_])[^\W_](?:\.[^\W_])+\.?(?![^\W_])")  # j.p. · s.p.a · l.l.c.
-_NOT_A_WORD = re.compile(r"[\W_]+")
+_BRACKETS = frozenset("()")
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 class CompanyNameError(ValueError):
@@ -42,20 +43,19 @@ class CompanyNameError(ValueError):
 
 
 def clean_name(name: str) -> str:
-    """A company name as it is shown and stored: one line, control and invisible characters dropped, spaces
-    collapsed, NFKC (a full-width "ＡＣＭＥ" reads "ACME"). Not cut: callers say when it is too long."""
-    return clean_line(unicodedata.normalize("NFKC", name[:_INPUT_MAX]))
+    """A company name as it is shown and stored: one line, control and invisible characters (and lone
+    surrogates, which no database column takes) dropped, spaces collapsed, NFKC (a full-width "ＡＣＭＥ" reads
+    "ACME"). Cleaned whole (linear, in C), then read up to a bound, not cut to NAME_MAX: callers say when it is
+    too long."""
+    text = clean_line(_SURROGATES.sub("", name))[:_INPUT_MAX]
+    return clean_line(unicodedata.normalize("NFKC", text))
 
 
 def company_key(name: str) -> str:
     """The comparable form of a company name (module docstring); never empty, at most KEY_MAX characters.
     Raises CompanyNameError when the name holds nothing but spaces, controls and invisible characters."""
     cleaned = clean_name(name)
-    words = _words(cleaned)
-    if len(words) > 1 and words[0] == "the":
-        words = words[1:]
-    words = _without_suffixes(words)
-    key = " ".join(words) or " ".join(unicodedata.normalize("NFKC", cleaned.casefold()).split())
+    key = " ".join(_trimmed(_tokens(cleaned))) or " ".join(unicodedata.normalize("NFKC", cleaned.casefold()).split())
     key = key[:KEY_MAX].rstrip()
     if not key:
         raise CompanyNameError("a company name needs at least one letter or digit")
@@ -118,45 +118,60 @@ def builtin_alias_map() -> dict[str, str]:
     return {a.alias_key: a.canonical_key for a in builtin_aliases()}
 
 
-def _words(cleaned: str) -> list[str]:
+def _tokens(cleaned: str) -> list[str]:
+    """The name's words, with each bracket a token of its own (asides are dropped by their brackets)."""
     text = _fold_latin_accents(unicodedata.normalize("NFKC", cleaned.casefold()))
-    text = _without_asides(text)
     text = _INITIALISM.sub(lambda m: m.group(0).replace(".", ""), text)
-    text = text.replace("&", " and ").translate(_APOSTROPHES)
-    return _NOT_A_WORD.sub(" ", text).split()
+    text = text.replace("&", " and ").replace("(", " ( ").replace(")", " ) ").translate(_APOSTROPHES)
+    # Letters, digits and the marks that belong to them (Devanagari vowel signs are marks, not \w); the rest
+    # of the punctuation reads as a space.
+    return "".join(ch if ch.isalnum() or ch in _BRACKETS or unicodedata.category(ch)[0] == "M" else " "
+                   for ch in text).split()
 
 
-def _without_asides(text: str) -> str:
-    """Drop bracketed asides from the end while a word is left before them: "advanced technology services (ats)"."""
-    while (text := text.rstrip()).endswith(")"):
-        start = text.rfind("(")
-        if start < 0 or not _NOT_A_WORD.sub("", text[:start]):
-            break
-        text = text[:start]
-    return text
-
-
-def _without_suffixes(words: list[str]) -> list[str]:
-    """Drop legal forms from the end while a word is left: "gmbh and co kg" goes, "and" dangling after it too.
-    Single letters spaced out at the end ("S. A.") count as one form."""
-    words = list(words)
-    while len(words) > 1:
-        if words[-1] in LEGAL_SUFFIXES:
-            del words[-1]
-        elif (spaced := _trailing_letters(words)) > 1 and spaced < len(words) and \
-                "".join(words[-spaced:]) in LEGAL_SUFFIXES:
-            del words[-spaced:]
+def _trimmed(tokens: list[str]) -> list[str]:
+    """The words of the key: a leading "the" dropped, then from the end, while a word is left before them,
+    legal forms ("gmbh and co kg", an "and" left dangling too, spaced letters such as "s a") and bracketed
+    asides ("(ats)"), in any order; brackets themselves are not words."""
+    words = [i for i, t in enumerate(tokens) if t not in _BRACKETS]
+    if len(words) > 1 and tokens[words[0]] == "the":
+        tokens = tokens[:words[0]] + tokens[words[0] + 1:]
+    opener: dict[int, int] = {}  # a closing bracket's index → its opening bracket's
+    stack: list[int] = []
+    before = [0]  # before[i]: how many words tokens[:i] holds
+    for i, token in enumerate(tokens):
+        if token == "(":
+            stack.append(i)
+        elif token == ")" and stack:
+            opener[i] = stack.pop()
+        before.append(before[-1] + (token not in _BRACKETS))
+    end = len(tokens)
+    while end > 0:
+        last = tokens[end - 1]
+        if last in _BRACKETS:
+            start = opener.get(end - 1)
+            if start is not None and before[start] == 0:
+                break  # the aside is the whole name: "(ATS)"
+            end = start if start is not None else end - 1  # an aside, or a stray bracket
+            continue
+        if before[end - 1] == 0:
+            break  # the last word stays
+        spaced = _trailing_letters(tokens[:end])
+        if last in LEGAL_SUFFIXES:
+            end -= 1
+        elif spaced > 1 and before[end - spaced] > 0 and "".join(tokens[end - spaced:end]) in LEGAL_SUFFIXES:
+            end -= spaced
         else:
             break
-        if len(words) > 1 and words[-1] == "and":  # "Smith & Co." → "smith"
-            del words[-1]
-    return words
+        if end > 0 and tokens[end - 1] == "and" and before[end - 1] > 0:  # "Smith & Co." → "smith"
+            end -= 1
+    return [t for t in tokens[:end] if t not in _BRACKETS]
 
 
-def _trailing_letters(words: list[str]) -> int:
+def _trailing_letters(tokens: list[str]) -> int:
     count = 0
-    for word in reversed(words):
-        if len(word) != 1:
+    for token in reversed(tokens):
+        if len(token) != 1 or token in _BRACKETS:
             break
         count += 1
     return count
