@@ -327,12 +327,12 @@ def test_an_alias_can_be_pointed_at_another_company_and_chains_resolve(engine: E
     with session_scope(engine) as session:
         saved = add_alias(session=session, team_id="T1", alias="Lark", canonical_name="ByteDance", created_by="U1",
                           now=NOW)
-    assert (saved.canonical_key, saved.resolves_to) == ("bytedance", "tiktok")
+    assert (saved.canonical_key, saved.resolves_to, saved.resolves_to_name) == ("bytedance", "tiktok", "TikTok")
 
 
 @pytest.mark.parametrize(("existing", "alias", "company", "reason"), [
-    ([], "TikTok Inc.", "tiktok", "one company already: both read as “tiktok”"),
-    ([("TikTok", "ByteDance")], "ByteDance", "TikTok", "“TikTok” already stands for “ByteDance” (tiktok → bytedance)"),
+    ([], "TikTok Inc.", "tiktok", 'one company already: both read as "tiktok"'),
+    ([("TikTok", "ByteDance")], "ByteDance", "TikTok", '"TikTok" already stands for "ByteDance" (tiktok → bytedance)'),
     ([("A", "B"), ("B", "C")], "C", "A", "(a → b → c)"),
     ([], "Google", "Alphabet", "(alphabet → google, through a built-in alias)"),
     ([], "", "TikTok", "the alias needs at least one letter or digit"),

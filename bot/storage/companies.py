@@ -44,6 +44,7 @@ class AliasSaved:
     alias_key: str
     canonical_key: str
     resolves_to: str  # the key at the end of the chain: canonical_key unless the company is itself an alias
+    resolves_to_name: str  # that company as an alias names it ("Meta"), or its key when no alias names it
     outcome: Literal["added", "changed", "unchanged"]
     previous: str | None = None  # the company the alias stood for before ("changed")
 
@@ -94,34 +95,40 @@ def add_alias(*, session: Session, team_id: str, alias: str, canonical_name: str
     alias_shown, alias_key = checked_name(alias, "the alias")
     canonical_shown, canonical_key = checked_name(canonical_name, "the company")
     if alias_key == canonical_key:
-        raise AliasError(f"“{alias_shown}” and “{canonical_shown}” are one company already: both read as "
-                         f"“{alias_key}”")
+        raise AliasError(f'"{alias_shown}" and "{canonical_shown}" are one company already: both read as '
+                         f'"{alias_key}"')
     current = alias_map(session=session, team_id=team_id)
     proposed = current | {alias_key: canonical_key}
     path = chain(canonical_key, proposed)
     if alias_key in path:
         builtin = any(_is_builtin(a, b, session, team_id) for a, b in pairwise(path))
-        raise AliasError(f"“{canonical_shown}” already stands for “{alias_shown}” ({' → '.join(path)}"
+        how = ("a built-in alias cannot be removed, only replaced by aliasing its name to another company" if builtin
+               else "remove the other alias first")
+        raise AliasError(f'"{canonical_shown}" already stands for "{alias_shown}" ({" → ".join(path)}'
                          f"{', through a built-in alias' if builtin else ''}), so this alias would go round in a "
-                         "circle; remove the other alias first")
+                         f"circle; {how}")
     resolves_to = canonical(canonical_key, proposed)
+    resolves_to_name = _name_of(session, team_id, resolves_to, canonical_shown if resolves_to == canonical_key else "")
     existing = _row(session, team_id, alias_key)
     if existing is None:
         ensure_workspace(session=session, team_id=team_id, now=now)
         if insert_if_absent(session, CompanyAlias, ["team_id", "alias_key"], team_id=team_id, alias_key=alias_key,
                             canonical_key=canonical_key, alias=alias_shown, canonical=canonical_shown,
                             created_by=created_by, created_at=now):
-            return AliasSaved(alias_shown, canonical_shown, alias_key, canonical_key, resolves_to, "added")
+            return AliasSaved(alias_shown, canonical_shown, alias_key, canonical_key, resolves_to, resolves_to_name,
+                              "added")
         existing = _row(session, team_id, alias_key)  # another request saved it first
         assert existing is not None
     if existing.canonical_key == canonical_key:
-        return AliasSaved(existing.alias, existing.canonical, alias_key, canonical_key, resolves_to, "unchanged")
+        return AliasSaved(existing.alias, existing.canonical, alias_key, canonical_key, resolves_to,
+                          resolves_to_name, "unchanged")
     previous = existing.canonical
     existing.canonical_key, existing.canonical, existing.alias = canonical_key, canonical_shown, alias_shown
     existing.created_by, existing.created_at = created_by, now
     session.add(existing)
     session.flush()
-    return AliasSaved(alias_shown, canonical_shown, alias_key, canonical_key, resolves_to, "changed", previous)
+    return AliasSaved(alias_shown, canonical_shown, alias_key, canonical_key, resolves_to, resolves_to_name,
+                      "changed", previous)
 
 
 def remove_alias(*, session: Session, team_id: str, name: str) -> CompanyAlias | None:
@@ -168,6 +175,15 @@ def list_aliases(*, session: Session, team_id: str | None) -> list[AliasEntry]:
 def _builtin_entry(builtin: BuiltinAlias, mapping: dict[str, str]) -> AliasEntry:
     return AliasEntry(None, builtin.alias, builtin.canonical, builtin.alias_key, builtin.canonical_key,
                       canonical(builtin.alias_key, mapping), BUILTIN, builtin.why)
+
+
+def _name_of(session: Session, team_id: str, key: str, known: str) -> str:
+    """A company's name as written, for a key: `known`, else as the workspace's or a built-in alias writes it."""
+    if known:
+        return known
+    written = session.exec(select(CompanyAlias.canonical).where(CompanyAlias.team_id == team_id,
+                                                                CompanyAlias.canonical_key == key)).first()
+    return written or next((a.canonical for a in builtin_aliases() if a.canonical_key == key), key)
 
 
 def _is_builtin(alias_key: str, canonical_key: str, session: Session, team_id: str) -> bool:

@@ -34,6 +34,14 @@ from bot.storage.channels import (
     stop_watching,
     stored_length,
 )
+from bot.storage.companies import (
+    BUILTIN,
+    AliasError,
+    add_alias,
+    builtin_alias_for,
+    list_aliases,
+    remove_alias,
+)
 from bot.storage.db import session_scope
 from bot.storage.deliveries import delivery_counts
 from bot.storage.digests import set_schedule
@@ -42,9 +50,10 @@ from bot.storage.sources import list_sources
 from bot.storage.transactions import once_more_on_conflict
 from bot.storage.workspaces import get_workspace, set_workspace_timezone, workspace_timezone
 
-from .parse import USAGE
+from .parse import USAGE, company_names, one_name
 
 STATUS_MARK = {"ok": "✅", "new": "🆕", "retrying": "⚠️", "failing": "❌", "paused": "⏸️"}
+ALIASES_SHOWN = 50  # a workspace's aliases listed in one reply; `briefbot companies list` has them all
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +223,68 @@ def mute(deps: Deps, req: Request, *, muted: bool) -> str:
     if muted:
         return "Alerts are muted in this channel; they still go into its digest. `/brief unmute` brings them back."
     return "Alerts are on again in this channel."
+
+
+def alias(deps: Deps, req: Request) -> str:
+    """`/brief alias "NAME" "COMPANY"`, or the workspace's aliases when no names are given."""
+    if not req.arg:
+        return _aliases(deps, req)
+    names = company_names(req.arg)
+    if names is None or len(names) != 2:
+        return "Usage: " + USAGE["alias"]
+    try:
+        with session_scope(deps.engine) as session:
+            saved = add_alias(session=session, team_id=req.team_id, alias=names[0], canonical_name=names[1],
+                              created_by=req.user_id, now=deps.clock())
+    except AliasError as exc:
+        return f"Couldn't make *{escape(names[0])}* another name of *{escape(names[1])}*: {escape(str(exc))}."
+    name, other = escape(saved.alias), escape(saved.canonical)
+    if saved.outcome == "unchanged":
+        reply = f"*{name}* already stands for *{other}* in this workspace."
+    elif saved.outcome == "changed":
+        reply = f"*{name}* now stands for *{other}* in this workspace (it stood for *{escape(saved.previous or '')}*)."
+    else:
+        reply = f"*{name}* is now another name of *{other}* in this workspace."
+    if saved.resolves_to != saved.canonical_key:
+        reply += f" *{other}* is itself another name of *{escape(saved.resolves_to_name)}*."
+    return reply
+
+
+def unalias(deps: Deps, req: Request) -> str:
+    name = one_name(req.arg)
+    if not name:
+        return "Usage: " + USAGE["unalias"]
+    try:
+        with session_scope(deps.engine) as session:
+            removed = remove_alias(session=session, team_id=req.team_id, name=name)
+    except AliasError as exc:
+        return f"Couldn't remove the alias *{escape(name)}*: {escape(str(exc))}."
+    if removed is not None:
+        return f"*{escape(removed.alias)}* no longer stands for *{escape(removed.canonical)}* in this workspace."
+    builtin = builtin_alias_for(name)
+    if builtin is not None:
+        return (f"*{escape(builtin.alias)}* → *{escape(builtin.canonical)}* is built into briefbot; to replace it "
+                f"here, alias *{escape(builtin.alias)}* to another company.")
+    return f"This workspace has no alias `{escape(name)}`. `/brief alias` lists them."
+
+
+def _aliases(deps: Deps, req: Request) -> str:
+    with session_scope(deps.engine) as session:
+        entries = list_aliases(session=session, team_id=req.team_id)
+    own = [e for e in entries if e.origin != BUILTIN]
+    builtin = [e for e in entries if e.origin == BUILTIN]
+    lines = ["Company names are matched ignoring case, punctuation, a leading “The” and legal suffixes (Inc, LLC, "
+             "GmbH…)."]
+    if own:
+        lines.append("*This workspace's aliases*")
+        lines += [f"• {escape(e.alias[:100])} → {escape(e.canonical[:100])}" for e in own[:ALIASES_SHOWN]]
+        if len(own) > ALIASES_SHOWN:
+            lines.append(f"…and {len(own) - ALIASES_SHOWN} more (`briefbot companies list` shows them all)")
+    else:
+        lines.append('This workspace has no aliases of its own yet. Try `/brief alias "ByteDance" "TikTok"`.')
+    if builtin:
+        lines.append("*Built in:* " + ", ".join(f"{escape(e.alias)} → {escape(e.canonical)}" for e in builtin))
+    return "\n".join(lines)
 
 
 def _length(text: str) -> str:

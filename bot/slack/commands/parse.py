@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.core.inputs import clean_line
@@ -20,10 +21,15 @@ USAGE: dict[str, str] = {
     "mute": "`/brief mute [COMPANY]`: hold this channel's alerts (digests still come), or one company's",
     "unmute": "`/brief unmute [COMPANY]`: alerts again",
     "ask": "`/brief ask QUESTION`: ask about what briefbot has seen",
+    "alias": "`/brief alias \"NAME\" \"COMPANY\"`: treat NAME as another name of COMPANY in this workspace (quote "
+             "names with spaces); `/brief alias` alone lists the aliases",
+    "unalias": "`/brief unalias NAME`: stop treating NAME as another company's name",
 }
-NEEDS_ARGUMENT = frozenset({"follow", "unfollow", "watch", "unwatch", "digest", "ask"})
+NEEDS_ARGUMENT = frozenset({"follow", "unfollow", "watch", "unwatch", "digest", "ask", "unalias"})
 NO_ARGUMENT = frozenset({"help", "list", "status"})
 ARGUMENT_MAX = 500
+_QUOTES = dict.fromkeys(map(ord, "“”„‟«»"), '"')
+_NAME = re.compile(r'"([^"]*)"|([^\s"]+)')
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +62,29 @@ def parse(text: str) -> Command | Usage:
         return Usage("Usage: " + USAGE[name])
     if len(arg) > ARGUMENT_MAX:
         return Usage(f"That is longer than {ARGUMENT_MAX} characters. Usage: " + USAGE[name])
+    if name == "alias" and arg and len(company_names(arg) or ()) != 2:
+        return Usage("Usage: " + USAGE[name])
+    if name == "unalias" and not one_name(arg):
+        return Usage("Usage: " + USAGE[name])
     return Command(name, arg)
+
+
+def company_names(arg: str) -> list[str] | None:
+    """`"ByteDance Ltd" TikTok` → ["ByteDance Ltd", "TikTok"]: quoted names (straight or curly quotes, which
+    Slack's editor may put in) and single words; None when a quote is left open or a name is empty."""
+    text = arg.translate(_QUOTES)
+    if text.count('"') % 2:
+        return None
+    names = [" ".join((m.group(1) if m.group(1) is not None else m.group(2)).split()) for m in _NAME.finditer(text)]
+    return names if all(names) else None
+
+
+def one_name(arg: str) -> str:
+    """The one company name in `arg`: quoted or not (`/brief unalias Meta Platforms`); "" when there is none."""
+    names = company_names(arg)
+    if names is not None and len(names) == 1:
+        return names[0]
+    return "" if '"' in arg.translate(_QUOTES) else " ".join(arg.split())
 
 
 def help_text() -> str:

@@ -27,6 +27,7 @@ WORKING = {
     "follow": "Looking at `{arg}`…", "unfollow": "Unfollowing `{arg}`…", "watch": "Setting up a watch on `{arg}`…",
     "unwatch": "Removing the watch on `{arg}`…", "list": "Gathering this channel's follows…",
     "status": "Checking…", "digest": "Setting the digest…", "mute": "Muting…", "unmute": "Unmuting…",
+    "alias": "Looking at company aliases…", "unalias": "Removing the alias `{arg}`…",
 }
 
 
@@ -47,6 +48,8 @@ def run(deps: Deps, command: Command, req: Request, client: WebClient | None) ->
         "digest": lambda: handlers.digest(deps, req, client),
         "mute": lambda: handlers.mute(deps, req, muted=True),
         "unmute": lambda: handlers.mute(deps, req, muted=False),
+        "alias": lambda: handlers.alias(deps, req),
+        "unalias": lambda: handlers.unalias(deps, req),
     }
     return table[command.name]()
 
