@@ -184,6 +184,7 @@ def test_alert_shape_buttons_and_ids() -> None:
     assert actions["block_id"] == "brief-43-actions"
     assert [(b["action_id"], b["text"]["text"], b["value"]) for b in actions["elements"]] == [
         ("brief_ask", "Ask a follow-up", "43"),
+        ("brief_why", "Why this alert", "43"),
         ("brief_mute_company", "Mute Acme", "43"),
         ("brief_not_useful", "Not useful", "43"),
     ]

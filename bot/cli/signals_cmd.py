@@ -8,10 +8,21 @@ import click
 
 from bot.cli.common import context, echo_json, json_option, parse_since, team_option
 from bot.core.jobs import family_labels
+from bot.core.signal_evidence import (
+    Evidence,
+    baseline_line,
+    evidence_as_dict,
+    novelty_line,
+    reason_line,
+    thresholds_line,
+    weekly_line,
+)
 from bot.core.signals import PaceStatus, SignalParams, pace_status
 from bot.storage.db import session_scope
+from bot.storage.models import Signal
+from bot.storage.signal_evidence import signal_evidence, team_signal
 from bot.storage.signals import company_postings, hiring_companies, list_signals, signal_as_dict, signal_items
-from bot.storage.transactions import Session
+from bot.storage.transactions import Engine, Session
 from bot.terminal import short, table
 
 
@@ -19,11 +30,16 @@ def register(group: click.Group) -> None:
     @group.command("signals")
     @click.option("--since", default=None, help="Only signals updated since (ISO time or 12h, 7d).")
     @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+    @click.option("--explain", "explain_id", type=click.IntRange(1), default=None, metavar="ID",
+                  help="Why signal ID fired: its postings, the pace, the thresholds, weekly counts.")
     @team_option
     @json_option
-    def signals(since: str | None, limit: int, team: str | None, as_json: bool) -> None:
+    def signals(since: str | None, limit: int, explain_id: int | None, team: str | None, as_json: bool) -> None:
         """Hiring signals: a company's burst of new postings in one function and metro."""
         ctx = context()
+        if explain_id is not None:
+            _explain(explain_id, team, as_json, ctx.engine, ctx.settings.signal_params())
+            return
         now = ctx.clock()
         with session_scope(ctx.engine) as session:
             found = list_signals(session=session, team_id=team, since=parse_since(since, now), limit=limit)
@@ -41,6 +57,41 @@ def register(group: click.Group) -> None:
         rows = [[s.id, short(s.company, 24), labels.get(s.family, s.family), short(s.metro, 24), s.item_count,
                  s.reason.replace("_", " "), s.status, s.last_at.strftime("%Y-%m-%d")] for s in found]
         click.echo(table(rows, ["id", "company", "function", "metro", "roles", "why", "status", "latest"]))
+
+
+def _explain(signal_id: int, team: str | None, as_json: bool, engine: Engine, params: SignalParams) -> None:
+    with session_scope(engine) as session:
+        signal = team_signal(session=session, signal_id=signal_id, team_id=team)
+        if signal is None:
+            where = f" in workspace {team}" if team else ""
+            raise click.ClickException(f"no hiring signal {signal_id}{where} (`briefbot signals` lists them)")
+        evidence = signal_evidence(session=session, signal=signal, params=params)
+    if as_json:
+        echo_json({"id": signal.id, "team_id": signal.team_id, "status": signal.status,
+                   "stored_reason": signal.reason, "item_count": signal.item_count, **evidence_as_dict(evidence)})
+        return
+    click.echo("\n".join(explanation(signal, evidence)))
+
+
+def explanation(signal: Signal, evidence: Evidence) -> list[str]:
+    """`--explain` as lines of plain text."""
+    labels = family_labels()
+    lines = [f"signal {signal.id}: {signal.company} · {labels.get(signal.family, signal.family)} · {signal.metro} "
+             f"({signal.status}, {signal.item_count} postings; explained as of {evidence.at:%Y-%m-%d %H:%M} UTC, "
+             f"when it last grew)",
+             f"why:         {reason_line(evidence, signal.reason)}",
+             f"pace:        {baseline_line(evidence)}",
+             f"thresholds:  {thresholds_line(evidence)}"]
+    novelty = novelty_line(evidence, labels)
+    if novelty:
+        lines.append(f"novelty:     {novelty}")
+    lines.append(f"weekly:      {weekly_line(evidence)}")
+    lines.append(f"postings in the window (since {evidence.window_start:%Y-%m-%d}): {evidence.count}")
+    rows = [[p.at.strftime("%Y-%m-%d"), "board" if p.dated else "first seen", short(p.title, 50),
+             short(p.place, 30), evidence.metro, p.url] for p in evidence.postings]
+    if rows:
+        lines.append(table(rows, ["date", "dated by", "title", "place", "metro", "link"]))
+    return lines
 
 
 def _paces(session: Session, team: str | None, params: SignalParams) -> list[tuple[str, list[str], PaceStatus]]:

@@ -89,10 +89,21 @@ def posting_time(posting: Posting) -> datetime:
     return posting.posted_at if posting.posted_at is not None and is_dated(posting) else posting.first_seen_at
 
 
-def _timed(posting: Posting) -> bool:
+def has_time(posting: Posting) -> bool:
     """Counts where its time puts it (window or pace). An undated backfill posting has no time of its own:
     its first-seen time is only when the board was followed."""
     return not posting.backfill or is_dated(posting)
+
+
+def in_group(posting: Posting, family: str, metro: str) -> bool:
+    """Whether the posting belongs to the (job-function family, metro) group a signal is about."""
+    return family_of(posting.function) == family and metro in posting.metros
+
+
+def known_before(postings: Sequence[Posting], start: datetime) -> list[Posting]:
+    """What the company was known to hire before the window that starts at `start`: postings dated before
+    it, and its backfill."""
+    return [p for p in postings if posting_time(p) < start or p.backfill]
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,20 +125,27 @@ def pace_status(postings: Sequence[Posting], *, params: SignalParams) -> PaceSta
                       ready_at=since + 2 * params.window)
 
 
+def pace_windows(pace: PaceStatus, *, start: datetime, params: SignalParams) -> float:
+    """How many windows the pace is averaged over: the baseline period before `start`, or the part of it the
+    company's history covers, at least one."""
+    baseline_start = start - params.window * params.baseline_windows
+    return max(1.0, (start - max(baseline_start, pace.history_since)) / params.window)
+
+
 def _company_signals(company: str, postings: list[Posting], now: datetime, params: SignalParams) -> list[SignalFinding]:
     known = [p for p in postings if p.first_seen_at <= now]  # what had been seen by `now`
     if not known:
         return []
     start = now - params.window
-    recent = [p for p in known if _timed(p) and start <= posting_time(p)]  # the window, backfill included
-    prior = [p for p in known if posting_time(p) < start or p.backfill]  # what the company was known to hire
+    recent = [p for p in known if has_time(p) and start <= posting_time(p)]  # the window, backfill included
+    prior = known_before(known, start)  # what the company was known to hire
     prior_metros = {m for p in prior for m in p.metros}
     prior_families = {family_of(p.function) for p in prior}
     prior_pairs = {(family_of(p.function), m) for p in prior for m in p.metros}
     baseline_start = start - params.window * params.baseline_windows
     pace = pace_status(known, params=params)
     # A company whose history is shorter than the whole baseline period is averaged over the time it covers.
-    windows = max(1.0, (start - max(baseline_start, pace.history_since)) / params.window)
+    windows = pace_windows(pace, start=start, params=params)
     groups: dict[tuple[str, str], list[Posting]] = defaultdict(list)
     for posting in recent:
         for metro in posting.metros:
@@ -138,8 +156,8 @@ def _company_signals(company: str, postings: list[Posting], now: datetime, param
         if all(p.backfill for p in group):  # no signal from a backfill alone
             continue
         count = len(group)
-        earlier = sum(1 for p in known if _timed(p) and baseline_start <= posting_time(p) < start
-                      and family_of(p.function) == family and metro in p.metros)
+        earlier = sum(1 for p in known if has_time(p) and baseline_start <= posting_time(p) < start
+                      and in_group(p, family, metro))
         baseline = earlier / windows
         if (family, metro) not in prior_pairs and count >= params.min_novel:
             if metro not in prior_metros:

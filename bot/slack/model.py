@@ -28,6 +28,7 @@ class SignalDetails:
     reason: str  # new_metro | new_function | new_function_in_metro | surge
     roles: tuple[tuple[str, int], ...]  # (role or job function, postings), commonest first
     postings: int
+    weekly: tuple[int, ...] = ()  # the group's postings per week, oldest first, up to when the signal last grew
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,38 @@ class AlertView:
     writer_note: str | None = None  # e.g. "written by the built-in writer: no LLM is configured"
     signal: SignalDetails | None = None
     mute_company: str = ""  # the company "Mute this company" mutes; "" hides the button
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceLine:
+    """One labelled line of a signal's evidence ("Pace", "Thresholds" …), raw text: the builder escapes it."""
+
+    label: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class EvidencePostingView:
+    title: str
+    place: str
+    metro: str
+    day: datetime
+    url: str
+    dated: bool  # the day is the board's own date, not when the posting was first seen
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceView:
+    """Why a signal's alert fired ("Why this alert"), as lines and the postings in its window."""
+
+    brief_id: int
+    signal_id: int
+    company: str
+    family_label: str
+    metro: str
+    lines: tuple[EvidenceLine, ...]
+    postings: tuple[EvidencePostingView, ...]  # in the window, oldest first
+    window_start: datetime
 
 
 @dataclass(frozen=True, slots=True)

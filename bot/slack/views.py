@@ -5,12 +5,32 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.core.digest import DigestSchedule
+from bot.core.jobs import family_labels
 from bot.core.normalize import source_label
-from bot.slack.model import AlertView, ChannelView, FollowView, HomeView, SignalDetails, SourceLink
+from bot.core.signal_evidence import (
+    baseline_line,
+    novelty_line,
+    reason_line,
+    thresholds_line,
+    weekly_line,
+)
+from bot.core.signals import SignalParams
+from bot.slack.model import (
+    AlertView,
+    ChannelView,
+    EvidenceLine,
+    EvidencePostingView,
+    EvidenceView,
+    FollowView,
+    HomeView,
+    SignalDetails,
+    SourceLink,
+)
 from bot.storage.briefs import brief_signal, list_briefs
 from bot.storage.channels import channel_follows, list_channels, list_mutes, list_watches
 from bot.storage.deliveries import delivery_targets
 from bot.storage.models import Brief, Channel
+from bot.storage.signal_evidence import signal_evidence, signal_weekly_counts, team_signal
 from bot.storage.sources import status_of
 from bot.storage.transactions import Session
 from bot.storage.workspaces import get_workspace
@@ -41,8 +61,33 @@ def _signal_details(*, session: Session, brief: Brief) -> SignalDetails | None:
     signal = brief_signal(session=session, brief=brief)
     if signal is None:
         return None
+    weekly = signal_weekly_counts(session=session, signal_id=brief.subject_id, team_id=brief.team_id)
     return SignalDetails(company=signal.company, metro=signal.metro, reason=signal.reason, roles=signal.roles,
-                         postings=signal.postings)
+                         postings=signal.postings, weekly=weekly)
+
+
+def evidence_view(*, session: Session, brief: Brief, params: SignalParams) -> EvidenceView | None:
+    """Why the signal behind a signal brief fired; None for a story's brief or a signal that is gone (or, never,
+    another team's: the brief's own team is the one asked for)."""
+    if brief.subject != "signal":
+        return None
+    signal = team_signal(session=session, signal_id=brief.subject_id, team_id=brief.team_id)
+    if signal is None:
+        return None
+    evidence = signal_evidence(session=session, signal=signal, params=params)
+    labels = family_labels()
+    lines = [EvidenceLine("Why", reason_line(evidence, signal.reason)),
+             EvidenceLine("Pace", baseline_line(evidence)),
+             EvidenceLine("Thresholds", thresholds_line(evidence))]
+    novelty = novelty_line(evidence, labels)
+    if novelty:
+        lines.append(EvidenceLine("New", novelty))
+    lines.append(EvidenceLine("Weekly postings", weekly_line(evidence)))
+    postings = tuple(EvidencePostingView(title=p.title, place=p.place, metro=signal.metro, day=p.at, url=p.url,
+                                         dated=p.dated) for p in evidence.postings)
+    return EvidenceView(brief_id=brief.id or 0, signal_id=signal.id or 0, company=signal.company,
+                        family_label=labels.get(signal.family, signal.family), metro=signal.metro,
+                        lines=tuple(lines), postings=postings, window_start=evidence.window_start)
 
 
 def _parse(value: object) -> datetime | None:

@@ -10,11 +10,13 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.core.signal_evidence import sparkline
 from bot.slack.blocks import limits
-from bot.slack.escape import join_within, link, mrkdwn, plain, safe_url
-from bot.slack.model import AlertView, Growth, Message, SignalDetails, SourceLink
+from bot.slack.escape import join_within, link, mrkdwn, plain, safe_url, truncate_mrkdwn
+from bot.slack.model import AlertView, EvidencePostingView, EvidenceView, Growth, Message, SignalDetails, SourceLink
 
 ASK_ACTION = "brief_ask"
+WHY_ACTION = "brief_why"
 MUTE_COMPANY_ACTION = "brief_mute_company"
 NOT_USEFUL_ACTION = "brief_not_useful"
 
@@ -27,6 +29,9 @@ _NOTE_TEXT = 300
 _FIELD_NAME_TEXT = 200
 _ROLES_TEXT = 600
 _MAX_ROLES = 10
+_EVIDENCE_LINE_TEXT = 500
+_EVIDENCE_POSTINGS_TEXT = 2800  # one section's text (3000) with room for its label
+_MAX_EVIDENCE_POSTINGS = 20
 
 
 def zone(name: str) -> tzinfo:
@@ -113,6 +118,8 @@ def alert_message(view: AlertView) -> Message:
     if view.sources:
         blocks.append({"type": "context", "block_id": f"{prefix}-sources", "elements": source_elements(view.sources)})
     meta = [mrkdwn_object(counts_phrase(view))]
+    if view.signal is not None and view.signal.weekly:
+        meta.append(mrkdwn_object(f"Weekly postings {sparkline(view.signal.weekly)}"))
     note = mrkdwn(view.writer_note or "", _NOTE_TEXT)
     if note:
         meta.append(mrkdwn_object(f"_{note}_"))
@@ -132,6 +139,38 @@ def growth_reply(view: AlertView, growth: Growth) -> Message:
     if view.sources:
         blocks.append({"type": "context", "block_id": f"{prefix}-sources", "elements": source_elements(view.sources)})
     return Message(text=_fallback(update, view.headline), blocks=blocks)
+
+
+def evidence_message(view: EvidenceView) -> Message:
+    """"Why this alert" (an ephemeral reply): the evidence lines, then the postings in the window as links,
+    at most twenty (the CLI's `briefbot signals --explain` lists them all). Everything but the labels is
+    escaped; each part has a budget, so the message stays far within Slack's limits whatever the feeds hold."""
+    prefix = f"brief-{view.brief_id}-why"
+    title = " · ".join(part for part in (view.company, view.family_label, view.metro) if part.strip())
+    lines = [f"*{line.label}:* {mrkdwn(line.text, _EVIDENCE_LINE_TEXT) or '–'}" for line in view.lines]
+    head = f"*Why this alert:* {mrkdwn(title, _FIELD_NAME_TEXT) or 'a hiring signal'}"
+    postings = [_evidence_posting(p) for p in view.postings]
+    listed = join_within(postings, _EVIDENCE_POSTINGS_TEXT, max_items=_MAX_EVIDENCE_POSTINGS,
+                         more=lambda n: f"…and {n} more") or "–"
+    count = plural(len(view.postings), "posting")
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "block_id": f"{prefix}-head", "text": mrkdwn_object(head)},
+        {"type": "section", "block_id": f"{prefix}-lines",
+         "text": mrkdwn_object(truncate_mrkdwn("\n".join(lines), limits.SECTION_TEXT) or "–")},
+        {"type": "section", "block_id": f"{prefix}-postings",
+         "text": mrkdwn_object(f"*In the window since {short_date(view.window_start)}:* {count}\n{listed}")},
+        {"type": "context", "block_id": f"{prefix}-cli",
+         "elements": [mrkdwn_object(f"Every posting: `briefbot signals --explain {view.signal_id}`")]},
+    ]
+    return Message(text=_fallback(f"Why this alert: {title}", ""), blocks=blocks)
+
+
+def _evidence_posting(posting: EvidencePostingView) -> str:
+    """'• <url|Warehouse Associate> · Kent, WA · 24 Nov' (the date marked 'seen' when the board gave none)."""
+    day = short_date(posting.day) if posting.dated else f"seen {short_date(posting.day)}"
+    place = posting.place or posting.metro
+    parts = [link(posting.url, posting.title or "posting", label_limit=100), mrkdwn(place, 60), day]
+    return "• " + " · ".join(part for part in parts if part)
 
 
 def _growth_phrase(view: AlertView, growth: Growth) -> str:
@@ -168,6 +207,8 @@ def _signal_fields(signal: SignalDetails) -> list[dict[str, Any]]:
 def _buttons(view: AlertView) -> list[dict[str, Any]]:
     value = str(view.brief_id)
     buttons = [button(ASK_ACTION, "Ask a follow-up", value)]
+    if view.signal is not None:
+        buttons.append(button(WHY_ACTION, "Why this alert", value))
     if view.mute_company.strip():
         buttons.append(button(MUTE_COMPANY_ACTION, f"Mute {view.mute_company}", value))
     buttons.append(button(NOT_USEFUL_ACTION, "Not useful", value))

@@ -1,5 +1,10 @@
-"""The buttons on alerts: "Mute this company" and "Not useful" ("Ask a follow-up" is the questions
-module's). A button only ever acts on a brief of the workspace that pressed it."""
+"""The buttons on alerts: "Why this alert", "Mute this company" and "Not useful" ("Ask a follow-up" is the
+questions module's). A button only ever acts on a brief of the workspace that pressed it.
+
+"Why this alert" answers with an ephemeral message through the response_url rather than a modal: the evidence
+is read-only, a response_url stays usable for 30 minutes while `views.open` needs the trigger_id within 3 s of
+the press (the evidence is computed after the ack), and a capped list of twenty postings fits one message's
+limits (50 blocks, 12,000 characters) with room to spare."""
 
 from __future__ import annotations
 
@@ -9,11 +14,11 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.core.inputs import clean_line, row_id
-from bot.slack.blocks.alert import MUTE_COMPANY_ACTION, NOT_USEFUL_ACTION
+from bot.slack.blocks.alert import MUTE_COMPANY_ACTION, NOT_USEFUL_ACTION, WHY_ACTION, evidence_message
 from bot.slack.deps import Deps
 from bot.slack.escape import escape
 from bot.slack.listeners.payload import action_value, channel_of, team_of, user_of
-from bot.slack.views import alert_view
+from bot.slack.views import alert_view, evidence_view
 from bot.storage.briefs import team_brief
 from bot.storage.channels import set_company_mute
 from bot.storage.db import session_scope
@@ -24,6 +29,12 @@ from bot.storage.models import Brief
 def register(app: App, deps: Deps) -> None:
     app.action(MUTE_COMPANY_ACTION)(partial(handle_mute_company, deps=deps))
     app.action(NOT_USEFUL_ACTION)(partial(handle_not_useful, deps=deps))
+    app.action(WHY_ACTION)(partial(handle_why, deps=deps))
+
+
+def handle_why(ack: Ack, body: dict[str, Any], respond: Respond, *, deps: Deps) -> None:
+    ack()
+    deps.background.run("Why this alert", lambda: why(deps, body, respond))
 
 
 def handle_mute_company(ack: Ack, body: dict[str, Any], respond: Respond, *, deps: Deps) -> None:
@@ -67,6 +78,20 @@ def not_useful(deps: Deps, body: dict[str, Any], respond: Respond) -> None:
         record_brief_feedback(session=session, team_id=brief.team_id, channel_id=channel_of(body), user_id=user_id,
                               brief_id=brief.id or 0, value="not_useful", now=deps.clock())
     _say(respond, "Thanks: noted that this alert wasn't useful.")
+
+
+def why(deps: Deps, body: dict[str, Any], respond: Respond) -> None:
+    brief = _brief(deps, body)
+    if brief is None:
+        _say(respond, "That alert is no longer known to briefbot.")
+        return
+    with session_scope(deps.engine) as session:
+        view = evidence_view(session=session, brief=brief, params=deps.settings.signal_params())
+    if view is None:
+        _say(respond, "This alert is not about a hiring signal that briefbot still has.")
+        return
+    message = evidence_message(view)
+    respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False)
 
 
 def _brief(deps: Deps, body: dict[str, Any]) -> Brief | None:
