@@ -341,15 +341,15 @@ def first_look(listings: list[Listing], start: datetime) -> None:
             for metro in item.metros or (NO_PLACE,):
                 boards[item.company][(family_of(item.function), metro)] += 1
     companies = {i.company for i in listings}
-    lines = [len(boards[c]) for c in boards]
-    counts = [roles[c] for c in boards]
+    lines = [float(len(boards[c])) for c in boards]
+    counts = [float(roles[c]) for c in boards]
     print(f"\nFirst look after the first poll ({start:%Y-%m-%d}); the message is not built yet: its size")
-    print(f"  boards followed: {len(companies)}; with open roles: {len(boards)}; roles shown: {sum(counts)}")
+    print(f"  boards followed: {len(companies)}; with open roles: {len(boards)}; roles shown: {sum(counts):g}")
     if not boards:
         return
-    print(f"  lines (family x metro groups), all boards: {sum(lines)}")
-    print(f"  lines per first look: median {statistics.median(lines):g}, p90 {pct(lines, 90):g}, max {max(lines)}")
-    print(f"  roles per first look: median {statistics.median(counts):g}, p90 {pct(counts, 90):g}, max {max(counts)}")
+    print(f"  lines (family x metro groups), all boards: {sum(lines):g}")
+    print(f"  lines per first look: median {statistics.median(lines):g}, p90 {pct(lines, 90):g}, max {max(lines):g}")
+    print(f"  roles per first look: median {statistics.median(counts):g}, p90 {pct(counts, 90):g}, max {max(counts):g}")
     by_family = sum(len({f for f, _ in boards[c]}) for c in boards)
     print(f"  lines if grouped by family only (metros named inline): {by_family}")
     print(f"  one-line first looks: {sum(n == 1 for n in lines)}; over 10 lines: {sum(n > 10 for n in lines)}")
@@ -372,7 +372,7 @@ def main() -> None:
     ap.add_argument("--list", action="store_true", help="list the false alerts and the plants missed or found late")
     args = ap.parse_args()
     began = time.perf_counter()
-    params = Settings(_env_file=None).signal_params()  # type: ignore[call-arg]
+    params = Settings(_env_file=None).signal_params()  # the defaults, not .env
     print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
     print(f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; code {code_version()}; seed {args.seed}")
     print(f"params: window {params.window.days} days, min_novel {params.min_novel}, min_surge {params.min_surge}, "
