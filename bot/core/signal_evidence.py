@@ -110,15 +110,15 @@ def explain(postings: Sequence[Posting], key: tuple[str, str, str], *, now: date
     pace = pace_status(known, params=params) if known else None
     earlier = sum(1 for p in group if start - params.window * params.baseline_windows <= posting_time(p) < start)
     windows = pace_windows(pace, start=start, params=params) if pace else 1.0
-    baseline = round(earlier / windows, 2)
+    pace_per_window = earlier / windows  # unrounded, as detection compares it
     return Evidence(
         company=company, family=family, metro=metro, at=now, window_start=start,
         reason=finding.reason if finding else None,
         postings=tuple(_window_posting(p, refs.get(p.item_id)) for p in window),
-        pace=pace, baseline=baseline, baseline_postings=earlier, baseline_windows=round(windows, 2),
+        pace=pace, baseline=round(pace_per_window, 2), baseline_postings=earlier, baseline_windows=round(windows, 2),
         thresholds=Thresholds(window=params.window, min_novel=params.min_novel, min_surge=params.min_surge,
                               surge_ratio=params.surge_ratio,
-                              surge_needed=max(params.min_surge, params.surge_ratio * baseline)),
+                              surge_needed=round(max(params.min_surge, params.surge_ratio * pace_per_window), 2)),
         novelty=_novelty(finding.reason, known, start) if finding and finding.reason in NOVEL_REASONS else None,
         weekly=weekly_counts(group, end=now),
     )
