@@ -51,9 +51,11 @@ def test_a_surge_is_found_in_the_first_poll_after_a_dated_backfill(
                for n in range(8)]  # posted over the ten days before the first poll
     older = [(100 + n, f"Software Engineer {n}", "San Francisco, CA", first_poll - timedelta(days=30 + 15 * n))
              for n in range(3)]
+    older += [(150 + n, f"Warehouse Lead {n}", "Seattle, WA", first_poll - timedelta(days=28 + 15 * n))
+              for n in range(2)]  # open for four and six weeks: they date the Seattle group's pace
     server.route("/kestrel", board(seattle + older))
     add(engine, clock, server.url("/kestrel"), kind="greenhouse")
-    assert poll(settings, engine, clock, due_only=False).items_new == 11
+    assert poll(settings, engine, clock, due_only=False).items_new == 13
     params = settings.signal_params()
     assert update_signals(engine=engine, clock=clock, params=params).created == []
     assert signals(engine) == []  # the backfill alone is history
@@ -69,7 +71,7 @@ def test_a_surge_is_found_in_the_first_poll_after_a_dated_backfill(
     with Session(engine) as session:
         signal = session.exec(select(Signal)).one()
         brief = session.exec(select(Brief)).one()
-    assert signal.first_at == seattle[-1][3] and signal.baseline == 0
+    assert signal.first_at == seattle[-1][3] and 0 < signal.baseline < 1
     assert brief.headline == "Kestrel Commerce hiring 14 fulfillment and logistics roles in Seattle"
     assert "posted 14 fulfillment and logistics roles" in brief.summary
 

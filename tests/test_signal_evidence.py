@@ -64,10 +64,13 @@ def test_weekly_counts_put_each_posting_in_its_week_ending_at_the_moment() -> No
 
 
 def surge_history() -> list[Any]:
-    """Engineers in San Francisco dated months back (backfill), eight Seattle warehouse roles dated in the last
-    ten days (backfill), then six new ones."""
+    """Engineers in San Francisco dated months back (backfill), two Seattle warehouse leads open for two months
+    and more (backfill: they date the group's pace), eight Seattle warehouse roles dated in the last ten days
+    (backfill), then six new ones."""
     older = [posting(f"Software Engineer {n}", "San Francisco", "California", days_ago=2, backfill=True,
                      posted_days_ago=30 + 15 * n) for n in range(3)]
+    older += [posting(f"Warehouse Lead {n}", "Seattle", "Washington", days_ago=2, backfill=True,
+                      posted_days_ago=60 + 15 * n) for n in range(2)]
     seattle = [posting(f"Warehouse Associate {n}", "Kent", "Washington", days_ago=2, backfill=True,
                        posted_days_ago=3 + n) for n in range(8)]
     new = [posting(f"Fulfillment Associate {n}", "Seattle", "Washington", days_ago=0.1 * n) for n in range(6)]
@@ -86,11 +89,13 @@ def test_a_surge_is_explained_as_detection_decided_it() -> None:
     assert evidence.pace is not None and evidence.pace.dated and evidence.pace_known()
     assert evidence.thresholds.surge_needed == 5 and evidence.novelty is None
     assert sum(evidence.weekly) == 14 and evidence.weekly[-2:] == (4, 10)
-    assert reason_line(evidence, "surge") == ("surge: 14 postings in the 14-day window; a surge needs at least 5 "
-                                              "and 3 × the pace of 0 (5)")
-    oldest = (NOW - timedelta(days=60)).strftime("%Y-%m-%d")
-    assert baseline_line(evidence) == (f"0 postings per 14 days (0 in the 3.29 windows before this one), from its "
-                                       f"postings' dates since {oldest}")
+    assert reason_line(evidence, "surge") == ("surge: 14 postings in the 14-day window; a surge needs at least 5, "
+                                              "5 of them new since the board was followed, and 3 × the pace of "
+                                              "0.46 (5)")
+    assert reason_line(evidence, "new_metro").startswith("first new metro; as it last grew the rules find a surge: ")
+    oldest = (NOW - timedelta(days=75)).strftime("%Y-%m-%d")
+    assert baseline_line(evidence) == (f"0.46 postings per 14 days (2 in the 4.36 windows before this one), from "
+                                       f"its postings' dates since {oldest}")
     assert "MIN_SURGE 5; SURGE_RATIO 3 × pace = 5 needed" in thresholds_line(evidence)
     assert novelty_line(evidence, {}) is None
 
@@ -135,12 +140,15 @@ def test_a_signal_the_rules_no_longer_find_says_so() -> None:
 
 
 def seed_surge(settings: Settings, engine: Engine, server: LocalServer, clock: Any) -> None:
-    """The README's example: a dated backfill of eight Seattle roles, then six more two days later."""
+    """The README's example: a dated backfill of eight Seattle roles (and two long open), then six more two
+    days later."""
     first_poll = clock()
     seattle = [(n, f"Warehouse Associate {n}", "Kent, WA", first_poll - timedelta(days=1 + 9 * n / 7))
                for n in range(8)]
     older = [(100 + n, f"Software Engineer {n}", "San Francisco, CA", first_poll - timedelta(days=30 + 15 * n))
              for n in range(3)]
+    older += [(150 + n, f"Warehouse Lead {n}", "Seattle, WA", first_poll - timedelta(days=60 + 15 * n))
+              for n in range(2)]  # open for two months and more: they date the Seattle group's pace
     server.route("/kestrel", board(seattle + older))
     add(engine, clock, server.url("/kestrel"), kind="greenhouse")
     poll(settings, engine, clock, due_only=False)
@@ -169,14 +177,15 @@ def test_explain_prints_the_evidence_and_refuses_unknown_or_other_workspace_ids(
     out = cli("signals", "--explain", str(signal.id)).output
     assert f"signal {signal.id}: Kestrel Commerce · fulfillment and logistics · Seattle (open, 14 postings" in out
     assert "why:         surge: 14 postings in the 14-day window" in out
-    assert "pace:        0 postings per 14 days" in out and "from its postings' dates since" in out
+    assert "pace:        0.44 postings per 14 days (2 in the 4.5 windows" in out
+    assert "from its postings' dates since" in out
     assert "thresholds:  window 14 days" in out and "novelty:" not in out
     assert "postings in the window (since " in out and ": 14\n" in out
     assert "https://boards.example/kestrel/205" in out and "Warehouse Associate 0" in out
 
     data = json.loads(cli("signals", "--explain", str(signal.id), "--json").output)
     assert (data["id"], data["reason"], data["stored_reason"], data["count"]) == (signal.id, "surge", "surge", 14)
-    assert data["pace"]["known"] is True and data["pace"]["dated"] is True and data["pace"]["per_window"] == 0
+    assert data["pace"]["known"] is True and data["pace"]["dated"] is True and data["pace"]["per_window"] == 0.44
     assert data["thresholds"] == {"window_days": 14, "min_novel": 3, "min_surge": 5, "surge_ratio": 3.0,
                                   "surge_needed": 5}
     assert sum(data["weekly"]) == 14 and data["sparkline"] == sparkline(data["weekly"])

@@ -138,14 +138,17 @@ def test_no_surge_without_a_window_of_history() -> None:
 
 # Baselines from posting dates: a board's own dates give the company's pace, backfill included.
 
-def dated_backfill(first_poll_days_ago: float) -> list[Posting]:
+def dated_backfill(first_poll_days_ago: float, *, long_open: int = 2) -> list[Posting]:
     """A board first polled `first_poll_days_ago`: eight Seattle fulfillment roles posted over the ten days
-    before, and older engineering roles in San Francisco (30 to 60 days old) that date the company's history."""
+    before, `long_open` Seattle fulfillment roles open for four and six weeks (they date that group's pace),
+    and older engineering roles in San Francisco (30 to 60 days old)."""
     seattle = [posting(f"Warehouse Associate {n}", "Kent", "Washington", days_ago=first_poll_days_ago, backfill=True,
                        posted_days_ago=first_poll_days_ago + 1 + 9 * n / 7) for n in range(8)]
+    lead = [posting(f"Warehouse Lead {n}", "Seattle", "Washington", days_ago=first_poll_days_ago, backfill=True,
+                    posted_days_ago=first_poll_days_ago + 28 + 15 * n) for n in range(long_open)]
     older = [posting(f"Software Engineer {n}", "San Francisco", "California", days_ago=first_poll_days_ago,
                      backfill=True, posted_days_ago=30 + 15 * n) for n in range(3)]
-    return seattle + older
+    return seattle + lead + older
 
 
 def test_a_surge_in_the_first_poll_after_a_dated_backfill() -> None:
@@ -153,9 +156,28 @@ def test_a_surge_in_the_first_poll_after_a_dated_backfill() -> None:
     assert summary(backfill, NOW - timedelta(days=2)) == []  # the first poll alone: no signal
     new = [posting(f"Fulfillment Associate {n}", "Seattle", "Washington", days_ago=0, posted_days_ago=0.1)
            for n in range(6)]
-    # The window's postings are the 8 dated in it (backfill) and the 6 new: 14, against a pace of 0.
-    assert summary(backfill + new) == [("Kestrel Commerce", "fulfillment_logistics", "Seattle", "surge", 14)]
-    assert summary(backfill + new[:1]) == [("Kestrel Commerce", "fulfillment_logistics", "Seattle", "surge", 9)]
+    # The window's postings are the 8 dated in it (backfill) and the 6 new: 14, against a pace of 0.9 a window
+    # (the two long-open roles over the 31 days their dates cover).
+    findings = detect_signals(backfill + new, now=NOW, params=PARAMS)
+    assert [(f.metro, f.reason, f.count, f.baseline) for f in findings] == [("Seattle", "surge", 14, 0.9)]
+    # A surge is news: one or four new postings beside the dated backfill are not one.
+    assert summary(backfill + new[:1]) == [] and summary(backfill + new[:4]) == []
+    # Without long-open roles in the group nothing dates its pace: old roles elsewhere (San Francisco) say
+    # nothing about it, so a surge waits until the company has been watched for a window before the window.
+    assert summary(dated_backfill(first_poll_days_ago=2, long_open=0) + new) == []
+
+
+def test_an_evergreen_posting_elsewhere_never_makes_a_steady_group_surge() -> None:
+    """A board lists only open roles: a steady company's filled roles are gone from its first poll, and one
+    long-open "talent community" posting in another function must not stand in for this group's pace."""
+    followed = 60  # days ago
+    evergreen = posting("Talent Community", "Seattle", "Washington", days_ago=followed, backfill=True,
+                        posted_days_ago=425)
+    steady = [posting(f"Warehouse Associate {day}", "Kent", "Washington", days_ago=min(day, followed),
+                      backfill=day >= followed, posted_days_ago=day)
+              for day in range(followed + 12, -1, -2)]  # one every two days, each open for twelve when followed
+    for days_back in range(followed, -1, -1):
+        assert summary([evergreen, *steady], NOW - timedelta(days=days_back)) == [], f"{days_back} days ago"
 
 
 @pytest.mark.parametrize("postings", [

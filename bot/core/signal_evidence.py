@@ -107,7 +107,7 @@ def explain(postings: Sequence[Posting], key: tuple[str, str, str], *, now: date
     group = sorted((p for p in known if has_time(p) and in_group(p, family, metro)),
                    key=lambda p: (posting_time(p), p.item_id))
     window = [p for p in group if start <= posting_time(p)]
-    pace = pace_status(known, params=params) if known else None
+    pace = pace_status(known, params=params, group=(family, metro)) if known else None
     earlier = sum(1 for p in group if start - params.window * params.baseline_windows <= posting_time(p) < start)
     windows = pace_windows(pace, start=start, params=params) if pace else 1.0
     pace_per_window = earlier / windows  # unrounded, as detection compares it
@@ -161,10 +161,14 @@ def reason_line(evidence: Evidence, stored_reason: str) -> str:
     if e.reason is None:
         return (f"{stored_reason.replace('_', ' ')} when stored; as of {_day(e.at)} the rules no longer find it "
                 f"({e.count} in the {days}-day window), so the settings or the stored postings have changed")
+    first = "" if e.reason == stored_reason else (
+        f"first {stored_reason.replace('_', ' ')}; as it last grew the rules find a ")
     if e.reason == "surge":
-        return (f"surge: {e.count} postings in the {days}-day window; a surge needs at least {t.min_surge} and "
-                f"{t.surge_ratio:g} × the pace of {e.baseline:g} ({t.surge_needed:g})")
-    return f"{e.reason.replace('_', ' ')}: {e.count} postings in the {days}-day window; novelty needs {t.min_novel}"
+        return (f"{first}surge: {e.count} postings in the {days}-day window; a surge needs at least {t.min_surge}, "
+                f"{t.min_surge} of them new since the board was followed, and {t.surge_ratio:g} × the pace of "
+                f"{e.baseline:g} ({t.surge_needed:g})")
+    return (f"{first}{e.reason.replace('_', ' ')}: {e.count} postings in the {days}-day window; novelty needs "
+            f"{t.min_novel}")
 
 
 def baseline_line(evidence: Evidence) -> str:

@@ -4,14 +4,14 @@ A signal is a cluster of a company's postings in one job-function family and one
 rolling window, with at least one of them new (not a source's backfill), that is either
 - novel: the company's first postings in that metro, in that function, or in that function in that metro
   (at least `min_novel` of them: a lone posting is not a signal), or
-- a surge: at least `min_surge` postings, and `surge_ratio` times the company's own pace for that function
-  and metro (so a steady trickle is not a signal).
+- a surge: at least `min_surge` postings, at least `min_surge` of them new, and `surge_ratio` times the
+  company's own pace for that function and metro (so a steady trickle is not a signal).
 A posting's time is the date its board gives it (`posted_at`) when that date is plausible (not after we
 first saw it, not more than `MAX_POSTING_AGE` before), else when we first saw it. Postings stored by the
 first poll of a source are its backfill: history, never news on their own, but a dated backfill posting
 counts where its date puts it (in the window, or in the pace before it). An undated backfill posting only
-says the company already hires there. The pace is known once the company's history (its postings' dates,
-or how long it has been watched) reaches a whole window back before the current window.
+says the company already hires there. A group's pace is known once briefbot has watched the company for a
+whole window before the current window, or once the group's own dated postings reach that far back.
 """
 
 from __future__ import annotations
@@ -108,21 +108,30 @@ def known_before(postings: Sequence[Posting], start: datetime) -> list[Posting]:
 
 @dataclass(frozen=True, slots=True)
 class PaceStatus:
-    """Whether a company's pace (the baseline a surge is measured against) is known, and from what."""
+    """Whether a pace (the baseline a surge is measured against) is known, and from what."""
 
-    dated: bool  # some of its postings carry a plausible board date
-    history_since: datetime  # its oldest posting date, or when it was first seen if earlier
+    dated: bool  # some of the postings it rests on carry a plausible board date
+    history_since: datetime  # the oldest posting date it rests on, or when the company was first seen if earlier
     ready_at: datetime  # from then on a surge can be judged: history a whole window before the window
 
     def ready(self, now: datetime) -> bool:
         return now >= self.ready_at
 
 
-def pace_status(postings: Sequence[Posting], *, params: SignalParams) -> PaceStatus:
-    """One company's postings (at least one): how far back its history goes, and when its pace is known."""
-    since = min(posting_time(p) for p in postings)
-    return PaceStatus(dated=any(is_dated(p) for p in postings), history_since=since,
-                      ready_at=since + 2 * params.window)
+def pace_status(postings: Sequence[Posting], *, params: SignalParams,
+                group: tuple[str, str] | None = None) -> PaceStatus:
+    """One company's postings (at least one): how far back its history goes, and when its pace is known.
+
+    With `group` (job-function family, metro), the pace of that group, which is what a surge is judged by: it
+    is known once briefbot has watched the company for a window before the window, or once the group's own
+    dated postings reach that far back. Boards list only open roles, so a company's older, filled roles are
+    missing from its first poll: one long-open role elsewhere (an evergreen "talent community" posting) says
+    nothing about this group's pace. Without `group`, the company's earliest history over all its postings (for
+    telling people where its pace comes from)."""
+    watched = min(p.first_seen_at for p in postings)
+    dated = [posting_time(p) for p in postings if is_dated(p) and (group is None or in_group(p, *group))]
+    since = min([watched, *dated])
+    return PaceStatus(dated=bool(dated), history_since=since, ready_at=since + 2 * params.window)
 
 
 def pace_windows(pace: PaceStatus, *, start: datetime, params: SignalParams) -> float:
@@ -143,9 +152,6 @@ def _company_signals(company: str, postings: list[Posting], now: datetime, param
     prior_families = {family_of(p.function) for p in prior}
     prior_pairs = {(family_of(p.function), m) for p in prior for m in p.metros}
     baseline_start = start - params.window * params.baseline_windows
-    pace = pace_status(known, params=params)
-    # A company whose history is shorter than the whole baseline period is averaged over the time it covers.
-    windows = pace_windows(pace, start=start, params=params)
     groups: dict[tuple[str, str], list[Posting]] = defaultdict(list)
     for posting in recent:
         for metro in posting.metros:
@@ -156,6 +162,10 @@ def _company_signals(company: str, postings: list[Posting], now: datetime, param
         if all(p.backfill for p in group):  # no signal from a backfill alone
             continue
         count = len(group)
+        fresh = sum(1 for p in group if not p.backfill)  # what arrived since the board was followed
+        pace = pace_status(known, params=params, group=(family, metro))
+        # A pace whose history is shorter than the whole baseline period is averaged over the time it covers.
+        windows = pace_windows(pace, start=start, params=params)
         earlier = sum(1 for p in known if has_time(p) and baseline_start <= posting_time(p) < start
                       and in_group(p, family, metro))
         baseline = earlier / windows
@@ -166,7 +176,10 @@ def _company_signals(company: str, postings: list[Posting], now: datetime, param
                 reason = "new_function"
             else:
                 reason = "new_function_in_metro"
-        elif pace.ready(now) and count >= max(params.min_surge, params.surge_ratio * baseline):
+        elif (pace.ready(now) and fresh >= params.min_surge
+              and count >= max(params.min_surge, params.surge_ratio * baseline)):
+            # A surge is news: at least MIN_SURGE of its postings arrived since the board was followed, so one
+            # routine posting beside a dated backfill is not one.
             reason = "surge"
         else:
             continue
