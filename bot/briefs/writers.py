@@ -62,5 +62,5 @@ def _plain_headline(inp: BriefInput) -> str:
 
 
 def _plain_summary(inp: BriefInput) -> str:
-    return f"{len(inp.items)} items; open the sources for details."
+    return f"{inp.total_items()} items; open the sources for details."
 

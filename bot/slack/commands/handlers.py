@@ -17,7 +17,7 @@ from bot.core.inputs import MUTE_COMPANY_MAX, WATCH_TERM_MAX
 from bot.core.normalize import redact_url, source_label
 from bot.ingest.add import add_by_spec
 from bot.slack.deps import Deps
-from bot.slack.escape import escape
+from bot.slack.escape import escape, join_within
 from bot.slack.views import channel_view
 from bot.sources.base import SpecError
 from bot.sources.registry import Resolved, resolve_spec
@@ -54,6 +54,7 @@ from .parse import USAGE, company_names, one_name
 
 STATUS_MARK = {"ok": "✅", "new": "🆕", "retrying": "⚠️", "failing": "❌", "paused": "⏸️"}
 ALIASES_SHOWN = 50  # a workspace's aliases listed in one reply; `briefbot companies list` has them all
+ALIASES_TEXT = 3_500  # characters for the list, escaped: the reply stays well within a message
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,13 +274,13 @@ def _aliases(deps: Deps, req: Request) -> str:
         entries = list_aliases(session=session, team_id=req.team_id)
     own = [e for e in entries if e.origin != BUILTIN]
     builtin = [e for e in entries if e.origin == BUILTIN]
-    lines = ["Company names are matched ignoring case, punctuation, a leading “The” and legal suffixes (Inc, LLC, "
-             "GmbH…)."]
+    lines = ["Company names are read ignoring case, punctuation, a leading “The” and legal suffixes (Inc, LLC, "
+             "GmbH…). Aliases are stored now; signals, briefs, watches and mutes do not use them yet."]
     if own:
         lines.append("*This workspace's aliases*")
-        lines += [f"• {escape(e.alias[:100])} → {escape(e.canonical[:100])}" for e in own[:ALIASES_SHOWN]]
-        if len(own) > ALIASES_SHOWN:
-            lines.append(f"…and {len(own) - ALIASES_SHOWN} more (`briefbot companies list` shows them all)")
+        lines.append(join_within([f"• {escape(e.alias[:100])} → {escape(e.canonical[:100])}" for e in own],
+                                 ALIASES_TEXT, max_items=ALIASES_SHOWN,
+                                 more=lambda hidden: f"…and {hidden} more (`briefbot companies list` shows them all)"))
     else:
         lines.append('This workspace has no aliases of its own yet. Try `/brief alias "ByteDance" "TikTok"`.')
     if builtin:
