@@ -139,3 +139,21 @@ def test_signals_says_when_an_undated_companys_baseline_is_ready(
     assert f"({server.url('/kestrel')}): pace known from its postings' dates since 2026-10-01" in lines[
         "Kestrel Commerce"]
     assert json.loads(cli("signals", "--json")) == []  # the JSON keeps its shape
+
+
+def test_a_postings_date_is_the_first_its_board_gave(
+        settings: Settings, engine: Engine, server: LocalServer, clock: Any) -> None:
+    """A board that later dates a posting anew (an edit shown as its date) does not move it in time: the
+    posting keeps the first date seen, so it stays where the window and the pace first counted it."""
+    from bot.storage.models import Item
+
+    posted = clock() - timedelta(days=40)
+    server.route("/kestrel", board([(1, "Warehouse Lead", "Seattle, WA", posted)]))
+    add(engine, clock, server.url("/kestrel"), kind="greenhouse")
+    poll(settings, engine, clock, due_only=False)
+    clock.now += timedelta(days=1)
+    server.route("/kestrel", board([(1, "Warehouse Lead (nights)", "Seattle, WA", clock() - timedelta(hours=1))]))
+    assert poll(settings, engine, clock, due_only=False).items_updated == 1
+    with Session(engine) as session:
+        item = session.exec(select(Item)).one()
+    assert item.job_title == "Warehouse Lead (nights)" and item.published_at == posted

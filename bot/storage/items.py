@@ -123,7 +123,10 @@ def _new_item(source: Source, entry: NormalisedItem, now: datetime, *, backfill:
 
 def _apply(item: Item, entry: NormalisedItem, now: datetime) -> None:
     item.title, item.text, item.outlet, item.author = entry.title, entry.text, entry.outlet, entry.author
-    item.published_at = entry.published_at or item.published_at
+    if item.kind == "job":  # a posting was posted once: a later date is an edit (Greenhouse's updated_at)
+        item.published_at = item.published_at or entry.published_at
+    else:  # an article's date may be corrected
+        item.published_at = entry.published_at or item.published_at
     item.job_title, item.department = entry.job_title, entry.department
     item.employment_type, item.remote, item.locations = entry.employment_type, entry.remote, entry.locations
     item.content_hash, item.updated_at = entry.content_hash, now
