@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.clock import Clock
+from bot.core.companies import CompanyIdentity
 from bot.core.normalize import first_line
 from bot.core.signals import SignalParams, detect_signals, posting_time
+from bot.storage.companies import company_identity
 from bot.storage.db import session_scope
 from bot.storage.leases import Held
 from bot.storage.signals import close_quiet_signals, companies_hiring_since, company_postings, save_finding
@@ -40,16 +42,19 @@ def update_signals(*, engine: Engine, clock: Clock, params: SignalParams, team_i
             if held is not None and not held.fence(session, now):
                 continue
             report.closed += close_quiet_signals(session=session, team_id=team, before=now - params.window, now=now)
-            companies = companies_hiring_since(session=session, team_id=team, since=now - params.window)
-        for company in companies:  # each company in a transaction of its own: one that fails fails alone
+            identity = company_identity(session=session, team_id=team)
+            companies = companies_hiring_since(session=session, team_id=team, since=now - params.window,
+                                               identity=identity)
+        # Keys: one company under all its names. Each in a transaction of its own: one that fails fails alone.
+        for company, shown in companies:
             try:
                 with session_scope(engine) as session:
                     if held is not None and not held.fence(session, now):
                         break
-                    created, grown = _company_signals(session, team, company, now, params)
+                    created, grown = _company_signals(session, team, company, now, params, identity)
             except Exception as exc:
-                log.warning("signals for %r in %s failed: %s: %s", company, team, type(exc).__name__, first_line(exc))
-                report.problems.append(f"hiring signals for {company[:80]!r} failed: {type(exc).__name__}: "
+                log.warning("signals for %r in %s failed: %s: %s", shown, team, type(exc).__name__, first_line(exc))
+                report.problems.append(f"hiring signals for {shown[:80]!r} failed: {type(exc).__name__}: "
                                        f"{first_line(exc)[:200]}")
                 continue
             report.created += created
@@ -57,17 +62,18 @@ def update_signals(*, engine: Engine, clock: Clock, params: SignalParams, team_i
     return report
 
 
-def _company_signals(session: Session, team: str, company: str, now: datetime,
-                     params: SignalParams) -> tuple[list[int], list[int]]:
+def _company_signals(session: Session, team: str, company: str, now: datetime, params: SignalParams,
+                     identity: CompanyIdentity) -> tuple[list[int], list[int]]:
     """The company's signals saved (ids of those created, of those grown); the briefs they need are wanted."""
     created: list[int] = []
     grown: list[int] = []
-    postings = company_postings(session=session, team_id=team, company=company)
+    postings = company_postings(session=session, team_id=team, company=company, identity=identity)
     when = {p.item_id: posting_time(p) for p in postings}  # the board's date where it is plausible
     for finding in detect_signals(postings, now=now, params=params):
         times = [when[i] for i in finding.item_ids]
         signal, changed = save_finding(session=session, team_id=team, finding=finding,
-                                       first_at=min(times), last_at=max(times), now=now)
+                                       first_at=min(times), last_at=max(times), now=now,
+                                       identity=identity)
         if changed:
             (grown if signal.version > 1 else created).append(signal.id or 0)
             request_work(session=session, team_id=team, kind="briefs")  # committed with the signal

@@ -15,8 +15,9 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
@@ -116,6 +117,48 @@ def builtin_aliases() -> tuple[BuiltinAlias, ...]:
 @cache
 def builtin_alias_map() -> dict[str, str]:
     return {a.alias_key: a.canonical_key for a in builtin_aliases()}
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyIdentity:
+    """One workspace's view of company names: the key each name resolves to (through its aliases), and the
+    names the aliases write, so a company can be found in text under any of them."""
+
+    aliases: Mapping[str, str] = field(default_factory=dict)  # alias key → canonical key
+    written: tuple[tuple[str, str], ...] = ()  # (a name as an alias writes it, its key): both sides of each alias
+
+    def key(self, name: str) -> str | None:
+        """The company `name` stands for; None for a name with nothing in it to key."""
+        try:
+            return resolve(name, self.aliases)
+        except CompanyNameError:
+            return None
+
+    def same(self, a: str, b: str) -> bool:
+        """Whether two names are one company."""
+        key = self.key(a)
+        return key is not None and key == self.key(b)
+
+    def names(self, key: str) -> list[str]:
+        """Every name the aliases write for the company `key` resolves to, alphabetically."""
+        target = canonical(key, self.aliases)
+        return sorted({n for n, k in self.written if canonical(k, self.aliases) == target}, key=str.casefold)
+
+    def display(self, key: str, seen: Sequence[str] = ()) -> str:
+        """How to name the company: as its canonical alias writes it ("TikTok"), else the commonest of the
+        names it was `seen` under (a board's company name), else its key."""
+        target = canonical(key, self.aliases)
+        written = next((n for n, k in self.written if k == target), None)
+        if written is not None:
+            return written
+        counted = Counter(n for n in seen if n.strip())
+        return min(counted, key=lambda n: (-counted[n], n)) if counted else target
+
+
+def builtin_identity() -> CompanyIdentity:
+    """The identity a workspace has before it adds aliases of its own."""
+    written = tuple((n, company_key(n)) for a in builtin_aliases() for n in (a.canonical, a.alias))
+    return CompanyIdentity(aliases=builtin_alias_map(), written=written)
 
 
 def _tokens(cleaned: str) -> list[str]:

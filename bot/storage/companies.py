@@ -17,9 +17,11 @@ from sqlmodel import Session, col, select
 from bot.core.companies import (
     NAME_MAX,
     BuiltinAlias,
+    CompanyIdentity,
     CompanyNameError,
     builtin_alias_map,
     builtin_aliases,
+    builtin_identity,
     canonical,
     chain,
     clean_name,
@@ -85,6 +87,14 @@ def checked_name(name: str, what: str = "a company name") -> tuple[str, str]:
 def alias_map(*, session: Session, team_id: str) -> dict[str, str]:
     """Alias key → canonical key for the workspace: the built-in aliases, with the workspace's own on top."""
     return builtin_alias_map() | {row.alias_key: row.canonical_key for row in _rows(session, team_id)}
+
+
+def company_identity(*, session: Session, team_id: str) -> CompanyIdentity:
+    """The workspace's company names: built-in aliases with its own on top (canonical names written first)."""
+    rows = _rows(session, team_id)
+    builtin = builtin_identity()
+    own = tuple((n, k) for r in rows for n, k in ((r.canonical, r.canonical_key), (r.alias, r.alias_key)))
+    return CompanyIdentity(aliases=alias_map(session=session, team_id=team_id), written=own + builtin.written)
 
 
 def add_alias(*, session: Session, team_id: str, alias: str, canonical_name: str, created_by: str,

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from bot.core.signal_evidence import Evidence, ItemRef, explain, group_weekly_counts
-from bot.core.signals import SignalParams
+from bot.core.signals import Posting, SignalParams
 from bot.storage.models import Item, Signal, SignalItem
 from bot.storage.signals import company_postings
 
@@ -34,9 +34,10 @@ def signal_evidence(*, session: Session, signal: Signal, params: SignalParams) -
     """The signal's evidence as of when it last fired, from the company's stored postings."""
     postings = company_postings(session=session, team_id=signal.team_id, company=signal.company)
     query = select(Item.id, Item.url, Item.locations).where(
-        Item.team_id == signal.team_id, Item.kind == "job", Item.outlet == signal.company)
+        Item.team_id == signal.team_id, Item.kind == "job", col(Item.id).in_([p.item_id for p in postings]))
     refs = {item_id or 0: ItemRef(url=url, place=_place(locations)) for item_id, url, locations in session.exec(query)}
-    return explain(postings, _key(signal), now=fired_at(session=session, signal=signal), params=params, refs=refs)
+    return explain(postings, _key(signal, postings), now=fired_at(session=session, signal=signal), params=params,
+                   refs=refs)
 
 
 def signal_weekly_counts(*, session: Session, signal_id: int, team_id: str) -> tuple[int, ...]:
@@ -46,11 +47,13 @@ def signal_weekly_counts(*, session: Session, signal_id: int, team_id: str) -> t
     if signal is None:
         return ()
     postings = company_postings(session=session, team_id=team_id, company=signal.company)
-    return group_weekly_counts(postings, _key(signal), end=fired_at(session=session, signal=signal))
+    return group_weekly_counts(postings, _key(signal, postings), end=fired_at(session=session, signal=signal))
 
 
-def _key(signal: Signal) -> tuple[str, str, str]:
-    return (signal.company, signal.family, signal.metro)
+def _key(signal: Signal, postings: Sequence[Posting]) -> tuple[str, str, str]:
+    """The signal's (company, family, metro), the company named as its postings now name it (an alias added
+    since the signal fired may name it differently)."""
+    return (postings[0].company if postings else signal.company, signal.family, signal.metro)
 
 
 def _place(locations: Sequence[Any] | None) -> str:

@@ -7,51 +7,90 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from bot.core.companies import CompanyIdentity
 from bot.core.jobs import job_function, metros_of
 from bot.core.signals import Posting, SignalFinding
+from bot.storage.companies import company_identity
 from bot.storage.models import Item, ItemLink, Signal, SignalItem, Source
 
 
-def companies_hiring_since(*, session: Session, team_id: str, since: datetime) -> list[str]:
-    """Companies with postings first seen since `since` that are news (not a source's backfill)."""
+def companies_hiring_since(*, session: Session, team_id: str, since: datetime,
+                           identity: CompanyIdentity | None = None) -> list[tuple[str, str]]:
+    """The companies with postings first seen since `since` that are news (not a source's backfill), as
+    (key through the workspace's aliases, name to show), by key."""
+    identity = identity or company_identity(session=session, team_id=team_id)
     query = (select(Item.outlet).where(Item.team_id == team_id, Item.kind == "job", col(Item.backfill).is_(False),
                                        col(Item.first_seen_at) >= since).distinct())
-    return sorted(c for c in session.exec(query) if c)
+    names: dict[str, list[str]] = {}
+    for outlet in session.exec(query):
+        key = identity.key(outlet) if outlet else None
+        if key is not None:
+            names.setdefault(key, []).append(outlet)
+    return [(key, identity.display(key, names[key])) for key in sorted(names)]
 
 
-def company_postings(*, session: Session, team_id: str, company: str) -> list[Posting]:
-    """Every job posting stored under the company's name, with the board's date where it gave one."""
-    query = select(Item).where(Item.team_id == team_id, Item.kind == "job", Item.outlet == company)
+def company_outlets(*, session: Session, team_id: str, key: str, identity: CompanyIdentity) -> list[str]:
+    """Every name the team's job postings give for the company `key` stands for ("TikTok", "TikTok Inc.")."""
+    query = select(Item.outlet).where(Item.team_id == team_id, Item.kind == "job").distinct()
+    target = identity.key(key)
+    return sorted(o for o in session.exec(query) if o and target is not None and identity.key(o) == target)
+
+
+def company_postings(*, session: Session, team_id: str, company: str,
+                     identity: CompanyIdentity | None = None) -> list[Posting]:
+    """Every job posting of the company `company` names, under any of its names (case, legal suffixes and the
+    workspace's aliases aside), with the board's date where it gave one. Each posting's `company` is the
+    company's display name (CompanyIdentity.display)."""
+    identity = identity or company_identity(session=session, team_id=team_id)
+    key = identity.key(company)
+    if key is None:
+        return []
+    outlets = company_outlets(session=session, team_id=team_id, key=key, identity=identity) or [company]
+    items = list(session.exec(select(Item).where(Item.team_id == team_id, Item.kind == "job",
+                                                 col(Item.outlet).in_(outlets))))
+    shown = identity.display(key, [item.outlet for item in items])
     return [
-        Posting(item_id=item.id or 0, company=company, title=item.job_title or item.title,
+        Posting(item_id=item.id or 0, company=shown, title=item.job_title or item.title,
                 function=job_function(item.job_title or item.title, item.department),
                 metros=tuple(metros_of(item.locations)), first_seen_at=item.first_seen_at, backfill=item.backfill,
                 posted_at=item.published_at)
-        for item in session.exec(query)
+        for item in items
     ]
 
 
 def hiring_companies(*, session: Session, team_id: str | None = None) -> list[tuple[str, str, list[str]]]:
-    """(team, company, the specs of the sources its postings came from) for every company with job postings."""
+    """(team, company, the specs of the sources its postings came from) for every company with job postings,
+    one row per company however many names its boards give it."""
     query = (select(Item.team_id, Item.outlet, Source.spec).join(ItemLink, col(ItemLink.item_id) == Item.id)
              .join(Source, col(Source.id) == ItemLink.source_id).where(Item.kind == "job").distinct())
     if team_id is not None:
         query = query.where(Item.team_id == team_id)
+    identities: dict[str, CompanyIdentity] = {}
     specs: dict[tuple[str, str], set[str]] = {}
-    for team, company, spec in session.exec(query):
-        if company:
-            specs.setdefault((team, company), set()).add(spec)
-    return [(team, company, sorted(found)) for (team, company), found in sorted(specs.items())]
+    names: dict[tuple[str, str], list[str]] = {}
+    for team, outlet, spec in session.exec(query):
+        if team not in identities:
+            identities[team] = company_identity(session=session, team_id=team)
+        key = identities[team].key(outlet) if outlet else None
+        if key is not None:
+            specs.setdefault((team, key), set()).add(spec)
+            names.setdefault((team, key), []).append(outlet)
+    return sorted((team, identities[team].display(key, names[(team, key)]), sorted(found))
+                  for (team, key), found in specs.items())
 
 
 def save_finding(*, session: Session, team_id: str, finding: SignalFinding, first_at: datetime, last_at: datetime,
-                 now: datetime) -> tuple[Signal, bool]:
-    """The open signal for the finding's key, created or grown; the flag says whether anything changed. A
-    changed signal is flushed, so it has its id and version before the transaction commits."""
-    signal = session.exec(
-        select(Signal).where(Signal.team_id == team_id, Signal.company == finding.company,
-                             Signal.family == finding.family, Signal.metro == finding.metro, Signal.status == "open")
-    ).first()
+                 now: datetime, identity: CompanyIdentity | None = None) -> tuple[Signal, bool]:
+    """The open signal for the finding's key (its company under any of its names), created or grown; the flag
+    says whether anything changed. A changed signal is flushed, so it has its id and version before the
+    transaction commits."""
+    identity = identity or company_identity(session=session, team_id=team_id)
+    candidates = session.exec(
+        select(Signal).where(Signal.team_id == team_id, Signal.family == finding.family,
+                             Signal.metro == finding.metro, Signal.status == "open").order_by(col(Signal.id))
+    ).all()
+    signal = next((s for s in candidates if s.company == finding.company), None) or next(
+        (s for s in candidates if identity.same(s.company, finding.company)), None)
     if signal is None:
         signal = Signal(team_id=team_id, company=finding.company, family=finding.family, metro=finding.metro,
                         reason=finding.reason, first_at=first_at, last_at=last_at, created_at=now, updated_at=now)
