@@ -73,6 +73,9 @@ class Source(SQLModel, table=True):
     # What the last poll that read the source noted: items skipped or refused, undated items, a lenient parse.
     last_notes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     last_entry_count: int | None = None
+    # Postings lifecycle (core/lifecycle): when this job source's polls began closing the postings it stops
+    # listing. A posting found gone then closed at an unknown time before (`items.closed_before_tracking`).
+    listing_tracked_at: datetime | None = _ts()
 
 
 class Subscription(SQLModel, table=True):
@@ -123,6 +126,11 @@ class Item(SQLModel, table=True):
     employment_type: str | None = Field(default=None, max_length=64)
     remote: bool | None = None
     locations: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # A job posting's lifecycle (core/lifecycle): closed when none of the team's sources lists it any more,
+    # reopened (None) when one does again; a new posting that is a recently closed one come back names it.
+    closed_at: datetime | None = _ts()
+    closed_before_tracking: bool = False
+    repost_of: int | None = Field(default=None, index=True)
 
 
 class ItemLink(SQLModel, table=True):
@@ -139,6 +147,10 @@ class ItemLink(SQLModel, table=True):
     external_id: str = Field(max_length=255)
     content_hash: str = Field(max_length=80)
     first_seen_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    # Job sources: when this source stopped listing the posting (None while it lists it), and, while a mass
+    # disappearance waits for the next poll to confirm it, the poll that first found it missing.
+    delisted_at: datetime | None = _ts()
+    missing_since: datetime | None = _ts()
 
 
 class Poll(SQLModel, table=True):
