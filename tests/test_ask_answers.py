@@ -19,6 +19,7 @@ from bot.ask.service import NOTHING, Conversation
 from bot.cli import main
 from bot.context import Context
 from bot.settings import Settings
+from bot.storage.companies import add_alias
 from bot.storage.db import build_engine, session_scope, upgrade
 from bot.storage.models import ConversationTurn
 from tests.conftest import context_for, make_settings
@@ -169,3 +170,24 @@ def test_briefbot_ask_json_and_follow_up(tmp_path: Path, monkeypatch: pytest.Mon
     assert again.exit_code == 0 and "Inbound Logistics Lead" in again.output and "Links:" in again.output
     nobody = CliRunner().invoke(main, ["ask", "--team", "T9", "who is hiring in Kent?"], env=env)
     assert "I found nothing" in nobody.output  # another workspace's question never reaches T1's history
+
+
+def test_a_question_finds_a_company_under_its_aliases(db_url: str) -> None:
+    """Postings filed under "ByteDance" answer a question about "TikTok" in the workspace where one is an alias
+    of the other, and only there."""
+    context = make_ctx(db_url)
+    for team in ("T1", "T2"):
+        jobs = source(context.engine, team, f"greenhouse:bytedance-{team}", NOW, kind="greenhouse")
+        add_items(context.engine, [item(team, jobs, "Fulfillment Operations Lead", url=f"https://boards.example/{team}/b1",
+                                        at=NOW - timedelta(hours=5), outlet="ByteDance", kind="job",
+                                        text="Warehouse logistics role in Kent, WA.")])
+    with session_scope(context.engine) as session:
+        add_alias(session=session, team_id="T1", alias="ByteDance", canonical_name="TikTok", created_by="U1", now=NOW)
+    asker = context.asker()
+    found = asker.ask(conversation(), "What has TikTok posted lately?")
+    assert [s.url for s in found.sources] == ["https://boards.example/T1/b1"], (found.searched, found.text)
+    assert "bytedance" in found.searched
+    elsewhere = asker.ask(Conversation(team_id="T2", channel_id="D2", thread_ts="1700000000.000200", surface="dm",
+                                       user_id="U2"), "What has TikTok posted lately?")
+    assert "bytedance" not in elsewhere.searched and elsewhere.sources == []
+    context.engine.dispose()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from bot.core.companies import (
     KEY_MAX,
     NAME_MAX,
+    CompanyIdentity,
     CompanyNameError,
     builtin_alias_map,
     builtin_aliases,
@@ -25,6 +26,7 @@ from bot.core.companies import (
     company_key,
     resolve,
 )
+from bot.core.question import read_question, with_company_names
 from bot.storage.companies import (
     BUILTIN,
     WORKSPACE,
@@ -378,3 +380,26 @@ def test_workspaces_never_see_each_others_aliases(engine: Engine) -> None:
     assert [(e.team_id, e.alias) for e in t2] == [("T2", "TikTok")]
     assert sorted((e.team_id, e.alias, e.resolves_to) for e in everyone) == [
         ("T1", "ByteDance", "tiktok"), ("T2", "TikTok", "bytedance")]
+
+
+def test_an_identity_names_a_company_under_all_its_names() -> None:
+    identity = CompanyIdentity(aliases={"bytedance": "tiktok", "musical ly": "bytedance"},
+                               written=(("TikTok", "tiktok"), ("ByteDance", "bytedance"), ("Musical.ly", "musical ly")))
+    assert identity.key("ByteDance Ltd.") == identity.key("MUSICAL.LY") == "tiktok"
+    assert identity.same("TikTok Inc", "musical.ly") and not identity.same("TikTok", "Meta")
+    assert identity.key("\u200b \x00") is None and not identity.same("", "")
+    assert identity.names("bytedance") == ["ByteDance", "Musical.ly", "TikTok"]
+    assert identity.display("musical ly", ["ByteDance", "ByteDance"]) == "TikTok"  # the canonical name as written
+    plain = CompanyIdentity()
+    assert plain.display("kestrel commerce", ["Kestrel", "Kestrel Commerce", "Kestrel Commerce"]) == "Kestrel Commerce"
+    assert plain.display("kestrel commerce") == "kestrel commerce"
+
+
+def test_a_question_about_a_company_searches_its_other_names() -> None:
+    identity = CompanyIdentity(aliases={"bytedance": "tiktok"},
+                               written=(("TikTok", "tiktok"), ("ByteDance", "bytedance")))
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    widened = with_company_names(read_question("What has TikTok posted?", now), identity)
+    assert widened.entities == ("TikTok", "ByteDance") and "bytedance" in widened.terms
+    same = read_question("What has Orchard posted?", now)
+    assert with_company_names(same, identity) is same

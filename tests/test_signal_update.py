@@ -12,6 +12,7 @@ from bot.analysis.signal_update import update_signals
 from bot.core.signals import SignalParams
 from bot.sources.base import Entry, PlaceHint
 from bot.sources.item import normalise_entry
+from bot.storage.companies import add_alias
 from bot.storage.db import session_scope
 from bot.storage.items import store_items
 from bot.storage.models import Signal, SignalItem, Source
@@ -81,3 +82,56 @@ def test_backfill_alone_makes_no_signal_and_teams_stay_apart(engine: Engine, clo
     with session_scope(engine) as session:
         assert list_signals(session=session, team_id="T1") == []
         assert [s.metro for s in list_signals(session=session, team_id="T2")] == ["Seattle"]
+
+
+def post_as(engine: Engine, clock: Any, source: Source, company: str, titles: list[str], city: str, *,
+            backfill: bool = False) -> None:
+    entries = [Entry(external_id=f"{company}-{city}-{t}", title=t,
+                     url=f"https://x.example/{company}/{city}/{t}".replace(" ", "-"),
+                     outlet=company, job_title=t, places=[PlaceHint(text=f"{city}, WA")]) for t in titles]
+    items = [normalise_entry(e, kind="job", default_outlet="", max_chars=1000, now=clock()) for e in entries]
+    with session_scope(engine) as session:
+        store_items(session=session, source=source, items=[i for i in items if i], now=clock(), backfill=backfill)
+
+
+def two_boards_of_one_company(engine: Engine, clock: Any, team: str) -> None:
+    """A "TikTok Inc." board and a "ByteDance" board: each posts two warehouse roles around Seattle, fewer than
+    a new-metro signal needs on its own (MIN_NOVEL is 3)."""
+    tiktok, bytedance = (board(engine, clock, team=team), board(engine, clock, team=team))
+    post_as(engine, clock, tiktok, "TikTok Inc.", ["Software Engineer"], "Bellingham", backfill=True)
+    post_as(engine, clock, bytedance, "ByteDance", ["Data Scientist"], "Bellingham", backfill=True)
+    clock.now += timedelta(days=1)
+    post_as(engine, clock, tiktok, "TikTok Inc.", ["Warehouse Associate", "Forklift Operator"], "Kent")
+    post_as(engine, clock, bytedance, "ByteDance", ["Fulfillment Picker", "Inventory Specialist"], "Kent")
+
+
+def test_a_company_is_one_company_under_its_names_and_aliases(engine: Engine, clock: Any) -> None:
+    """Signals work on the company, not the spelling: with "ByteDance" an alias of "TikTok" the two boards' four
+    roles are one signal named "TikTok"; a workspace without the alias sees two companies and no signal."""
+    with session_scope(engine) as session:
+        add_alias(session=session, team_id="T1", alias="ByteDance", canonical_name="TikTok", created_by="U1",
+                  now=clock())
+    two_boards_of_one_company(engine, clock, "T1")
+    two_boards_of_one_company(engine, clock, "T2")
+    report = update_signals(engine=engine, clock=clock, params=PARAMS)
+    assert len(report.created) == 1
+    with Session(engine) as session:
+        signal = session.exec(select(Signal)).one()
+        assert (signal.team_id, signal.company, signal.metro, signal.item_count) == ("T1", "TikTok", "Seattle", 4)
+
+
+def test_an_alias_added_later_grows_the_open_signal(engine: Engine, clock: Any) -> None:
+    """A signal first found under a board's name keeps growing once that name becomes an alias, and takes the
+    company's name: no second signal (and no second alert) for the same postings."""
+    two_boards_of_one_company(engine, clock, "T1")
+    source = board(engine, clock, team="T1")
+    post_as(engine, clock, source, "ByteDance", ["Shipping Lead"], "Auburn")
+    assert len(update_signals(engine=engine, clock=clock, params=PARAMS).created) == 1  # ByteDance's three
+    with session_scope(engine) as session:
+        add_alias(session=session, team_id="T1", alias="ByteDance", canonical_name="TikTok", created_by="U1",
+                  now=clock())
+    again = update_signals(engine=engine, clock=clock, params=PARAMS)
+    assert again.created == [] and len(again.grown) == 1
+    with Session(engine) as session:
+        signal = session.exec(select(Signal)).one()
+        assert (signal.company, signal.item_count, signal.version) == ("TikTok", 5, 2)

@@ -15,11 +15,12 @@ from bot.ask.extractive import CUT_SHORT, LLM_FAILED, extractive_answer
 from bot.ask.model import Answer, AnswerWriter
 from bot.ask.retrieve import retrieve
 from bot.clock import Clock
-from bot.core.question import read_question
+from bot.core.question import read_question, with_company_names
 from bot.core.retrieval import Candidate
 from bot.core.types import Embed, Source, Turn
 from bot.llm.client import LLMError, LLMTooSlow
 from bot.storage.briefs import team_brief
+from bot.storage.companies import company_identity
 from bot.storage.conversations import earlier_turns, save_turn
 from bot.storage.db import session_scope
 from bot.storage.models import Brief
@@ -66,6 +67,7 @@ class Asker:
             if question.empty and not context:
                 answer = Answer(question=text, text=NOTHING_TO_SEARCH, sources=[], writer="none")
                 return self._store(conversation, answer, brief, store)
+            question = with_company_names(question, company_identity(session=session, team_id=conversation.team_id))
             found = retrieve(session, team_id=conversation.team_id, question=question, now=now,
                              context_terms=context, vector=vectors[0] if vectors else None)
         sources = number(found.candidates, first=[brief_candidate(brief)] if brief else [])

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+
+from bot.core.companies import CompanyIdentity, company_key
 
 
 def _words(text: str) -> frozenset[str]:
@@ -153,3 +155,23 @@ def _patterns(now: datetime, today: datetime) -> list[tuple[str, Callable[[re.Ma
         (r"\b(?:in|during) (\d{4})\b",
          lambda m: (month_start(int(m.group(1)), 1), month_start(int(m.group(1)) + 1, 1))),
     ]
+
+
+def with_company_names(question: Question, identity: CompanyIdentity) -> Question:
+    """The question with every other name of each company it names (the workspace's aliases): "what has
+    TikTok posted?" also searches postings filed under "ByteDance" when one is an alias of the other."""
+    entities = list(question.entities)
+    terms = list(question.terms)
+    for entity in question.entities:
+        key = identity.key(entity)
+        if key is None:
+            continue
+        for name in identity.names(key):
+            if identity.key(name) == key and name not in entities and company_key(name) != company_key(entity):
+                entities.append(name)
+                terms.extend(w for w in (w.lower().strip(".'") for w in _WORD.findall(name))
+                             if w and w not in terms and w not in STOPWORDS)
+    if len(entities) == len(question.entities):
+        return question
+    return replace(question, entities=tuple(entities), terms=tuple(terms))
+

@@ -1,13 +1,16 @@
 """Which channels a brief goes to, and in what state. Pure: the storage layer gathers the facts.
 
 A brief goes to every channel that follows one of its sources or watches a term it mentions, once per
-channel. A muted channel (or one that muted the brief's company) holds it for its digest; a paused channel
-(the bot was removed, the channel archived) keeps it until the bot is back."""
+channel. A watched company is found under any of its names (the workspace's aliases: a watch on "TikTok" takes
+a brief about "ByteDance" when one is an alias of the other). A muted channel (or one that muted the brief's
+company, under any of its names) holds it for its digest; a paused channel (the bot was removed, the channel
+archived) keeps it until the bot is back."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 
@@ -17,7 +20,9 @@ class ChannelAudience:
     source_ids: frozenset[int]
     watch_terms: tuple[str, ...] = ()  # term keys (see storage.channels.term_key)
     muted: bool = False
-    muted_companies: frozenset[str] = frozenset()
+    muted_companies: frozenset[str] = frozenset()  # company keys through the workspace's aliases
+    watch_names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # a term's company's other names
+    watch_keys: Mapping[str, str] = field(default_factory=dict)  # a term's company key
     paused: bool = False
 
 
@@ -25,7 +30,7 @@ class ChannelAudience:
 class BriefFacts:
     source_ids: frozenset[int]  # every source that carried an item of the brief's story or signal
     text: str  # what the brief says and cites, for watched terms
-    companies: frozenset[str]  # term keys of the companies it is about, for company mutes
+    companies: frozenset[str]  # keys of the companies it is about (through the workspace's aliases)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +62,9 @@ def _reason(facts: BriefFacts, audience: ChannelAudience) -> str | None:
     if facts.source_ids & audience.source_ids:
         return "follows"
     for term in audience.watch_terms:
-        if mentions(term, facts.text):
+        key = audience.watch_keys.get(term)
+        names = (term, *audience.watch_names.get(term, ()))
+        if (key is not None and key in facts.companies) or any(mentions(n, facts.text) for n in names):
             return f"watches {term}"
     return None
 

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from bot.core.routing import BriefFacts, ChannelAudience, Route, route
 from bot.storage.channels import list_channels, list_mutes, list_watches, pause_channel, term_key
+from bot.storage.companies import company_identity
 from bot.storage.models import (
     AlertMessage,
     Brief,
@@ -99,12 +100,19 @@ def channel_audiences(*, session: Session, team_id: str) -> list[ChannelAudience
     for sub in session.exec(select(Subscription).where(Subscription.team_id == team_id)):
         sources.setdefault(sub.channel_id, set()).add(sub.source_id)
         paused_subs[sub.channel_id] = paused_subs.get(sub.channel_id, False) or sub.paused
+    identity = company_identity(session=session, team_id=team_id)
     terms: dict[str, list[str]] = {}
+    names: dict[str, tuple[str, ...]] = {}
+    keys: dict[str, str] = {}
     for watch in list_watches(session=session, team_id=team_id):
         terms.setdefault(watch.channel_id, []).append(watch.term_key)
+        key = identity.key(watch.term)
+        if key is not None:
+            keys[watch.term_key] = key
+            names[watch.term_key] = tuple(n for n in identity.names(key) if term_key(n) != watch.term_key)
     companies: dict[str, set[str]] = {}
     for mute in list_mutes(session=session, team_id=team_id):
-        companies.setdefault(mute.channel_id, set()).add(mute.company_key)
+        companies.setdefault(mute.channel_id, set()).add(identity.key(mute.company) or mute.company_key)
     settings = {c.channel_id: c for c in list_channels(session=session, team_id=team_id)}
     out = []
     for channel_id in sorted(set(sources) | set(terms)):
@@ -113,6 +121,8 @@ def channel_audiences(*, session: Session, team_id: str) -> list[ChannelAudience
             channel_id=channel_id, source_ids=frozenset(sources.get(channel_id, ())),
             watch_terms=tuple(terms.get(channel_id, ())), muted=bool(channel and channel.muted),
             muted_companies=frozenset(companies.get(channel_id, ())),
+            watch_names={t: names[t] for t in terms.get(channel_id, ()) if t in names},
+            watch_keys={t: keys[t] for t in terms.get(channel_id, ()) if t in keys},
             paused=bool(channel and channel.paused_reason)))
     return out
 
@@ -125,14 +135,15 @@ def brief_facts(*, session: Session, brief: Brief) -> BriefFacts:
         query = select(ItemLink.source_id).where(ItemLink.team_id == brief.team_id,
                                                  col(ItemLink.item_id).in_(item_ids)).distinct()
         source_ids = {int(s) for s in session.exec(query)}
-    companies = {term_key(e) for e in brief.entities if e.strip()}
+    identity = company_identity(session=session, team_id=brief.team_id)
+    companies = {identity.key(e) for e in brief.entities if e.strip()}
     if brief.subject == "signal":
         signal = session.get(Signal, brief.subject_id)
         if signal is not None and signal.team_id == brief.team_id:
-            companies.add(term_key(signal.company))
+            companies.add(identity.key(signal.company))
     text = "\n".join([brief.headline, brief.summary, brief.why_it_matters, *brief.entities, *brief.places,
                       *(str(s.get("title", "")) for s in brief.sources)])
-    return BriefFacts(source_ids=frozenset(source_ids), text=text, companies=frozenset(companies))
+    return BriefFacts(source_ids=frozenset(source_ids), text=text, companies=frozenset(c for c in companies if c))
 
 
 def subject_item_ids(*, session: Session, team_id: str, subject: str, subject_id: int) -> list[int]:

@@ -106,6 +106,7 @@ def save_finding(*, session: Session, team_id: str, finding: SignalFinding, firs
     if known:
         signal.version += 1
     signal.item_count = len(known) + len(added)
+    signal.company = finding.company  # as the company is now named (an alias added since may rename it)
     signal.functions = [list(f) for f in finding.functions]
     signal.baseline = finding.baseline
     signal.first_at, signal.last_at = min(signal.first_at, first_at), max(signal.last_at, last_at)
