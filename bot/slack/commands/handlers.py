@@ -275,7 +275,7 @@ def _aliases(deps: Deps, req: Request) -> str:
     own = [e for e in entries if e.origin != BUILTIN]
     builtin = [e for e in entries if e.origin == BUILTIN]
     lines = ["Company names are read ignoring case, punctuation, a leading “The” and legal suffixes (Inc, LLC, "
-             "GmbH…). Aliases are stored now; signals, briefs, watches and mutes do not use them yet."]
+             "GmbH…). Signals, mutes, watches and questions go by the company under any of its names."]
     if own:
         lines.append("*This workspace's aliases*")
         lines.append(join_within([f"• {escape(e.alias[:100])} → {escape(e.canonical[:100])}" for e in own],
