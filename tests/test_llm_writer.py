@@ -14,7 +14,7 @@ import openai
 import pytest
 
 from bot.briefs.guard import UnsafeDraftError, check_draft, clean_text, fit_headline
-from bot.briefs.model import BriefDraft, BriefInput, SourceRef
+from bot.briefs.model import BriefDraft, BriefInput, RelatedRef, SourceRef
 from bot.llm.brief_writer import LLMBriefWriter, grammar_schema, input_hash
 from bot.llm.client import PLACEHOLDER_API_KEY, LLMBadOutput, LLMUnavailable, build_client, llm_configured
 from bot.llm.prompts import load_all
@@ -37,6 +37,9 @@ SIGNAL = BriefInput(
     ),
     company="Acme Logistics", function_label="fulfillment and logistics", main_function_label="software engineering",
     metro="Seattle", cities=("Kent", "Auburn"), reason="new_metro", baseline=0.0, window_days=14,
+    related=(RelatedRef(kind="story", subject_id=4, headline="Acme  leases a Kent\nwarehouse", detail="reported by "
+                        "Freight Weekly and Tacoma Daily", url="https://news.example.com/acme-kent", count=2,
+                        published_at=datetime(2026, 11, 22, 8, 0, tzinfo=UTC)),),
 )
 PST = timezone(timedelta(hours=-8))
 STORY = BriefInput(
@@ -62,6 +65,8 @@ cities: Kent, Auburn
 text: Pick, pack and ship orders at our new Kent site.
 [2] outlet: Acme Logistics careers | date: 2026-11-21 | title: Forklift Operator
 text: Operate forklifts safely. Nights and weekends.
+related news about the company:
+- Acme leases a Kent warehouse (reported by Freight Weekly and Tacoma Daily; 2026-11-22)
 <<<END SOURCE ITEMS>>>"""
 STORY_USER = """A news story reported in 2 articles, first seen 2026-11-25, last seen 2026-11-25.
 
@@ -72,6 +77,8 @@ outlets: Freight Weekly, Tacoma Daily
 text: Acme agreed to buy Beta Freight, a Tacoma carrier.
 [2] outlet: Tacoma Daily | date: unknown | title: Beta Freight sold
 text: (none)
+open hiring signals of companies in the story:
+none
 <<<END SOURCE ITEMS>>>"""
 SCHEMA = {
     "type": "object",
@@ -139,7 +146,7 @@ def test_a_good_reply_becomes_a_written_brief_with_its_usage(llm: FakeLLM) -> No
     written = writer.write(SIGNAL)
     assert written.draft == BriefDraft(**GOOD)
     assert (written.writer, written.prompt_name, written.prompt_version, written.model) == (
-        "llm", "brief_signal", "2", MODEL)
+        "llm", "brief_signal", "3", MODEL)
     assert (written.prompt_tokens, written.completion_tokens) == (321, 54)
     assert written.input_hash == writer.input_hash(SIGNAL) and len(written.input_hash) == 64
 
@@ -266,10 +273,11 @@ def test_input_hash_is_deterministic_and_covers_what_shapes_the_output() -> None
     changed_item = dataclasses.replace(STORY.items[1], text="Beta Freight was sold.")
     assert len({base,
                 input_hash(STORY, prompt, "gpt-4o"),
-                input_hash(STORY, dataclasses.replace(prompt, version="3"), MODEL),
+                input_hash(STORY, dataclasses.replace(prompt, version="4"), MODEL),
                 input_hash(STORY, dataclasses.replace(prompt, digest="0" * 64), MODEL),
                 input_hash(dataclasses.replace(STORY, items=(STORY.items[0], changed_item)), prompt, MODEL),
-                input_hash(STORY, prompts["brief_signal"], MODEL)}) == 6
+                input_hash(STORY, prompts["brief_signal"], MODEL),
+                input_hash(dataclasses.replace(STORY, related=SIGNAL.related), prompt, MODEL)}) == 7
 
 
 def test_llm_configured_and_the_client_settings(llm: FakeLLM) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import partial
 
+from bot.analysis.related import with_related
 from bot.briefs.model import BriefDraft, BriefInput, SourceRef, WrittenBrief
 from bot.briefs.writers import BriefWriter
 from bot.clock import Clock
@@ -69,6 +70,7 @@ def write_pending_briefs(*, engine: Engine, clock: Clock, writer: BriefWriter, t
         with session_scope(engine) as session:
             due = _stories_due(session, team, clock, story_min_outlets) + _signals_due(session, team, clock)
             due = _needing(session, team, due)  # read first: only these are leased (and checked again)
+        due = _linked(engine, team, clock, due)
 
         def leased(subject: Due, team: str = team) -> tuple[int | None, bool, str | None]:
             """(the new brief's id or None, whether another worker was writing it, why it failed)"""
@@ -125,6 +127,24 @@ def _needing(session: Session, team: str, due: list[Due]) -> list[Due]:
                                      subject_ids=[d.subject_id for d in due if d.subject == subject])
               for subject in ("story", "signal")}
     return [d for d in due if _wants_brief(latest[d.subject].get(d.subject_id), d)]
+
+
+def _linked(engine: Engine, team: str, clock: Clock, due: list[Due]) -> list[Due]:
+    """The due subjects, each with its company's other half (news for a signal, signals for a story). When the
+    links cannot be read the briefs are written without them: a link is a bonus, never a blocker."""
+    if not due:
+        return due
+    try:
+        with session_scope(engine) as session:
+            inputs = with_related(session, team, clock(), [d.make_input() for d in due])
+    except Exception as exc:
+        log.warning("news and hiring links for %s failed: %s: %s", team, type(exc).__name__, first_line(exc))
+        return due
+    return [replace(d, make_input=_given(inp)) for d, inp in zip(due, inputs, strict=True)]
+
+
+def _given(inp: BriefInput) -> Callable[[], BriefInput]:
+    return lambda: inp
 
 
 def _wants_brief(last: Brief | None, due: Due) -> bool:

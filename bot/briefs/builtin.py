@@ -7,7 +7,7 @@ import re
 from collections import Counter
 from datetime import datetime
 
-from bot.briefs.model import HEADLINE_MAX, BriefDraft, BriefInput, SourceRef, WrittenBrief
+from bot.briefs.model import HEADLINE_MAX, BriefDraft, BriefInput, RelatedRef, SourceRef, WrittenBrief
 from bot.core.normalize import cap_text
 
 WRITER_NOTE = "no LLM configured (set OPENAI_BASE_URL or OPENAI_API_KEY for LLM-written briefs)"
@@ -48,7 +48,7 @@ def _signal(inp: BriefInput) -> BriefDraft:
         "surge": f"against a usual {inp.baseline:g} per {inp.window_days} days",
     }.get(inp.reason, "")
     summary = (f"{inp.company} posted {n} {inp.function_label} {roles} in {where}{when}"
-               + (f", {context}" if context else "") + f". Titles include {examples}.")
+               + (f", {context}" if context else "") + f". Titles include {examples}." + _news(inp.related))
     return BriefDraft(
         headline=headline, summary=cap_text(summary, 600),
         why_it_matters=WHY_SIGNAL.get(inp.reason, WHY_SIGNAL["surge"]),
@@ -66,7 +66,7 @@ def _story(inp: BriefInput) -> BriefDraft:
     texts = [lead.text] + [i.text for i in inp.items if i is not lead]
     first_sentence = _first_sentence(next((t for t in texts if t.strip()), ""))
     summary = f"Reported by {who or 'one source'}{_span(inp.first_at, inp.last_at)}." + (
-        f" {first_sentence}" if first_sentence else "")
+        f" {first_sentence}" if first_sentence else "") + _hiring(inp.related)
     if len(outlets) > 1:
         why = f"{len(outlets)} outlets reported the same event, so it travels beyond a single newsroom."
     else:
@@ -75,6 +75,26 @@ def _story(inp: BriefInput) -> BriefDraft:
         headline=headline, summary=cap_text(summary, 600), why_it_matters=why,
         entities=proper_nouns([i.title for i in inp.items])[:8], places=[], event_type="news",
     )
+
+
+def _news(related: tuple[RelatedRef, ...]) -> str:
+    """A signal's sentence on the news about its company: the best-covered story."""
+    stories = [r for r in related if r.kind == "story"]
+    if not stories:
+        return ""
+    top = stories[0]
+    who = f"{top.count} outlets report" if top.count > 1 else f"{top.outlet or 'one outlet'} reports"
+    more = f" ({len(stories) - 1} more {'story' if len(stories) == 2 else 'stories'} about the company)" if (
+        len(stories) > 1) else ""
+    return f" In the news: {who} “{cap_text(' '.join(top.headline.split()), 140)}”{more}."
+
+
+def _hiring(related: tuple[RelatedRef, ...]) -> str:
+    """A story's sentence on the open hiring signals of the companies it names."""
+    signals = [r for r in related if r.kind == "signal"]
+    if not signals:
+        return ""
+    return " Also hiring: " + "; ".join(cap_text(" ".join(r.detail.split()), 160) for r in signals[:2]) + "."
 
 
 def clearest(items: tuple[SourceRef, ...]) -> SourceRef:

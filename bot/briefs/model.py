@@ -24,6 +24,23 @@ class SourceRef:
     text: str = ""  # plain text, capped; for the writer to read, never to follow
 
 
+@dataclass(frozen=True, slots=True)
+class RelatedRef:
+    """The other half of a company's picture, for a brief to mention: a news story about the company a hiring
+    signal is about, or the open hiring signal of a company a story names. `headline` and `detail` come from
+    feeds and boards: material, never instructions."""
+
+    kind: Literal["story", "signal"]
+    subject_id: int
+    headline: str  # the story's (or its latest brief's) headline; the signal's company and what it shows
+    detail: str  # a story: its outlets; a signal: e.g. "14 fulfillment and logistics roles around Seattle (surge)"
+    url: str = ""  # a story's clearest article, cited by the brief
+    outlet: str = ""
+    count: int = 0  # a story's outlets; a signal's postings
+    published_at: datetime | None = None
+    item_id: int | None = None  # the cited article
+
+
 def hashable(inp: BriefInput) -> dict[str, object]:
     """What a writer sees, without which subject or version it is: two inputs alike in this are briefed alike,
     so the second can reuse the first brief."""
@@ -55,6 +72,7 @@ class BriefInput:
     first_at: datetime | None = None
     last_at: datetime | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    related: tuple[RelatedRef, ...] = ()  # the company's news (for a signal) or open signals (for a story)
 
     def total_items(self) -> int:
         """How many items the subject holds: its real count when given, else the items cited."""

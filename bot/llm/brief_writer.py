@@ -19,7 +19,7 @@ from openai.types.chat import ChatCompletionMessageParam
 from pydantic import ValidationError
 
 from bot.briefs.guard import UnsafeDraftError, check_draft
-from bot.briefs.model import BriefDraft, BriefInput, SourceRef, WrittenBrief, hashable
+from bot.briefs.model import BriefDraft, BriefInput, RelatedRef, SourceRef, WrittenBrief, hashable
 from bot.core.normalize import one_line
 from bot.llm.client import LLMBadOutput, LLMError, LLMTooSlow, LLMUnavailable, client_bound
 from bot.llm.deadline import DeadlinePassed, within
@@ -33,6 +33,8 @@ PROMPT_FOR = {"signal": "brief_signal", "story": "brief_story"}
 HASH_SCHEME = 1  # bump when input_hash changes what it covers
 MAX_ITEMS = 12
 MAX_ITEM_TEXT = 1200
+MAX_RELATED = 3  # related stories or signals shown to the writer
+RELATED_TEXT = 300
 _SCHEMA_KEYS = {"type", "properties", "items", "description"}  # what every strict-mode server accepts
 # The grammar schema's limits (characters; items): within BriefDraft's, and what the prompts ask for.
 GRAMMAR_LENGTHS = {"headline": (8, 90), "summary": (10, 400), "why_it_matters": (5, 300), "event_type": (2, 40)}
@@ -70,7 +72,7 @@ class LLMBriefWriter:
     def _write(self, inp: BriefInput) -> WrittenBrief:
         prompt = self.prompt_for(inp)
         messages = render(prompt, **prompt_values(inp))
-        allowed = {item.url for item in inp.items if item.url}
+        allowed = {item.url for item in inp.items if item.url} | {r.url for r in inp.related if r.url}
         usage = [0, 0]
         content = self._complete(messages, usage)
         try:
@@ -213,7 +215,8 @@ def prompt_values(inp: BriefInput) -> dict[str, str]:
     def given(value: str) -> str:
         return value.strip() or "not given"
 
-    common = {"count": str(inp.total_items()), "items": format_items(inp.items, total=inp.total_items())}
+    common = {"count": str(inp.total_items()), "items": format_items(inp.items, total=inp.total_items()),
+              "related": format_related(inp.related)}
     if inp.subject == "signal":
         return {**common, "company": given(_flat(inp.company)), "reason": REASONS.get(inp.reason, given(inp.reason)),
                 "function_label": given(inp.function_label), "main_function_label": given(inp.main_function_label),
@@ -238,6 +241,13 @@ def format_items(items: tuple[SourceRef, ...], *, total: int | None = None) -> s
     if hidden > 0:
         lines.append(f"({hidden} more items not shown)")
     return "\n".join(lines)
+
+
+def format_related(related: tuple[RelatedRef, ...]) -> str:
+    """The company's other half (news for a signal, signals for a story), one flattened line each, or "none"."""
+    lines = [f"- {_flat(r.headline)[:RELATED_TEXT] or 'untitled'} ({_flat(r.detail)[:RELATED_TEXT]}"
+             + (f"; {_when(r.published_at)}" if r.published_at else "") + ")" for r in related[:MAX_RELATED]]
+    return "\n".join(lines) or "none"
 
 
 def input_hash(inp: BriefInput, prompt: Prompt, model: str) -> str:

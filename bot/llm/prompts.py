@@ -26,16 +26,16 @@ REPAIR_PLACEHOLDERS = frozenset({"error"})
 # What the code fills in for each prompt. A new prompt file needs an entry here, and the code that fills it.
 CONTRACTS: Mapping[str, frozenset[str]] = {
     "brief_signal": frozenset({"company", "reason", "function_label", "main_function_label", "metro", "cities",
-                               "window_days", "count", "baseline", "items"}),
-    "brief_story": frozenset({"outlets", "first_seen", "last_seen", "count", "items"}),
+                               "window_days", "count", "baseline", "items", "related"}),
+    "brief_story": frozenset({"outlets", "first_seen", "last_seen", "count", "items", "related"}),
     "answer": frozenset({"today", "question", "history", "items"}),
 }
 
 # Placeholders filled with text from feeds (or earlier answers): each must sit inside the data block, where the
 # system section tells the model it is untrusted data.
 UNTRUSTED: Mapping[str, frozenset[str]] = {
-    "brief_signal": frozenset({"company", "metro", "cities", "items"}),  # a metro not in the table is a city
-    "brief_story": frozenset({"outlets", "items"}),
+    "brief_signal": frozenset({"company", "metro", "cities", "items", "related"}),  # a metro may be a city
+    "brief_story": frozenset({"outlets", "items", "related"}),
     "answer": frozenset({"history", "items"}),
 }
 

@@ -53,7 +53,10 @@ def save_brief(*, session: Session, team_id: str, inp: BriefInput, written: Writ
         why_it_matters=draft.why_it_matters, entities=draft.entities, places=draft.places,
         event_type=draft.event_type, writer=written.writer, writer_note=written.note,
         sources=[{"item_id": s.item_id, "title": s.title, "url": s.url, "outlet": s.outlet,
-                  "published_at": s.published_at.isoformat() if s.published_at else None} for s in inp.items],
+                  "published_at": s.published_at.isoformat() if s.published_at else None} for s in inp.items]
+        + [{"item_id": r.item_id, "title": r.headline, "url": r.url, "outlet": r.outlet, "related": r.kind,
+            "published_at": r.published_at.isoformat() if r.published_at else None}
+           for r in inp.related if r.kind == "story" and r.url],
         prompt_name=written.prompt_name, prompt_version=written.prompt_version, model=written.model,
         prompt_tokens=written.prompt_tokens, completion_tokens=written.completion_tokens,
         input_hash=written.input_hash, created_at=now,
