@@ -19,6 +19,7 @@ from bot.core.lifecycle import (
     is_long_open,
     is_repost,
     lifecycle_line,
+    lifecycle_of,
     lifecycle_short,
     match_reposts,
     open_days,
@@ -28,6 +29,7 @@ from bot.core.lifecycle import (
     repost_key,
     title_key,
     track,
+    with_lifecycle,
 )
 from bot.core.lifecycle import detect_pullbacks as pullbacks
 from bot.core.signals import Posting
@@ -186,3 +188,12 @@ def test_track_joins_postings_with_their_lifecycles() -> None:
     p = [posting(1), posting(2)]
     joined = track(p, {1: Lifecycle(1, NOW, closed_at=NOW, repost_of=7)})
     assert joined == [TrackedPosting(p[0], NOW, False, 7), TrackedPosting(p[1])]
+
+
+def test_evidence_text_carries_the_lifecycle_and_gives_it_back() -> None:
+    life = Lifecycle(1, datetime(2026, 11, 2, tzinfo=UTC), closed_at=datetime(2026, 11, 20, tzinfo=UTC))
+    text = with_lifecycle("Pick and pack. Nights.", life, NOW)
+    assert text == "Posting closed 20 Nov 2026 after 18 days. Pick and pack. Nights."
+    assert lifecycle_of(text) == "closed 20 Nov 2026 after 18 days"
+    assert lifecycle_of(with_lifecycle("", life, NOW)) == "closed 20 Nov 2026 after 18 days"
+    assert lifecycle_of("Posting manager wanted. Apply.") is None and lifecycle_of("Pick and pack.") is None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.ask.model import Answer
+from bot.core.lifecycle import lifecycle_of
 from bot.core.types import Source, describe
 
 NO_LLM = ("No LLM is configured, so these are the stored briefs and items that best match your question "
@@ -26,7 +27,9 @@ def extractive_answer(question: str, sources: Sequence[Source], *, note: str = N
             continue
         lines.append(f"{label}:")
         for s in group:
-            lines.append(f"• [{s.n}] {' '.join(s.title.split())} ({describe(s).split(', ', 1)[-1]})")
+            life = lifecycle_of(s.text) if s.kind == "item" and s.item_kind == "job" else None
+            lines.append(f"• [{s.n}] {' '.join(s.title.split())} ({describe(s).split(', ', 1)[-1]})"
+                         + (f": {life}" if life else ""))
             shown.append(s)
     shown.sort(key=lambda s: s.n)
     return Answer(question=question, text="\n".join(lines), sources=shown, writer="extractive", note=note)

@@ -7,8 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from bot.core.lifecycle import with_lifecycle
 from bot.core.question import Question
 from bot.core.retrieval import Candidate, fuse, rank, search_terms
+from bot.storage.lifecycle import lifecycles
 from bot.storage.search import items_by_id, search
 from bot.storage.transactions import Session
 from bot.storage.vectors import nearest
@@ -40,9 +42,18 @@ def retrieve(session: Session, *, team_id: str, question: Question, now: datetim
             terms.append(term)
     found = _ranked(session, team_id, question, terms, now, limit, vector)
     if found or not (question.since or question.until):
-        return Retrieved(found, terms)
-    return Retrieved(_ranked(session, team_id, replace(question, since=None, until=None), terms, now, limit, vector),
-                     terms, widened=True)
+        return Retrieved(_with_lifecycles(session, team_id, found, now), terms)
+    found = _ranked(session, team_id, replace(question, since=None, until=None), terms, now, limit, vector)
+    return Retrieved(_with_lifecycles(session, team_id, found, now), terms, widened=True)
+
+
+def _with_lifecycles(session: Session, team_id: str, found: list[Candidate], now: datetime) -> list[Candidate]:
+    """A job posting's evidence starts with its lifecycle ("Posting open since 3 Nov 2026 (23 days)."), so how
+    long a company's roles stay open can be answered from the stored history."""
+    jobs = [c.id for c in found if c.kind == "item" and c.item_kind == "job"]
+    lives = lifecycles(session=session, team_id=team_id, item_ids=jobs) if jobs else {}
+    return [replace(c, text=with_lifecycle(c.text, lives[c.id], now)) if c.kind == "item" and c.id in lives else c
+            for c in found]
 
 
 def _ranked(session: Session, team_id: str, question: Question, terms: list[str], now: datetime,

@@ -6,8 +6,10 @@ import click
 
 from bot.cli.common import context, echo_json, json_option, parse_since, team_option
 from bot.cli.params import SOURCE_ID
+from bot.core.lifecycle import Lifecycle, lifecycle_short
 from bot.storage.db import session_scope
 from bot.storage.items import item_as_dict, list_items, sources_of
+from bot.storage.lifecycle import lifecycles
 from bot.storage.signals import signals_of
 from bot.terminal import short, table
 
@@ -28,8 +30,13 @@ def register(group: click.Group) -> None:
             ids = [i.id for i in found if i.id is not None]
             seen_in = sources_of(session=session, item_ids=ids)
             in_signals = signals_of(session=session, item_ids=ids)
+            lives: dict[int, Lifecycle] = {}
+            for team_id in {i.team_id for i in found if i.kind == "job"}:
+                lives |= lifecycles(session=session, team_id=team_id,
+                                    item_ids=[i.id for i in found if i.id is not None and i.team_id == team_id])
+        now = ctx.clock()
         if as_json:
-            echo_json([item_as_dict(i, seen_in.get(i.id or 0)) | {"signal_ids": in_signals.get(i.id or 0, [])}
+            echo_json([item_as_dict(i, seen_in.get(i.id or 0), now) | {"signal_ids": in_signals.get(i.id or 0, [])}
                        for i in found])
             return
         if not found:
@@ -40,6 +47,8 @@ def register(group: click.Group) -> None:
             when = (i.published_at or i.first_seen_at).strftime("%Y-%m-%d %H:%M")
             where = ", ".join(filter(None, [(loc.get("city") or loc.get("country") or ("remote" if loc.get("remote")
                               else "")) for loc in i.locations][:2]))
+            life = lives.get(i.id or 0)
             rows.append([i.id, i.kind, when, short(i.outlet, 22), short(i.title, 60), short(where, 24),
-                         ",".join(str(s) for s in seen_in.get(i.id or 0, [i.source_id]))])
-        click.echo(table(rows, ["id", "kind", "published", "outlet/company", "title", "where", "sources"]))
+                         ",".join(str(s) for s in seen_in.get(i.id or 0, [i.source_id])),
+                         lifecycle_short(life, now) if life else ""])
+        click.echo(table(rows, ["id", "kind", "published", "outlet/company", "title", "where", "sources", "open"]))

@@ -224,6 +224,22 @@ def lifecycle_short(life: Lifecycle, now: datetime) -> str:
     return text + (" repost" if life.repost_of is not None else "")
 
 
+EVIDENCE_START, EVIDENCE_END = "Posting ", ". "
+
+
+def with_lifecycle(text: str, life: Lifecycle, now: datetime) -> str:
+    """A job posting's evidence for answers, its lifecycle first: "Posting open since 3 Nov 2026 (23 days). …"."""
+    return f"{EVIDENCE_START}{lifecycle_line(life, now)}{EVIDENCE_END}{text}".strip()
+
+
+def lifecycle_of(evidence: str) -> str | None:
+    """The lifecycle line `with_lifecycle` put at the start of `evidence`, if it did."""
+    if not evidence.startswith(EVIDENCE_START) or EVIDENCE_END.strip() not in evidence:
+        return None
+    line = evidence[len(EVIDENCE_START):].split(EVIDENCE_END, 1)[0].removesuffix(".")
+    return line if line.startswith(("open since", "closed ")) else None
+
+
 def _day(moment: datetime) -> str:
     return f"{moment:%-d %b %Y}"
 

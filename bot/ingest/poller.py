@@ -9,7 +9,7 @@ import logging
 import os
 import socket
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -24,9 +24,10 @@ from bot.sources.registry import get_kind
 from bot.storage.db import refresh_item_statistics, session_scope
 from bot.storage.fit import UnfitValueError
 from bot.storage.items import StoreCounts, store_items
+from bot.storage.lifecycle import ClosingCounts, close_unlisted, mark_reposts
 from bot.storage.models import Source
 from bot.storage.sources import PollOutcome, claim_sources, finish_poll
-from bot.storage.transactions import DatabaseError, Engine, OperationalError
+from bot.storage.transactions import DatabaseError, Engine, OperationalError, Session
 from bot.storage.wanted import request_work
 
 log = logging.getLogger(__name__)
@@ -164,12 +165,20 @@ class Poller:
         fetched = _Fetched(outcome="unchanged", status=first.status, etag=_validator(first.etag, MAX_ETAG),
                            last_modified=_validator(first.last_modified, MAX_LAST_MODIFIED), body_hash=body_hash,
                            bytes_read=bytes_read,
-                           entries_count=len(entries), title=title)
+                           entries_count=len(entries), title=title,
+                           # Postings close only after a poll that read the whole list (core/lifecycle).
+                           full_list=kind.ITEM_KIND == "job" and not parsed.next_url)
         if body_hash == source.body_hash:
             return fetched  # the same bytes as last time: nothing to store
         if not entries and (source.last_entry_count or 0) > 0:
-            raise SourceError("empty", f"the source returned no items (it had {source.last_entry_count} last "
-                                       "time); stored items are kept, and it will be retried")
+            if fetched.full_list and source.failures and source.last_error_kind == "empty":
+                # The second empty poll in a row: the board really is empty, and its postings close.
+                fetched.empty_since = source.last_error_at
+            else:
+                closing = "; its open postings are closed if the next poll finds it empty too" \
+                    if fetched.full_list else ""
+                raise SourceError("empty", f"the source returned no items (it had {source.last_entry_count} last "
+                                           f"time); stored items are kept, and it will be retried{closing}")
         now = self.clock()
         default_outlet = title or _host(source.locator)
         items: list[NormalisedItem] = []
@@ -214,12 +223,18 @@ class Poller:
                 # Next time the source is fetched in full and read again (no validators, no body hash), so the
                 # refused items are tried again; the stored ones are then unchanged.
                 fetched.body_hash = fetched.etag = fetched.last_modified = None
+        notes, validators = fetched.notes, (fetched.etag, fetched.last_modified, fetched.body_hash)
         with session_scope(self.engine) as session:
             if fetched.items and not one_by_one:
                 counts = store_items(session=session, source=source, items=fetched.items, now=self.clock(),
                                      backfill=backfill)
                 if counts.new or counts.updated or counts.linked:  # any worker may cluster them now
                     request_work(session=session, team_id=source.team_id, kind="cluster")
+            if fetched.full_list and fetched.outcome == "ok":
+                closing = self._close_unlisted(session, source, fetched, counts.new_ids if counts else ())
+                notes = "; ".join(n for n in (notes, closing.note) if n)[:2000] or None
+                if closing.held:  # read in full next time, even if unchanged, to confirm or undo the hold
+                    validators = (None, None, None)
             finished = self.clock()
             outcome = PollOutcome(
                 outcome=fetched.outcome, started_at=started, finished_at=finished,
@@ -227,8 +242,8 @@ class Poller:
                                      max_backoff=self.settings.briefbot_max_backoff),
                 http_status=fetched.status, bytes_read=fetched.bytes_read, entries=fetched.entries_count,
                 items_new=counts.new if counts else 0, items_updated=counts.updated if counts else 0,
-                items_linked=counts.linked if counts else 0, notes=fetched.notes, etag=fetched.etag,
-                last_modified=fetched.last_modified, body_hash=fetched.body_hash, title=fetched.title,
+                items_linked=counts.linked if counts else 0, notes=notes, etag=validators[0],
+                last_modified=validators[1], body_hash=validators[2], title=fetched.title,
             )
             if finish_poll(session=session, source=source, owner=self.owner, result=outcome) is None:
                 # Lost the lease (we were too slow and another poller took over): keep nothing of ours.
@@ -236,12 +251,26 @@ class Poller:
                 log.warning("lease on source %s lost; its poll result was discarded", source.id)
             return outcome
 
+    def _close_unlisted(self, session: Session, source: Source, fetched: _Fetched,
+                        new_ids: Sequence[int]) -> ClosingCounts:
+        """The job postings the poll no longer lists closed, those listed again reopened, and the new ones that
+        are recently closed postings come back marked as reposts; in the poll's transaction, so a lost lease keeps
+        none of it. A failure here fails this source's poll alone, as storing does."""
+        now = self.clock()
+        closing = close_unlisted(session=session, source=source, listed={i.external_id for i in fetched.items},
+                                 now=now, empty_since=fetched.empty_since)
+        reposts = mark_reposts(session=session, team_id=source.team_id, item_ids=new_ids, now=now) if new_ids else 0
+        if closing.closed or closing.reopened or reposts:  # open roles changed: signals are read again
+            request_work(session=session, team_id=source.team_id, kind="cluster")
+        return closing
+
     def _store_each(self, source: Source, items: list[NormalisedItem], *,
                     backfill: bool) -> tuple[StoreCounts, str | None]:
         """Each item in a transaction of its own (pysqlite's savepoints do not nest inside a transaction it has
         not begun, so no savepoints): the ones the database refuses are left out and named. Used only after
         the batch failed; a lost lease then keeps the items stored, which are real and deduplicated anyway."""
         new = updated = linked = unchanged = 0
+        new_ids: list[int] = []
         refused: list[str] = []
         for item in items:
             try:
@@ -255,10 +284,11 @@ class Poller:
                     raise
                 refused.append(f"{type(exc).__name__}: {first_line(exc)[:120]}")
                 continue
+            new_ids.extend(counts.new_ids)
             new, updated = new + counts.new, updated + counts.updated
             linked, unchanged = linked + counts.linked, unchanged + counts.unchanged
         note = f"{len(refused)} of {len(items)} items could not be stored ({refused[0]})" if refused else None
-        return StoreCounts(new=new, updated=updated, linked=linked, unchanged=unchanged), note
+        return StoreCounts(new=new, updated=updated, linked=linked, unchanged=unchanged, new_ids=tuple(new_ids)), note
 
     async def _finish_error(self, source: Source, started: datetime, exc: SourceError) -> PollOutcome:
         async with self._store_lock:
@@ -310,6 +340,8 @@ class _Fetched:
     title: str = ""
     items: list[NormalisedItem] = field(default_factory=list)
     notes: str | None = None
+    full_list: bool = False  # a job source's poll that read every page of its list
+    empty_since: datetime | None = None  # the second empty poll in a row: the first was then
 
 
 def _notes(entries: list[Entry], skipped: int, warnings: list[str]) -> str | None:

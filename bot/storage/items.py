@@ -24,6 +24,7 @@ from bot.core.intake import (
     ids_to_look_up,
     urls_to_look_up,
 )
+from bot.core.lifecycle import is_long_open, open_days, opened_at
 from bot.sources.item import NormalisedItem
 from bot.storage.models import Item, ItemLink, Source
 
@@ -37,6 +38,7 @@ class StoreCounts:
     updated: int = 0
     linked: int = 0
     unchanged: int = 0
+    new_ids: tuple[int, ...] = ()  # the items this batch inserted, in its order
 
 
 def store_items(
@@ -62,6 +64,7 @@ def store_items(
     new = updated = linked = unchanged = 0
     pending: list[tuple[NormalisedItem, Item]] = []  # links to add once new items have ids
     repointed: list[tuple[ItemLink, NormalisedItem, Item]] = []  # links to move to new items once they have ids
+    fresh: list[Item] = []  # inserted items (not repointed ones: those are a known posting at a new URL)
     for decision in decisions:
         match decision:
             case Unchanged():
@@ -92,8 +95,10 @@ def store_items(
                 item = _new_item(source, entry, now, backfill=backfill)
                 session.add(item)
                 pending.append((entry, item))
+                fresh.append(item)
                 new += 1
     session.flush()  # one round of INSERTs gives every new item its id, in the batch's order
+    inserted = [item.id for item in fresh if item.id is not None]
     for link, entry, item in repointed:
         link.content_hash, link.item_id = entry.content_hash, item.id or 0
     session.add_all(
@@ -102,7 +107,7 @@ def store_items(
         for entry, item in pending
     )
     session.flush()
-    return StoreCounts(new=new, updated=updated, linked=linked, unchanged=unchanged)
+    return StoreCounts(new=new, updated=updated, linked=linked, unchanged=unchanged, new_ids=tuple(inserted))
 
 
 def _get_item(session: Session, item_id: int) -> Item:
@@ -195,7 +200,9 @@ def sources_of(*, session: Session, item_ids: Iterable[int]) -> dict[int, list[i
     return out
 
 
-def item_as_dict(item: Item, source_ids: list[int] | None = None) -> dict[str, Any]:
+def item_as_dict(item: Item, source_ids: list[int] | None = None, now: datetime | None = None) -> dict[str, Any]:
+    """A job posting's lifecycle (core/lifecycle) is included: `closed_at`, `repost_of`, and with `now` how many
+    days it has been (or was) open and whether that is long."""
     data: dict[str, Any] = {
         "id": item.id, "team_id": item.team_id, "kind": item.kind, "source_id": item.source_id,
         "source_ids": source_ids or [item.source_id], "external_id": item.external_id, "url": item.url,
@@ -206,5 +213,11 @@ def item_as_dict(item: Item, source_ids: list[int] | None = None) -> dict[str, A
     }
     if item.kind == "job":
         data |= {"job_title": item.job_title, "department": item.department,
-                 "employment_type": item.employment_type, "remote": item.remote, "locations": item.locations}
+                 "employment_type": item.employment_type, "remote": item.remote, "locations": item.locations,
+                 "closed_at": item.closed_at.isoformat() if item.closed_at else None,
+                 "closed_before_tracking": item.closed_before_tracking, "repost_of": item.repost_of}
+        if now is not None:
+            opened = opened_at(item.published_at, item.first_seen_at)
+            data |= {"open_days": open_days(opened, item.closed_at, now),
+                     "long_open": is_long_open(opened, item.closed_at, now) and not item.closed_before_tracking}
     return data
