@@ -64,9 +64,11 @@ def close_unlisted(*, session: Session, source: Source, listed: Collection[str],
                         ItemLink.source_id == source.id, col(ItemLink.delisted_at).is_not(None),
                         col(ItemLink.external_id).in_(chunk)))]
     plan = plan_closing(open_links, closed_links, set(listed), now=now, params=params, empty_since=empty_since)
+    by_time: dict[datetime, list[int]] = {}  # one UPDATE per closing time (a poll's, or a held one's)
     for link_id, closed_at in plan.close:
-        session.execute(update(ItemLink).where(col(ItemLink.id) == link_id)
-                        .values(delisted_at=closed_at, missing_since=None))
+        by_time.setdefault(closed_at, []).append(link_id)
+    for closed_at, ids in by_time.items():
+        _set(session, ids, delisted_at=closed_at, missing_since=None)
     _set(session, plan.reopen, delisted_at=None, missing_since=None)
     _set(session, plan.relisted, missing_since=None)
     _set(session, plan.hold, missing_since=now)
