@@ -7,7 +7,9 @@ from datetime import datetime
 import click
 
 from bot.cli.common import context, echo_json, json_option, parse_since, team_option
+from bot.cli.params import SOURCE_ID
 from bot.core.jobs import family_labels
+from bot.core.open_roles import summary_lines
 from bot.core.signal_evidence import (
     Evidence,
     baseline_line,
@@ -19,11 +21,14 @@ from bot.core.signal_evidence import (
 )
 from bot.core.signals import PaceStatus, SignalParams, pace_status
 from bot.storage.db import session_scope
+from bot.storage.first_look import first_look, job_sources
 from bot.storage.models import Signal
 from bot.storage.signal_evidence import signal_evidence, team_signal
 from bot.storage.signals import company_postings, hiring_companies, list_signals, signal_as_dict, signal_items
 from bot.storage.transactions import Engine, Session
 from bot.terminal import short, table
+
+ALL_SOURCES = "all"  # --first-look given without a source id
 
 
 def register(group: click.Group) -> None:
@@ -32,11 +37,19 @@ def register(group: click.Group) -> None:
     @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
     @click.option("--explain", "explain_id", type=click.IntRange(1), default=None, metavar="ID",
                   help="Why signal ID fired: its postings, the pace, the thresholds, weekly counts.")
+    @click.option("--first-look", "first_look", is_flag=False, flag_value=ALL_SOURCES, default=None,
+                  metavar="[SOURCE_ID]", help="What each polled job source (or SOURCE_ID) has open now, by function "
+                  "and metro with the weekly trend: the first look a following channel gets.")
     @team_option
     @json_option
-    def signals(since: str | None, limit: int, explain_id: int | None, team: str | None, as_json: bool) -> None:
+    def signals(since: str | None, limit: int, explain_id: int | None, first_look: str | None, team: str | None,
+                as_json: bool) -> None:
         """Hiring signals: a company's burst of new postings in one function and metro."""
         ctx = context()
+        if first_look is not None:
+            source_id = None if first_look == ALL_SOURCES else SOURCE_ID.convert(first_look, None, None)
+            _first_looks(source_id, team, as_json, ctx.engine, ctx.clock())
+            return
         if explain_id is not None:
             _explain(explain_id, team, as_json, ctx.engine, ctx.settings.signal_params())
             return
@@ -57,6 +70,27 @@ def register(group: click.Group) -> None:
         rows = [[s.id, short(s.company, 24), labels.get(s.family, s.family), short(s.metro, 24), s.item_count,
                  s.reason.replace("_", " "), s.status, s.last_at.strftime("%Y-%m-%d")] for s in found]
         click.echo(table(rows, ["id", "company", "function", "metro", "roles", "why", "status", "latest"]))
+
+
+def _first_looks(source_id: int | None, team: str | None, as_json: bool, engine: Engine, now: datetime) -> None:
+    with session_scope(engine) as session:
+        sources = job_sources(session=session, team_id=team, source_id=source_id)
+        looks = [first_look(session=session, source=s, now=now) for s in sources]
+    if source_id is not None and not looks:
+        where = f" in workspace {team}" if team else ""
+        raise click.ClickException(f"no polled job source {source_id}{where} (news feeds get no first look; "
+                                   "`briefbot sources list` lists them)")
+    if as_json:
+        echo_json([look.as_dict() for look in looks])
+        return
+    if not looks:
+        click.echo("no job source has been polled yet")
+        return
+    for n, look in enumerate(looks):
+        if n:
+            click.echo()
+        click.echo(f"source {look.source_id} ({short(look.spec, 60)}, {look.team_id}):")
+        click.echo("\n".join("  " + short(line, 200) for line in summary_lines(look.roles)))
 
 
 def _explain(signal_id: int, team: str | None, as_json: bool, engine: Engine, params: SignalParams) -> None:

@@ -23,6 +23,7 @@ from bot.clock import Clock
 from bot.settings import Settings
 from bot.slack.blocks.alert import alert_message, growth_reply
 from bot.slack.blocks.digest import digest_message
+from bot.slack.blocks.first_look import first_look_message, first_look_view
 from bot.slack.clients import SlackUnreachable, error_code
 from bot.slack.model import DigestView, Growth, Message
 from bot.slack.views import alert_view
@@ -41,6 +42,7 @@ from bot.storage.deliveries import (
     release,
     waiting_deliveries,
 )
+from bot.storage.first_look import LOOK, mark_look_sent
 from bot.storage.models import AlertMessage, Delivery
 from bot.storage.transactions import Engine, Session
 from bot.storage.workspaces import workspace_timezone
@@ -205,6 +207,8 @@ class Deliverer:
         with session_scope(self.engine) as session:
             if delivery.kind == "digest":
                 message, thread_ts, alert = self._digest(session, delivery), None, None
+            elif delivery.kind == LOOK:
+                message, thread_ts, alert = self._first_look(delivery), None, None
             else:
                 brief = team_brief(session, team_id=delivery.team_id, brief_id=delivery.brief_id)
                 if brief is None:
@@ -263,6 +267,13 @@ class Deliverer:
             channel_id=delivery.channel_id, since=datetime.fromisoformat(since) if since else None,
             until=datetime.fromisoformat(delivery.payload["until"]), briefs=views, timezone=timezone))
 
+    @staticmethod
+    def _first_look(delivery: Delivery) -> Message:
+        try:
+            return first_look_message(first_look_view(delivery.payload))
+        except ValueError as exc:  # a payload no retry will mend
+            raise UndeliverableError(f"first look unreadable: {exc}"[:200]) from exc
+
     def _already_posted(self, client: WebClient, delivery: Delivery) -> str | None:
         """The ts of this delivery's message if an earlier, unconfirmed attempt did reach the channel."""
         started = delivery.attempt_started_at or delivery.created_at
@@ -300,7 +311,10 @@ class Deliverer:
 
     def _mark_sent(self, delivery: Delivery, ts: str, report: DeliveryReport, *, reconciled: bool = False) -> None:
         with session_scope(self.engine) as session:
-            mark_sent(session=session, delivery_id=delivery.id or 0, ts=ts, now=self.clock())
+            if delivery.kind == LOOK:  # no alert to record: a first look stands on no brief
+                mark_look_sent(session=session, delivery_id=delivery.id or 0, ts=ts, now=self.clock())
+            else:
+                mark_sent(session=session, delivery_id=delivery.id or 0, ts=ts, now=self.clock())
         report.sent += 1
         report.reconciled += int(reconciled)
 

@@ -5,15 +5,18 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime
 
 from bot.context import Context
+from bot.core.normalize import first_line
 from bot.slack.clients import SlackClients
 from bot.slack.delivery import Deliverer, DeliveryReport, Unpostable, find_unpostable
 from bot.storage.db import session_scope
 from bot.storage.deliveries import route_new_briefs
 from bot.storage.digests import enqueue_due_digests
 from bot.storage.events import prune_events
-from bot.storage.leases import holding, new_owner
+from bot.storage.first_look import enqueue_first_looks
+from bot.storage.leases import Held, holding, new_owner
 from bot.storage.sources import teams_to_process
 
 log = logging.getLogger(__name__)
@@ -22,7 +25,8 @@ UNPOSTABLE_CHECK_SECONDS = 600.0  # how often the worker looks for follows nothi
 
 def route_and_schedule(ctx: Context) -> tuple[int, int]:
     """(deliveries routed, digests enqueued). A team's routing is leased to one worker at a time: two
-    workers routing two versions of one story at once could otherwise both queue its update."""
+    workers routing two versions of one story at once could otherwise both queue its update. First looks of
+    newly polled or newly followed job boards are routed with the briefs (counted as routed)."""
     now, owner = ctx.clock(), new_owner("route")
     with session_scope(ctx.engine) as session:
         teams = teams_to_process(session=session, team_id=None)
@@ -35,11 +39,23 @@ def route_and_schedule(ctx: Context) -> tuple[int, int]:
             with session_scope(ctx.engine) as session:
                 if held.fence(session, now):
                     routed += route_new_briefs(session=session, team_id=team, now=now)
+            routed += _first_looks(ctx, team, held, now)
     with session_scope(ctx.engine) as session:
         digests = enqueue_due_digests(session=session, now=now,
                                       max_briefs=ctx.settings.briefbot_digest_max_briefs)
         prune_events(session=session, now=now)
     return routed, digests
+
+
+def _first_looks(ctx: Context, team: str, held: Held, now: datetime) -> int:
+    """The team's owed first looks, in a transaction of their own: one that cannot be built (a bad stored value)
+    leaves the briefs routed, and is tried again on the next tick."""
+    try:
+        with session_scope(ctx.engine) as session:
+            return enqueue_first_looks(session=session, team_id=team, now=now) if held.fence(session, now) else 0
+    except Exception as exc:
+        log.warning("first looks for %s failed: %s: %s", team, type(exc).__name__, first_line(exc))
+        return 0
 
 
 class OutboxLoop:
