@@ -6,18 +6,21 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from bot.analysis.run import analyse
 from bot.analysis.signal_update import update_signals
 from bot.core.signals import SignalParams
+from bot.settings import Settings
 from bot.sources.base import Entry, PlaceHint
 from bot.sources.item import normalise_entry
 from bot.storage.companies import add_alias
 from bot.storage.db import session_scope
 from bot.storage.items import store_items
-from bot.storage.models import Signal, SignalItem, Source
+from bot.storage.models import Brief, Item, Signal, SignalItem, Source
 from bot.storage.signals import list_signals
 from bot.storage.sources import add_source
+from tests.test_hostile_ingest import WRITER
 
 PARAMS = SignalParams()
 
@@ -135,3 +138,53 @@ def test_an_alias_added_later_grows_the_open_signal(engine: Engine, clock: Any) 
     with Session(engine) as session:
         signal = session.exec(select(Signal)).one()
         assert (signal.company, signal.item_count, signal.version) == ("TikTok", 5, 2)
+
+
+def close(engine: Engine, clock: Any, titles: list[str], *, days_ago: float) -> list[int]:
+    """Mark postings closed, as a poll that no longer lists them does."""
+    with session_scope(engine) as session:
+        items = [i for i in session.exec(select(Item)) if i.title in titles]
+        for item in items:
+            item.closed_at = clock() - timedelta(days=days_ago)
+        return sorted(i.id or 0 for i in items)
+
+
+WAREHOUSE_ROLES = ["Warehouse Associate", "Forklift Operator", "Picker", "Packer", "Shipping Lead", "Dock Worker"]
+
+
+def test_a_sharp_fall_in_open_roles_is_a_pullback_briefed_like_the_others(
+        settings: Settings, engine: Engine, clock: Any) -> None:
+    """Six warehouse roles open around Seattle for weeks; four close within a week: a pullback signal of four
+    (of six), briefed as such, beside any growth signal of the same group. Closing one more grows it."""
+    source = board(engine, clock)
+    post(engine, clock, source, WAREHOUSE_ROLES, "Kent", backfill=True)
+    clock.now += timedelta(days=20)
+    closed = close(engine, clock, WAREHOUSE_ROLES[:4], days_ago=2)
+    report = update_signals(engine=engine, clock=clock, params=PARAMS)
+    assert len(report.created) == 1
+    with Session(engine) as session:
+        signal = session.exec(select(Signal)).one()
+        assert (signal.reason, signal.metro, signal.item_count, signal.baseline) == ("pullback", "Seattle", 4, 6.0)
+        assert sorted(session.exec(select(SignalItem.item_id))) == closed
+    analyse(engine=engine, clock=clock, settings=settings, writer=WRITER)
+    with Session(engine) as session:
+        brief = session.exec(select(Brief)).one()
+    assert brief.headline == "Kestrel Commerce closed 4 fulfillment and logistics roles in Seattle"
+    assert "closed 4 of the 6 fulfillment and logistics roles it had open" in brief.summary
+    assert brief.event_type == "hiring_pullback"
+    clock.now += timedelta(days=1)
+    close(engine, clock, WAREHOUSE_ROLES[4:5], days_ago=0)
+    assert len(update_signals(engine=engine, clock=clock, params=PARAMS).grown) == 1
+
+
+def test_a_repost_is_not_new_demand(engine: Engine, clock: Any) -> None:
+    """Three roles closed and posted again under new ids in a metro the company left: no new-metro signal."""
+    source = board(engine, clock)
+    post(engine, clock, source, ["Software Engineer"], "Bellingham", backfill=True)
+    clock.now += timedelta(days=1)
+    titles = ["Warehouse Associate", "Forklift Operator", "Picker"]
+    post_as(engine, clock, source, "Kestrel Commerce", titles, "Boise")
+    with session_scope(engine) as session:
+        for item in session.exec(select(Item).where(col(Item.title).in_(titles))):
+            item.repost_of = item.id  # stands for the closed posting it repeats
+    assert update_signals(engine=engine, clock=clock, params=PARAMS).created == []

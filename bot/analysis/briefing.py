@@ -11,10 +11,11 @@ from datetime import timedelta
 from functools import partial
 
 from bot.analysis.related import with_related
-from bot.briefs.model import BriefDraft, BriefInput, SourceRef, WrittenBrief
+from bot.briefs.model import WINDOW_DAYS, BriefDraft, BriefInput, SourceRef, WrittenBrief
 from bot.briefs.writers import BriefWriter
 from bot.clock import Clock
 from bot.core.jobs import family_labels, function_label
+from bot.core.lifecycle import PullbackParams
 from bot.core.normalize import cap_text, first_line
 from bot.core.rebrief import needs_brief
 from bot.storage.briefs import brief_by_input_hash, latest_brief, latest_briefs, save_brief
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 MAX_SOURCES = 12  # a brief cites at most this many items; the newest are kept
 HORIZON = timedelta(days=7)  # subjects unchanged for longer are not looked at again
 SOURCE_TEXT = 500
+PULLBACK_DAYS = PullbackParams().window.days
 LEASE = timedelta(minutes=5)  # longer than the writer's slowest call with its retries
 
 
@@ -210,4 +212,5 @@ def signal_input(signal: Signal, items: list[Item]) -> BriefInput:
         main_function_label=function_label(main), metro=signal.metro, cities=tuple(dict.fromkeys(cities)),
         reason=signal.reason, baseline=signal.baseline, first_at=signal.first_at, last_at=signal.last_at,
         item_count=signal.item_count,
+        window_days=PULLBACK_DAYS if signal.reason == "pullback" else WINDOW_DAYS,
     )

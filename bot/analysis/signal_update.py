@@ -9,12 +9,14 @@ from datetime import datetime
 
 from bot.clock import Clock
 from bot.core.companies import CompanyIdentity
+from bot.core.lifecycle import PullbackParams, detect_pullbacks, track
 from bot.core.normalize import first_line
 from bot.core.signals import SignalParams, detect_signals, posting_time
 from bot.storage.companies import company_identity
 from bot.storage.db import session_scope
 from bot.storage.leases import Held
-from bot.storage.signals import close_quiet_signals, companies_hiring_since, company_postings, save_finding
+from bot.storage.lifecycle import lifecycles
+from bot.storage.signals import close_quiet_signals, companies_changed_since, company_postings, save_finding
 from bot.storage.sources import teams_to_process
 from bot.storage.transactions import Engine, Session
 from bot.storage.wanted import request_work
@@ -43,8 +45,8 @@ def update_signals(*, engine: Engine, clock: Clock, params: SignalParams, team_i
                 continue
             report.closed += close_quiet_signals(session=session, team_id=team, before=now - params.window, now=now)
             identity = company_identity(session=session, team_id=team)
-            companies = companies_hiring_since(session=session, team_id=team, since=now - params.window,
-                                               identity=identity)
+            companies = companies_changed_since(session=session, team_id=team, since=now - params.window,
+                                                identity=identity)
         # Keys: one company under all its names. Each in a transaction of its own: one that fails fails alone.
         for company, shown in companies:
             try:
@@ -63,14 +65,18 @@ def update_signals(*, engine: Engine, clock: Clock, params: SignalParams, team_i
 
 
 def _company_signals(session: Session, team: str, company: str, now: datetime, params: SignalParams,
-                     identity: CompanyIdentity) -> tuple[list[int], list[int]]:
+                     identity: CompanyIdentity, pullbacks: PullbackParams | None = None) -> tuple[list[int], list[int]]:
     """The company's signals saved (ids of those created, of those grown); the briefs they need are wanted."""
     created: list[int] = []
     grown: list[int] = []
     postings = company_postings(session=session, team_id=team, company=company, identity=identity)
     when = {p.item_id: posting_time(p) for p in postings}  # the board's date where it is plausible
-    for finding in detect_signals(postings, now=now, params=params):
-        times = [when[i] for i in finding.item_ids]
+    found = [(f, [when[i] for i in f.item_ids]) for f in detect_signals(postings, now=now, params=params)]
+    lives = lifecycles(session=session, team_id=team, item_ids=[p.item_id for p in postings])
+    for pullback in detect_pullbacks(track(postings, lives), now=now, params=pullbacks):
+        # A pullback's times are when its postings closed.
+        found.append((pullback, [lives[i].closed_at or now for i in pullback.item_ids]))
+    for finding, times in found:
         signal, changed = save_finding(session=session, team_id=team, finding=finding,
                                        first_at=min(times), last_at=max(times), now=now,
                                        identity=identity)

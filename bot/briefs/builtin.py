@@ -17,6 +17,8 @@ WHY_SIGNAL = {
     "new_function_in_metro": "A new kind of role in a metro where the company already hires suggests the site "
                              "is taking on new work.",
     "surge": "Hiring well above the company's usual pace usually means expansion in that place.",
+    "pullback": "Closing most of its open roles in one place at once often means a hiring freeze or a change of "
+                "plan there.",
 }
 _WORD = re.compile(r"[A-Za-z0-9']+")
 _PROPER = re.compile(r"\b([A-Z][\w&'.-]*(?:\s+(?:of|de|&)?\s*[A-Z][\w&'.-]*)*)")
@@ -29,6 +31,8 @@ def write_builtin(inp: BriefInput, *, note: str = WRITER_NOTE) -> WrittenBrief:
 
 
 def _signal(inp: BriefInput) -> BriefDraft:
+    if inp.reason == "pullback":
+        return _pullback(inp)
     n = inp.total_items()  # the signal's count, not the cited items (capped)
     roles = "role" if n == 1 else "roles"
     headline = _first_fitting([
@@ -55,6 +59,25 @@ def _signal(inp: BriefInput) -> BriefDraft:
         entities=[inp.company], places=list(dict.fromkeys([inp.metro, *inp.cities]))[:12],
         event_type=f"hiring_{inp.reason or 'surge'}",
     )
+
+
+def _pullback(inp: BriefInput) -> BriefDraft:
+    """Roles closing: `item_count` closed of the `baseline` open when the window began."""
+    n = inp.total_items()
+    roles = "role" if n == 1 else "roles"
+    headline = _first_fitting([
+        f"{inp.company} closed {n} {inp.function_label} {roles} in {inp.metro}",
+        f"{inp.company} closed {n} {roles} in {inp.metro}",
+        f"{inp.company} pulls back hiring in {inp.metro}",
+    ])
+    titles = list(dict.fromkeys(i.title for i in inp.items))
+    examples = _join(titles[:3]) + (f" and {len(titles) - 3} more" if len(titles) > 3 else "")
+    where = f"the {inp.metro} area" + (f" ({_join(list(inp.cities[:4]))})" if inp.cities else "")
+    summary = (f"{inp.company} closed {n} of the {inp.baseline:g} {inp.function_label} {roles} it had open in "
+               f"{where}{_span(inp.first_at, inp.last_at)}. Closed roles include {examples}." + _news(inp.related))
+    return BriefDraft(headline=headline, summary=cap_text(summary, 600), why_it_matters=WHY_SIGNAL["pullback"],
+                      entities=[inp.company], places=list(dict.fromkeys([inp.metro, *inp.cities]))[:12],
+                      event_type="hiring_pullback")
 
 
 def _story(inp: BriefInput) -> BriefDraft:

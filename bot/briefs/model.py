@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 SubjectKind = Literal["story", "signal"]
 HEADLINE_MAX = 90
+WINDOW_DAYS = 14  # a growth signal's window, as briefs describe it
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,7 @@ class BriefInput:
     cities: tuple[str, ...] = ()
     reason: str = ""  # new_metro | new_function | new_function_in_metro | surge
     baseline: float = 0.0
-    window_days: int = 14
+    window_days: int = WINDOW_DAYS
     item_count: int | None = None  # the subject's real count; its cited items (`items`) are capped
     # stories
     outlets: tuple[str, ...] = ()

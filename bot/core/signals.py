@@ -9,7 +9,8 @@ rolling window, with at least one of them new (not a source's backfill), that is
 A posting's time is the date its board gives it (`posted_at`) when that date is plausible (not after we
 first saw it, not more than `MAX_POSTING_AGE` before), else when we first saw it. Postings stored by the
 first poll of a source are its backfill: history, never news on their own, but a dated backfill posting
-counts where its date puts it (in the window, or in the pace before it). An undated backfill posting only
+counts where its date puts it (in the window, or in the pace before it). A repost (a closed posting back under
+a new id) is not in any window. An undated backfill posting only
 says the company already hires there. A group's pace is known once briefbot has watched the company for a
 whole window before the current window, or once the group's own dated postings reach that far back.
 """
@@ -35,6 +36,7 @@ class Posting:
     first_seen_at: datetime
     backfill: bool = False  # stored by its source's first poll
     posted_at: datetime | None = None  # the board's own date for the posting, if it gives one
+    repost: bool = False  # a closed posting come back under a new id: known demand, not new
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +148,8 @@ def _company_signals(company: str, postings: list[Posting], now: datetime, param
     if not known:
         return []
     start = now - params.window
-    recent = [p for p in known if has_time(p) and start <= posting_time(p)]  # the window, backfill included
+    # The window, backfill included; a repost is the company's known demand again, never a posting of the window.
+    recent = [p for p in known if has_time(p) and start <= posting_time(p) and not p.repost]
     prior = known_before(known, start)  # what the company was known to hire
     prior_metros = {m for p in prior for m in p.metros}
     prior_families = {family_of(p.function) for p in prior}

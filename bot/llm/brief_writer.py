@@ -45,6 +45,9 @@ REASONS = {
     "new_function": "first postings for a job function the company had not hired for before",
     "new_function_in_metro": "first postings for this job function in this metro area",
     "surge": "far more postings than usual",
+    "pullback": "a pullback: most of the roles the company had open in this job function and metro closed within "
+                "days (below, the postings counted and quoted are the roles that closed, and the usual figure is "
+                "how many were open when the period began)",
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from bot.core.companies import CompanyIdentity
@@ -13,14 +14,17 @@ from bot.core.signals import Posting, SignalFinding
 from bot.storage.companies import company_identity
 from bot.storage.models import Item, ItemLink, Signal, SignalItem, Source
 
+PULLBACK = "pullback"  # a signal of roles closing, not opening
 
-def companies_hiring_since(*, session: Session, team_id: str, since: datetime,
-                           identity: CompanyIdentity | None = None) -> list[tuple[str, str]]:
-    """The companies with postings first seen since `since` that are news (not a source's backfill), as
-    (key through the workspace's aliases, name to show), by key."""
+
+def companies_changed_since(*, session: Session, team_id: str, since: datetime,
+                            identity: CompanyIdentity | None = None) -> list[tuple[str, str]]:
+    """The companies with postings first seen since `since` that are news (not a source's backfill), or with
+    postings closed since then, as (key through the workspace's aliases, name to show), by key."""
     identity = identity or company_identity(session=session, team_id=team_id)
-    query = (select(Item.outlet).where(Item.team_id == team_id, Item.kind == "job", col(Item.backfill).is_(False),
-                                       col(Item.first_seen_at) >= since).distinct())
+    opened = and_(col(Item.backfill).is_(False), col(Item.first_seen_at) >= since)
+    query = (select(Item.outlet).where(Item.team_id == team_id, Item.kind == "job",
+                                       or_(opened, col(Item.closed_at) >= since)).distinct())
     names: dict[str, list[str]] = {}
     for outlet in session.exec(query):
         key = identity.key(outlet) if outlet else None
@@ -53,7 +57,7 @@ def company_postings(*, session: Session, team_id: str, company: str,
         Posting(item_id=item.id or 0, company=shown, title=item.job_title or item.title,
                 function=job_function(item.job_title or item.title, item.department),
                 metros=tuple(metros_of(item.locations)), first_seen_at=item.first_seen_at, backfill=item.backfill,
-                posted_at=item.published_at)
+                posted_at=item.published_at, repost=item.repost_of is not None)
         for item in items
     ]
 
@@ -89,6 +93,8 @@ def save_finding(*, session: Session, team_id: str, finding: SignalFinding, firs
         select(Signal).where(Signal.team_id == team_id, Signal.family == finding.family,
                              Signal.metro == finding.metro, Signal.status == "open").order_by(col(Signal.id))
     ).all()
+    # A pullback and a growth signal for the same group are different news, each open on its own.
+    candidates = [s for s in candidates if (s.reason == PULLBACK) == (finding.reason == PULLBACK)]
     signal = next((s for s in candidates if s.company == finding.company), None) or next(
         (s for s in candidates if identity.same(s.company, finding.company)), None)
     if signal is None:
