@@ -52,12 +52,12 @@ class FirstLook:
 
 
 def source_postings(*, session: Session, source: Source) -> list[Posting]:
-    """The job postings `source` lists (through its links, so a posting two boards list counts for each), as
-    the core reads them, each named by the outlet its board gives.
-    Once postings carry their lifecycle (items.closed_at, item_links.delisted_at), this is where closed and
-    delisted postings are left out."""
+    """The open job postings `source` lists (through its links, so a posting two boards list counts for each),
+    as the core reads them, each named by the outlet its board gives. A posting the board no longer lists
+    (item_links.delisted_at) or that is closed (items.closed_at, core/lifecycle) is left out."""
     query = (select(Item).join(ItemLink, col(ItemLink.item_id) == Item.id)
-             .where(ItemLink.source_id == source.id, Item.team_id == source.team_id, Item.kind == "job")
+             .where(ItemLink.source_id == source.id, Item.team_id == source.team_id, Item.kind == "job",
+                    col(ItemLink.delisted_at).is_(None), col(Item.closed_at).is_(None))
              .order_by(col(Item.id)))
     return [Posting(item_id=item.id or 0, company=item.outlet, title=item.job_title or item.title,
                     function=job_function(item.job_title or item.title, item.department),
