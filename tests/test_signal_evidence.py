@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.analysis.run import analyse
+from bot.analysis.signal_update import update_signals
 from bot.briefs.writers import BuiltinWriter
 from bot.cli import main
 from bot.core.signal_evidence import (
@@ -28,7 +29,7 @@ from bot.core.signal_evidence import (
     thresholds_line,
     weekly_counts,
 )
-from bot.core.signals import detect_signals
+from bot.core.signals import SignalParams, detect_signals
 from bot.demo.server import LocalServer
 from bot.settings import Settings
 from bot.slack.blocks.alert import WHY_ACTION, alert_message, evidence_message
@@ -36,13 +37,15 @@ from bot.slack.blocks.limits import check_message
 from bot.slack.model import EvidenceLine, EvidencePostingView, EvidenceView, Message
 from bot.slack.views import alert_view
 from bot.storage.models import Brief, Signal
+from bot.storage.signal_evidence import signal_weekly_counts
 from tests.conftest import SLACK_SECRET, wait_for
 from tests.slack_requests import action_body, sign
 from tests.slack_server import SlackServer
 from tests.test_poller import add, poll
 from tests.test_signal_baselines import board
 from tests.test_signal_update import board as signal_board
-from tests.test_signal_update import post
+from tests.test_signal_update import board as signal_update_board
+from tests.test_signal_update import close, post
 from tests.test_signals import BACKFILL, NOW, PARAMS, SEATTLE, posting
 
 WRITER = BuiltinWriter("no LLM in this test")
@@ -254,3 +257,31 @@ def test_the_evidence_message_stays_within_slacks_limits_however_many_postings()
     message = evidence_message(view)
     assert check_message(message) == []
     assert "<!channel>" not in json.dumps(message.blocks) and "more" in message.blocks[2]["text"]["text"]
+
+
+def test_a_pullback_is_explained_by_the_roles_that_closed(
+        db_url: str, engine: Engine, clock: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--explain` on a pullback: how many were open when the week began, which closed and when, the thresholds,
+    and the open roles week by week (the alert's sparkline for a pullback)."""
+    source = signal_update_board(engine, clock)
+    roles = ["Warehouse Associate", "Forklift Operator", "Picker", "Packer", "Shipping Lead", "Dock Worker"]
+    post(engine, clock, source, roles, "Kent", backfill=True)
+    clock.now += timedelta(days=30)
+    close(engine, clock, roles[:4], days_ago=2)
+    update_signals(engine=engine, clock=clock, params=SignalParams())
+    with Session(engine) as session:
+        signal = session.exec(select(Signal)).one()
+        assert signal.reason == "pullback"
+        assert signal_weekly_counts(session=session, signal_id=signal.id or 0, team_id="T1")[-2:] == (6, 2)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["signals", "--explain", str(signal.id)], env={"DATABASE_URL": db_url})
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "(open, 4 postings closed;" in out
+    assert "why:         pullback: 4 of the 6 roles open on" in out and "; 2 still open" in out
+    assert "thresholds:  at least 4 roles open when the 7-day window began, and at least 50% of them" in out
+    assert "closed in the window (since " in out and "Forklift Operator" in out and "Dock Worker" not in out
+    data = json.loads(CliRunner().invoke(main, ["signals", "--explain", str(signal.id), "--json"],
+                                         env={"DATABASE_URL": db_url}).output)
+    assert (data["reason"], data["count"], data["open_at_start"]) == ("pullback", 4, 6)
+    assert len(data["closed"]) == 4 and data["weekly_open"][-1] == 2

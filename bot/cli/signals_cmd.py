@@ -10,6 +10,7 @@ from bot.cli.common import context, echo_json, json_option, parse_since, team_op
 from bot.cli.params import SOURCE_ID
 from bot.core.jobs import family_labels
 from bot.core.open_roles import summary_lines
+from bot.core.pullback_evidence import PullbackEvidence, pullback_as_dict, pullback_lines
 from bot.core.signal_evidence import (
     Evidence,
     baseline_line,
@@ -23,8 +24,8 @@ from bot.core.signals import PaceStatus, SignalParams, pace_status
 from bot.storage.db import session_scope
 from bot.storage.first_look import first_look, job_sources
 from bot.storage.models import Signal
-from bot.storage.signal_evidence import signal_evidence, team_signal
-from bot.storage.signals import company_postings, hiring_companies, list_signals, signal_as_dict, signal_items
+from bot.storage.signal_evidence import pullback_evidence, signal_evidence, team_signal
+from bot.storage.signals import PULLBACK, company_postings, hiring_companies, list_signals, signal_as_dict, signal_items
 from bot.storage.transactions import Engine, Session
 from bot.terminal import short, table
 
@@ -99,12 +100,33 @@ def _explain(signal_id: int, team: str | None, as_json: bool, engine: Engine, pa
         if signal is None:
             where = f" in workspace {team}" if team else ""
             raise click.ClickException(f"no hiring signal {signal_id}{where} (`briefbot signals` lists them)")
+        if signal.reason == PULLBACK:
+            _explain_pullback(signal, pullback_evidence(session=session, signal=signal), as_json)
+            return
         evidence = signal_evidence(session=session, signal=signal, params=params)
     if as_json:
         echo_json({"id": signal.id, "team_id": signal.team_id, "status": signal.status,
                    "stored_reason": signal.reason, "item_count": signal.item_count, **evidence_as_dict(evidence)})
         return
     click.echo("\n".join(explanation(signal, evidence)))
+
+
+def _explain_pullback(signal: Signal, evidence: PullbackEvidence, as_json: bool) -> None:
+    if as_json:
+        echo_json({"id": signal.id, "team_id": signal.team_id, "status": signal.status,
+                   "stored_reason": signal.reason, "item_count": signal.item_count, **pullback_as_dict(evidence)})
+        return
+    labels = family_labels()
+    lines = [f"signal {signal.id}: {signal.company} · {labels.get(signal.family, signal.family)} · {signal.metro} "
+             f"({signal.status}, {signal.item_count} postings closed; explained as of {evidence.at:%Y-%m-%d %H:%M} "
+             f"UTC, when it last grew)"]
+    lines += [f"{(label.lower() + ':'):<13}{text}" for label, text in pullback_lines(evidence)]
+    lines.append(f"closed in the window (since {evidence.window_start:%Y-%m-%d}): {evidence.count}")
+    rows = [[c.opened_at.strftime("%Y-%m-%d"), c.closed_at.strftime("%Y-%m-%d"), short(c.title, 50),
+             short(c.place, 30), evidence.metro, c.url] for c in evidence.closed]
+    if rows:
+        lines.append(table(rows, ["opened", "closed", "title", "place", "metro", "link"]))
+    click.echo("\n".join(lines))
 
 
 def explanation(signal: Signal, evidence: Evidence) -> list[str]:

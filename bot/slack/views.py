@@ -7,6 +7,7 @@ from datetime import datetime
 from bot.core.digest import DigestSchedule
 from bot.core.jobs import family_labels
 from bot.core.normalize import source_label
+from bot.core.pullback_evidence import pullback_lines
 from bot.core.signal_evidence import (
     baseline_line,
     novelty_line,
@@ -30,7 +31,8 @@ from bot.storage.briefs import brief_signal, list_briefs
 from bot.storage.channels import channel_follows, list_channels, list_mutes, list_watches
 from bot.storage.deliveries import delivery_targets
 from bot.storage.models import Brief, Channel
-from bot.storage.signal_evidence import signal_evidence, signal_weekly_counts, team_signal
+from bot.storage.signal_evidence import pullback_evidence, signal_evidence, signal_weekly_counts, team_signal
+from bot.storage.signals import PULLBACK
 from bot.storage.sources import status_of
 from bot.storage.transactions import Session
 from bot.storage.workspaces import get_workspace
@@ -74,8 +76,16 @@ def evidence_view(*, session: Session, brief: Brief, params: SignalParams) -> Ev
     signal = team_signal(session=session, signal_id=brief.subject_id, team_id=brief.team_id)
     if signal is None:
         return None
-    evidence = signal_evidence(session=session, signal=signal, params=params)
     labels = family_labels()
+    if signal.reason == PULLBACK:
+        pullback = pullback_evidence(session=session, signal=signal)
+        closed = tuple(EvidencePostingView(title=c.title, place=c.place, metro=signal.metro, day=c.closed_at,
+                                           url=c.url, dated=True) for c in pullback.closed)
+        return EvidenceView(brief_id=brief.id or 0, signal_id=signal.id or 0, company=signal.company,
+                            family_label=labels.get(signal.family, signal.family), metro=signal.metro,
+                            lines=tuple(EvidenceLine(label, text) for label, text in pullback_lines(pullback)),
+                            postings=closed, window_start=pullback.window_start)
+    evidence = signal_evidence(session=session, signal=signal, params=params)
     lines = [EvidenceLine("Why", reason_line(evidence, signal.reason)),
              EvidenceLine("Pace", baseline_line(evidence)),
              EvidenceLine("Thresholds", thresholds_line(evidence))]

@@ -9,10 +9,13 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from bot.core.lifecycle import track
+from bot.core.pullback_evidence import PullbackEvidence, explain_pullback
 from bot.core.signal_evidence import Evidence, ItemRef, explain, group_weekly_counts
 from bot.core.signals import Posting, SignalParams
+from bot.storage.lifecycle import lifecycles
 from bot.storage.models import Item, Signal, SignalItem
-from bot.storage.signals import company_postings
+from bot.storage.signals import PULLBACK, company_postings
 
 
 def team_signal(*, session: Session, signal_id: int, team_id: str | None) -> Signal | None:
@@ -33,11 +36,22 @@ def fired_at(*, session: Session, signal: Signal) -> datetime:
 def signal_evidence(*, session: Session, signal: Signal, params: SignalParams) -> Evidence:
     """The signal's evidence as of when it last fired, from the company's stored postings."""
     postings = company_postings(session=session, team_id=signal.team_id, company=signal.company)
+    return explain(postings, _key(signal, postings), now=fired_at(session=session, signal=signal), params=params,
+                   refs=_refs(session, signal, postings))
+
+
+def _refs(session: Session, signal: Signal, postings: Sequence[Posting]) -> dict[int, ItemRef]:
     query = select(Item.id, Item.url, Item.locations).where(
         Item.team_id == signal.team_id, Item.kind == "job", col(Item.id).in_([p.item_id for p in postings]))
-    refs = {item_id or 0: ItemRef(url=url, place=_place(locations)) for item_id, url, locations in session.exec(query)}
-    return explain(postings, _key(signal, postings), now=fired_at(session=session, signal=signal), params=params,
-                   refs=refs)
+    return {item_id or 0: ItemRef(url=url, place=_place(locations)) for item_id, url, locations in session.exec(query)}
+
+
+def pullback_evidence(*, session: Session, signal: Signal) -> PullbackEvidence:
+    """A pullback's evidence as of when it last grew, from the company's postings and their lifecycles."""
+    postings = company_postings(session=session, team_id=signal.team_id, company=signal.company)
+    lives = lifecycles(session=session, team_id=signal.team_id, item_ids=[p.item_id for p in postings])
+    return explain_pullback(track(postings, lives), _key(signal, postings),
+                            now=fired_at(session=session, signal=signal), refs=_refs(session, signal, postings))
 
 
 def signal_weekly_counts(*, session: Session, signal_id: int, team_id: str) -> tuple[int, ...]:
@@ -47,6 +61,8 @@ def signal_weekly_counts(*, session: Session, signal_id: int, team_id: str) -> t
     if signal is None:
         return ()
     postings = company_postings(session=session, team_id=team_id, company=signal.company)
+    if signal.reason == PULLBACK:  # a pullback shows its group's open roles week by week
+        return pullback_evidence(session=session, signal=signal).weekly_open
     return group_weekly_counts(postings, _key(signal, postings), end=fired_at(session=session, signal=signal))
 
 

@@ -119,7 +119,8 @@ def alert_message(view: AlertView) -> Message:
         blocks.append({"type": "context", "block_id": f"{prefix}-sources", "elements": source_elements(view.sources)})
     meta = [mrkdwn_object(counts_phrase(view))]
     if view.signal is not None and view.signal.weekly:
-        meta.append(mrkdwn_object(f"Weekly postings {sparkline(view.signal.weekly)}"))
+        label = "Open roles by week" if view.signal.reason == "pullback" else "Weekly postings"
+        meta.append(mrkdwn_object(f"{label} {sparkline(view.signal.weekly)}"))
     note = mrkdwn(view.writer_note or "", _NOTE_TEXT)
     if note:
         meta.append(mrkdwn_object(f"_{note}_"))

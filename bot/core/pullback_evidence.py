@@ -1,0 +1,107 @@
+"""Why a pullback fired: the roles a company had open in one job-function family and metro when the window
+began, which of them closed within it and when, and the group's open roles week by week. Re-derived from the
+postings and their lifecycles by `bot.core.lifecycle.detect_pullbacks`. Pure: the caller says which moment to
+explain (when the signal last grew) and gives the postings' links."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.core.lifecycle import PullbackParams, TrackedPosting, detect_pullbacks, opened_at
+from bot.core.signal_evidence import WEEKS, ItemRef, sparkline
+from bot.core.signals import in_group
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedPostingView:
+    item_id: int
+    title: str
+    opened_at: datetime
+    closed_at: datetime
+    url: str
+    place: str
+
+
+@dataclass(frozen=True, slots=True)
+class PullbackEvidence:
+    company: str
+    family: str
+    metro: str
+    at: datetime  # the moment explained
+    window_start: datetime
+    found: bool  # whether the rules find this pullback at `at`
+    open_at_start: int  # the group's roles open when the window began
+    closed: tuple[ClosedPostingView, ...]  # those that closed within the window (not reposted), by closing
+    params: PullbackParams
+    weekly_open: tuple[int, ...]  # the group's open roles at the end of each of the last WEEKS weeks
+
+    @property
+    def count(self) -> int:
+        return len(self.closed)
+
+
+def explain_pullback(tracked: Sequence[TrackedPosting], key: tuple[str, str, str], *, now: datetime,
+                     params: PullbackParams | None = None, refs: Mapping[int, ItemRef] | None = None
+                     ) -> PullbackEvidence:
+    """The evidence for the pullback `key` (company, family, metro) as of `now`."""
+    params = params or PullbackParams()
+    company, family, metro = key
+    refs = refs or {}
+    start = now - params.window
+    group = [t for t in tracked if t.posting.company == company and in_group(t.posting, family, metro)
+             and not t.closed_before_tracking and t.posting.first_seen_at <= now]
+    reposted = {t.repost_of for t in tracked if t.repost_of is not None}
+    was_open = [t for t in group if _open_at(t, start)]
+    closed = sorted((t for t in was_open if t.closed_at is not None and t.closed_at <= now
+                     and t.posting.item_id not in reposted), key=lambda t: (t.closed_at, t.posting.item_id))
+    found = any(f.key == key for f in detect_pullbacks(tracked, now=now, params=params))
+    views = tuple(ClosedPostingView(
+        item_id=t.posting.item_id, title=t.posting.title, opened_at=_opened(t), closed_at=t.closed_at or now,
+        url=(ref.url if (ref := refs.get(t.posting.item_id)) else ""), place=ref.place if ref else "")
+        for t in closed)
+    weekly = tuple(sum(1 for t in group if _open_at(t, now - timedelta(weeks=w))) for w in range(WEEKS - 1, -1, -1))
+    return PullbackEvidence(company=company, family=family, metro=metro, at=now, window_start=start, found=found,
+                            open_at_start=len(was_open), closed=views, params=params, weekly_open=weekly)
+
+
+def pullback_lines(evidence: PullbackEvidence) -> list[tuple[str, str]]:
+    """(label, text) lines: why, thresholds, open roles week by week."""
+    e = evidence
+    still = e.open_at_start - e.count
+    why = (f"pullback: {e.count} of the {e.open_at_start} roles open on {_day(e.window_start)} closed by "
+           f"{_day(e.at)}; {still} still open")
+    if not e.found:
+        why += "; as of then the rules no longer find it (a role reopened or was reposted, or the settings changed)"
+    share = f"{e.params.min_closed_share:.0%}"
+    thresholds = (f"at least {e.params.min_open} roles open when the {e.params.window.days}-day window began, and "
+                  f"at least {share} of them closed within it; a closed role posted again is not closed")
+    weekly = f"{sparkline(e.weekly_open)} ({', '.join(str(n) for n in e.weekly_open)}; open roles at each week's end)"
+    return [("Why", why), ("Thresholds", thresholds), ("Open roles per week", weekly)]
+
+
+def pullback_as_dict(evidence: PullbackEvidence) -> dict[str, Any]:
+    e = evidence
+    return {
+        "company": e.company, "family": e.family, "metro": e.metro, "at": e.at.isoformat(),
+        "window_start": e.window_start.isoformat(), "reason": "pullback" if e.found else None, "count": e.count,
+        "open_at_start": e.open_at_start, "weekly_open": list(e.weekly_open),
+        "thresholds": {"window_days": e.params.window.days, "min_open": e.params.min_open,
+                       "min_closed_share": e.params.min_closed_share},
+        "closed": [{"item_id": c.item_id, "title": c.title, "opened_at": c.opened_at.isoformat(),
+                    "closed_at": c.closed_at.isoformat(), "url": c.url, "place": c.place} for c in e.closed],
+    }
+
+
+def _opened(t: TrackedPosting) -> datetime:
+    return opened_at(t.posting.posted_at, t.posting.first_seen_at)
+
+
+def _open_at(t: TrackedPosting, moment: datetime) -> bool:
+    return _opened(t) <= moment and (t.closed_at is None or t.closed_at > moment)
+
+
+def _day(moment: datetime) -> str:
+    return f"{moment:%b} {moment.day}"
