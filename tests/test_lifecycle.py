@@ -139,6 +139,9 @@ def test_lifecycle_lines_say_open_since_closed_after_and_repost() -> None:
     assert lifecycle_short(old, NOW) == "open 75d long repost"
     unknown = Lifecycle(3, opened, closed_at=NOW - timedelta(days=1), closed_before_tracking=True)
     assert lifecycle_line(unknown, NOW) == "closed by 30 Nov 2026 (open at least since 2 Nov 2026)"
+    today = NOW - timedelta(hours=3)
+    assert lifecycle_line(Lifecycle(4, today), NOW).endswith("(under a day)")
+    assert lifecycle_line(Lifecycle(5, today, closed_at=NOW), NOW).endswith(", the day it opened")
 
 
 def posting(n: int, *, title: str = "Warehouse Associate", metro: str = "Seattle", company: str = "Kestrel",

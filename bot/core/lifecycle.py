@@ -201,9 +201,11 @@ def lifecycle_line(life: Lifecycle, now: datetime) -> str:
     """For people and for answers: "open since 3 Nov 2026 (23 days)", "closed 20 Nov 2026 after 18 days", with
     "; open a long time" and "; repost of an earlier posting" where they apply."""
     days = open_days(life.opened_at, life.closed_at, now)
-    span = "1 day" if days == 1 else f"{days} days"
+    span = "under a day" if days == 0 else "1 day" if days == 1 else f"{days} days"
     if life.closed_at is None:
         line = f"open since {_day(life.opened_at)} ({span})"
+    elif days == 0 and not life.closed_before_tracking:
+        line = f"closed {_day(life.closed_at)}, the day it opened"
     elif life.closed_before_tracking:
         line = f"closed by {_day(life.closed_at)} (open at least since {_day(life.opened_at)})"
     else:
