@@ -45,7 +45,8 @@ EVENT_SCOPES: dict[str, set[str]] = {
     "tokens_revoked": set(),
 }
 USAGE_HINT = ("help | follow SPEC | unfollow SPEC | watch TERM | unwatch TERM | list | status | "
-              "digest daily HH:MM | mute | unmute | ask QUESTION | alias \"NAME\" \"COMPANY\" | unalias NAME")
+              "digest daily HH:MM | mute | unmute | ask QUESTION | alias \"NAME\" \"COMPANY\" | unalias NAME | "
+              "company NAME")
 
 
 def load(path: Path) -> dict[str, Any]:

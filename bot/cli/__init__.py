@@ -9,6 +9,7 @@ from bot.cli import (
     ask_cmd,
     briefs_cmd,
     companies_cmd,
+    company_cmd,
     config_cmd,
     db_cmd,
     demo_cmd,
@@ -32,6 +33,6 @@ def main() -> None:
     stderr and a non-zero exit; --debug (or BRIEFBOT_DEBUG=1) adds its traceback."""
 
 
-for module in (ask_cmd, briefs_cmd, companies_cmd, config_cmd, db_cmd, demo_cmd, items_cmd, poll_cmd, signals_cmd,
-               slack_cmd, sources_cmd, status_cmd, stories_cmd, worker_cmd):
+for module in (ask_cmd, briefs_cmd, companies_cmd, company_cmd, config_cmd, db_cmd, demo_cmd, items_cmd, poll_cmd,
+               signals_cmd, slack_cmd, sources_cmd, status_cmd, stories_cmd, worker_cmd):
     module.register(main)

@@ -46,7 +46,7 @@ def first_look_message(view: FirstLookView) -> Message:
             "The board lists no open roles right now. briefbot alerts this channel when postings appear.")})
         fallback = f"{title}: no open roles listed right now"
     else:
-        blocks.append({"type": "section", "block_id": "look-summary", "text": mrkdwn_object(_summary(roles))})
+        blocks.append({"type": "section", "block_id": "look-summary", "text": mrkdwn_object(summary_mrkdwn(roles))})
         blocks.append({"type": "section", "block_id": "look-groups", "text": mrkdwn_object(_groups(roles))})
         blocks.append({"type": "context", "block_id": "look-alerts", "elements": [mrkdwn_object(ALERTS_LINE)]})
         fallback = (f"{title}: {plural(roles.total, 'open role')} in {plural(len(roles.families), 'function')} "
@@ -57,18 +57,19 @@ def first_look_message(view: FirstLookView) -> Message:
     return Message(text=truncate_mrkdwn(fallback, limits.MESSAGE_TEXT), blocks=blocks)
 
 
-def _summary(roles: OpenRoles) -> str:
+def summary_mrkdwn(roles: OpenRoles) -> str:
+    """'*7 open roles* in 3 functions and 2 metros. Posted per week …': the totals and the trend."""
     text = (f"*{plural(roles.total, 'open role')}* in {plural(len(roles.families), 'function')} and "
             f"{plural(roles.metro_count, 'metro')}.\nPosted per week over the last {roles.weeks} weeks: "
             f"{trend_text(roles.weekly)}")
     if roles.undated:
-        text += f"; {roles.undated} without a date are not in the trend"
+        text += f"; {roles.undated} without a date {'is' if roles.undated == 1 else 'are'} not in the trend"
     return text + "."
 
 
 def _groups(roles: OpenRoles) -> str:
     """The largest groups, whole lines only, within the section's budget; the rest counted on a last line."""
-    lines = [_group_line(g) for g in roles.groups[:MAX_GROUPS]]
+    lines = [group_mrkdwn(g) for g in roles.groups[:MAX_GROUPS]]
     budget = _GROUPS_TEXT - 50  # room for the "…and N smaller groups" line
     shown, used = 0, 0
     for line in lines:
@@ -80,7 +81,8 @@ def _groups(roles: OpenRoles) -> str:
     return "\n".join([*lines[:shown], *more])
 
 
-def _group_line(group: RoleGroup) -> str:
+def group_mrkdwn(group: RoleGroup) -> str:
+    """One group as a bullet: family and metro, count, trend, then its commonest titles (escaped)."""
     titles = ", ".join(escape(t) + (f" ({n})" if n > 1 else "") for t, n in group.titles)
     head = f"• *{escape(group.label)} · {escape(group.place)}*: {group.count} open {trend_text(group.weekly)}"
     return truncate_mrkdwn(f"{head}\n   e.g. {titles}" if titles else head, _GROUP_TEXT)

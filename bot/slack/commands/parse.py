@@ -24,8 +24,10 @@ USAGE: dict[str, str] = {
     "alias": "`/brief alias \"NAME\" \"COMPANY\"`: treat NAME as another name of COMPANY in this workspace (quote "
              "names with spaces); `/brief alias` alone lists the aliases",
     "unalias": "`/brief unalias NAME`: stop treating NAME as another company's name",
+    "company": "`/brief company NAME`: one company's page: its names, open hiring signals, open roles by function "
+               "and metro, recent news and aliases",
 }
-NEEDS_ARGUMENT = frozenset({"follow", "unfollow", "watch", "unwatch", "digest", "ask", "unalias"})
+NEEDS_ARGUMENT = frozenset({"follow", "unfollow", "watch", "unwatch", "digest", "ask", "unalias", "company"})
 NO_ARGUMENT = frozenset({"help", "list", "status"})
 ARGUMENT_MAX = 500
 _QUOTES = dict.fromkeys(map(ord, "“”„‟«»"), '"')
@@ -64,7 +66,7 @@ def parse(text: str) -> Command | Usage:
         return Usage(f"That is longer than {ARGUMENT_MAX} characters. Usage: " + USAGE[name])
     if name == "alias" and arg and len(company_names(arg) or ()) != 2:
         return Usage("Usage: " + USAGE[name])
-    if name == "unalias" and not one_name(arg):
+    if name in ("unalias", "company") and not one_name(arg):
         return Usage("Usage: " + USAGE[name])
     return Command(name, arg)
 

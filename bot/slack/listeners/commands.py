@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 
 from bot.core.inputs import slack_id
 from bot.core.normalize import redact_url
-from bot.slack.commands import handlers
+from bot.slack.commands import company, handlers
 from bot.slack.commands.handlers import Request
 from bot.slack.commands.parse import Command, Usage, help_text, parse
 from bot.slack.deps import Deps
@@ -28,6 +28,7 @@ WORKING = {
     "unwatch": "Removing the watch on `{arg}`…", "list": "Gathering this channel's follows…",
     "status": "Checking…", "digest": "Setting the digest…", "mute": "Muting…", "unmute": "Unmuting…",
     "alias": "Looking at company aliases…", "unalias": "Removing the alias `{arg}`…",
+    "company": "Looking up `{arg}`…",
 }
 
 
@@ -50,6 +51,7 @@ def run(deps: Deps, command: Command, req: Request, client: WebClient | None) ->
         "unmute": lambda: handlers.mute(deps, req, muted=False),
         "alias": lambda: handlers.alias(deps, req),
         "unalias": lambda: handlers.unalias(deps, req),
+        "company": lambda: company.company(deps, req),
     }
     return table[command.name]()
 
