@@ -35,6 +35,7 @@ class Workspace(SQLModel, table=True):
     # it), for `/brief status` and `briefbot status`; cleared by the next pass that goes through.
     analysis_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     analysis_error_at: datetime | None = _ts()
+    llm_daily_tokens: int | None = None  # the workspace's own daily LLM token budget; None: the setting's default
 
 
 class Source(SQLModel, table=True):
@@ -89,6 +90,7 @@ class Subscription(SQLModel, table=True):
     channel_id: str = Field(max_length=32)
     source_id: int = Field(foreign_key="sources.id", index=True)
     paused: bool = False
+    alert: str | None = Field(default=None, max_length=8)  # every | stories | digest; None: the kind's default
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
