@@ -76,6 +76,10 @@ class Settings(BaseSettings):
 
     briefbot_story_window_hours: int = Field(default=72, ge=1, description="A story takes reports this long.")
     briefbot_story_min_outlets: int = Field(default=2, ge=1, description="Outlets a story needs for a brief.")
+    briefbot_alerts_per_source: int = Field(
+        default=5, ge=1, le=1000,
+        description="New story alerts one followed source may post in a channel per pass; the rest go into "
+                    "one 'and N more' message and the digest.")
 
     briefbot_news_search_url: str = DEFAULT_NEWS_SEARCH_URL
     briefbot_user_agent: str = f"briefbot/{__version__} (+https://github.com/briefbot/briefbot; feed poller)"

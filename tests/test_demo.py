@@ -23,7 +23,10 @@ def test_demo_follows_polls_and_finds_the_warehouse_hiring(tmp_path: Path, monke
     assert "items 21 new, 2 updated" in out  # day 2: new items, one corrected story, one retitled job
     assert "0 with news, 11 unchanged (304), 1 failed" in out
     assert "malformed: not a readable RSS or Atom feed" in out
-    assert "Hiring signals: 1 found" in out and "Briefs: 2" in out
+    assert "Hiring signals: 1 found" in out and "Briefs: 7" in out
+    # A feed the channel follows is heard story by story, one outlet's too; the news search's lone items are not.
+    assert "■ Copperline Rail adds Tacoma–Spokane intermodal service\n     Reported by The Harbor Ledger" in out
+    assert out.count("One outlet has it so far") == 5
     assert "• Kestrel Commerce leases 600,000-square-foot fulfillment center in Kent — 3 outlets" in out
     assert "■ Kestrel Commerce leases 600,000-square-foot fulfillment center in Kent (3 outlets)" in out
     assert "■ Kestrel Commerce hiring 7 fulfillment and logistics roles in Seattle" in out

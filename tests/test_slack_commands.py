@@ -226,12 +226,16 @@ def test_follow_list_and_unfollow(slack_ctx: Any, feed_url: str, post_command: P
     sub = one(engine, Subscription)
     assert (sub.team_id, sub.channel_id, sub.source_id, sub.paused) == ("T1", "C1", source.id, False)
 
-    assert post_command(f"follow {feed_url}")[1] == f"This channel already follows *{FEED_TITLE}*."
+    assert post_command(f"follow {feed_url}")[1] == (f"This channel already follows *{FEED_TITLE}* (it hears about "
+                                                     "each new story from it).")
     assert len(rows(engine, Subscription)) == 1
+    assert post_command(f"follow <{feed_url}> DIGEST")[1] == (
+        f"This channel already follows *{FEED_TITLE}*; from now on it hears about its stories in the digest only.")
+    assert (len(rows(engine, Subscription)), one(engine, Subscription).alert) == (1, "digest")
 
     _, listing = post_command("list")
     assert listing is not None
-    assert re.search(rf"^\*Follows\*\n1\. 🆕 {FEED_TITLE} · feed · new$", listing, re.M), listing
+    assert re.search(rf"^\*Follows\*\n1\. 🆕 {FEED_TITLE} · feed · new · alerts: digest$", listing, re.M), listing
     assert "*Digest:* off" in listing
 
     assert post_command("unfollow 2")[1] == "This channel doesn't follow `2`. `/brief list` shows what it follows."

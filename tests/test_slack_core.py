@@ -7,7 +7,17 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.core.digest import DigestSchedule, ScheduleError, next_digest_at, parse_schedule
-from bot.core.routing import BriefFacts, ChannelAudience, mentions, route
+from bot.core.routing import (
+    DIGEST,
+    EVERY,
+    STORIES,
+    BriefFacts,
+    ChannelAudience,
+    alert_policy,
+    default_alert,
+    mentions,
+    route,
+)
 from bot.slack.commands.parse import USAGE, Command, Usage, parse
 
 
@@ -78,7 +88,7 @@ def test_a_watched_term_matches_whole_words_only() -> None:
 
 def test_routing_follows_watches_mutes_and_pauses() -> None:
     facts = BriefFacts(source_ids=frozenset({1, 2}), text="Kestrel Commerce hires 40 in Seattle",
-                       companies=frozenset({"kestrel commerce"}))
+                       companies=frozenset({"kestrel commerce"}), outlets=2)
     audiences = [
         ChannelAudience("C_FOLLOW", frozenset({2})),
         ChannelAudience("C_WATCH", frozenset({9}), watch_terms=("kestrel",)),
@@ -94,3 +104,31 @@ def test_routing_follows_watches_mutes_and_pauses() -> None:
     assert (routes["C_MUTED"].status, routes["C_MUTED"].held) == ("held", "muted")
     assert (routes["C_COMPANY"].status, routes["C_COMPANY"].held) == ("held", "company")
     assert routes["C_PAUSED"].status == "paused"
+
+
+def test_each_follow_has_an_alert_policy_and_watches_keep_the_two_outlet_rule() -> None:
+    """One outlet's story: a channel that follows its feed (every) gets an alert, one that chose `stories` gets
+    nothing, one that chose `digest` holds it for the digest, a watch gets nothing; once two outlets carry
+    it everyone does. A channel that follows it through two sources takes the more eager policy."""
+    lone = BriefFacts(source_ids=frozenset({1, 2}), text="Kestrel leases Kent warehouse", companies=frozenset(),
+                      outlets=1)
+    audiences = [
+        ChannelAudience("C_EVERY", frozenset({1}), policies={1: EVERY}),
+        ChannelAudience("C_STORIES", frozenset({1}), policies={1: STORIES}),
+        ChannelAudience("C_DIGEST", frozenset({1}), policies={1: DIGEST}),
+        ChannelAudience("C_BOTH", frozenset({1, 2}), policies={1: STORIES, 2: DIGEST}),
+        ChannelAudience("C_WATCH", frozenset({9}), watch_terms=("kestrel",)),
+    ]
+    routes = {r.channel_id: r for r in route(lone, audiences)}
+    assert set(routes) == {"C_EVERY", "C_DIGEST", "C_BOTH"}
+    assert (routes["C_EVERY"].status, routes["C_EVERY"].source_id) == ("pending", 1)
+    assert (routes["C_DIGEST"].status, routes["C_DIGEST"].held) == ("held", "digest")
+    assert (routes["C_BOTH"].held, routes["C_BOTH"].source_id) == ("digest", 2)
+    wide = BriefFacts(source_ids=frozenset({1}), text="Kestrel leases Kent warehouse", companies=frozenset(),
+                      outlets=2)
+    routes = {r.channel_id: r for r in route(wide, audiences)}
+    assert set(routes) == {"C_EVERY", "C_STORIES", "C_DIGEST", "C_BOTH", "C_WATCH"}
+    assert routes["C_STORIES"].status == routes["C_WATCH"].status == "pending"
+    assert [default_alert(k) for k in ("news", "feed", "greenhouse")] == [STORIES, EVERY, EVERY]
+    assert alert_policy(None, "news") == STORIES and alert_policy("digest", "news") == DIGEST
+    assert alert_policy("bogus", "feed") == EVERY

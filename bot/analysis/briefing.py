@@ -23,8 +23,8 @@ from bot.storage.db import session_scope
 from bot.storage.leases import Held, holding, new_owner
 from bot.storage.models import Brief, Item, Signal, Story
 from bot.storage.signals import recent_signals, signal_items
-from bot.storage.sources import teams_to_process
-from bot.storage.stories import recent_stories, story_items
+from bot.storage.sources import eager_sources, teams_to_process
+from bot.storage.stories import recent_stories, stories_from_sources, story_items
 from bot.storage.transactions import Engine, Session
 
 log = logging.getLogger(__name__)
@@ -103,8 +103,15 @@ def write_pending_briefs(*, engine: Engine, clock: Clock, writer: BriefWriter, t
 
 
 def _stories_due(session: Session, team: str, clock: Clock, min_outlets: int) -> list[Due]:
-    """Stories that several outlets carry get a brief; a story made only of a new source's backlog does not."""
-    stories = recent_stories(session=session, team_id=team, since=clock() - HORIZON, min_outlets=min_outlets)
+    """Stories that several outlets carry get a brief, and so does every story from a source a channel follows
+    to hear each of its stories; a story made only of a new source's backlog does not."""
+    since = clock() - HORIZON
+    stories = recent_stories(session=session, team_id=team, since=since, min_outlets=min_outlets)
+    # A story from a source a channel follows with the `every` or `digest` policy is briefed from one outlet on.
+    known = {s.id for s in stories}
+    eager = eager_sources(session=session, team_id=team)
+    stories += [s for s in stories_from_sources(session=session, team_id=team, source_ids=eager, since=since)
+                if s.id not in known]
     members = story_items(session=session, story_ids=[s.id for s in stories if s.id is not None])
     due = []
     for story in stories:

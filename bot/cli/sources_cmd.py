@@ -9,6 +9,7 @@ import click
 from bot.cli.common import context, echo_json, json_option, owner_team_option, team_for_writing, team_option
 from bot.cli.params import CHANNEL, SOURCE_ID, SPEC
 from bot.core.normalize import source_label
+from bot.core.routing import ALERT_POLICIES
 from bot.ingest.add import Added, add_by_spec
 from bot.slack.clients import SlackClients
 from bot.slack.delivery import find_unpostable
@@ -31,19 +32,26 @@ def register(group: click.Group) -> None:
     @click.option("--kind", type=click.Choice(KIND_CHOICES, case_sensitive=False), default=None,
                   help="Treat SPEC (a URL) as this kind, e.g. a job-board API endpoint at any host.")
     @click.option("--channel", type=CHANNEL, default=None, help="Slack channel id that follows the source.")
+    @click.option("--alert", type=click.Choice(ALERT_POLICIES, case_sensitive=False), default=None,
+                  help="How the channel hears the source's news: every story, only stories several outlets "
+                       "carry, or only in its digest (default: stories for news: searches, every otherwise).")
     @owner_team_option
     @json_option
-    def add(spec: str, kind: str | None, channel: str | None, team: str | None, as_json: bool) -> None:
+    def add(spec: str, kind: str | None, channel: str | None, alert: str | None, team: str | None,
+            as_json: bool) -> None:
         """Follow SPEC: a feed or page URL, or kind:identifier (greenhouse:acme, news:"acme layoffs")."""
         ctx = context()
         team_id = team_for_writing(ctx, team)
+        if alert is not None and channel is None:
+            raise click.UsageError("--alert needs --channel: it is how that channel hears the source's news")
+        alert = alert.lower() if alert else None
 
         async def run() -> Added:
             fetcher = ctx.fetcher()
             try:
                 return await add_by_spec(spec=spec, kind=kind, team_id=team_id,
                                          channel_id=channel, settings=ctx.settings, engine=ctx.engine,
-                                         fetcher=fetcher, clock=ctx.clock)
+                                         fetcher=fetcher, clock=ctx.clock, alert=alert)
             finally:
                 await fetcher.aclose()
 
@@ -54,11 +62,13 @@ def register(group: click.Group) -> None:
         s = added.source
         if as_json:
             echo_json({"id": s.id, "kind": s.kind, "locator": s.locator, "title": s.title, "created": added.created,
-                       "team_id": s.team_id, "channel": channel})
+                       "team_id": s.team_id, "channel": channel,
+                       "alert": added.alert})
             return
         verb = "added" if added.created else "already followed:"
+        followed = f", followed in {channel} (alerts: {added.alert})" if channel else ""
         click.echo(f"{verb} source {s.id}: {s.kind} {s.locator}" + (f" ({s.title})" if s.title else "")
-                   + f" [{added.how}]" + (f", followed in {channel}" if channel else ""))
+                   + f" [{added.how}]" + followed)
 
     @sources.command("list")
     @team_option

@@ -161,6 +161,7 @@ def _what_day_two_brought(ctx: Context, echo: Echo) -> None:
     for signal in found:
         echo(f"   • {signal.company}: {signal.item_count} new {labels.get(signal.family, signal.family)} roles in "
              f"{signal.metro} ({REASONS.get(signal.reason, signal.reason)})")
-    echo(f"\n7. Briefs: {len(briefs)} (on multi-outlet stories with news from day 2, and on signals)")
+    echo(f"\n7. Briefs: {len(briefs)} (on each of day 2's stories from the feeds the channel follows, one outlet's "
+         "or several; on stories a news search found only when several outlets carry them; and on signals)")
     for brief in briefs:
         echo("   " + format_brief(brief_as_dict(brief)).rstrip().replace("\n", "\n   "))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.core.normalize import canonical_url, one_line, redact_url
+from bot.core.routing import alert_policy
 from bot.fetch.http import Fetcher, FetchResult
 from bot.settings import Settings
 from bot.sources import careers, feed, jsonfeed
@@ -30,6 +31,7 @@ class Added:
     source: Source
     created: bool
     how: str  # how the kind was chosen, for the CLI to say
+    alert: str | None = None  # the follow's alert policy in effect, when a channel follows it
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +153,7 @@ def _canonical(url: str) -> str:
 
 async def add_by_spec(
     *, spec: str, kind: str | None, team_id: str, channel_id: str | None,
-    settings: Settings, engine: Engine, fetcher: Fetcher, clock: Clock,
+    settings: Settings, engine: Engine, fetcher: Fetcher, clock: Clock, alert: str | None = None,
 ) -> Added:
     resolved = resolve_spec(spec, settings, kind)
     title, how = "", f"kind {resolved.kind}"
@@ -162,6 +164,9 @@ async def add_by_spec(
     with session_scope(engine) as session:
         source, created = add_source(session=session, team_id=team_id, kind=kind_name, locator=locator,
                                      spec=spec.strip(), title=title, now=clock())
+        policy = None
         if channel_id:
-            subscribe(session=session, team_id=team_id, channel_id=channel_id, source_id=source.id or 0, now=clock())
-    return Added(source=source, created=created, how=how)
+            sub = subscribe(session=session, team_id=team_id, channel_id=channel_id, source_id=source.id or 0,
+                            now=clock(), alert=alert)
+            policy = alert_policy(sub.alert, source.kind)
+    return Added(source=source, created=created, how=how, alert=policy)

@@ -24,12 +24,14 @@ from bot.settings import Settings
 from bot.slack.blocks.alert import alert_message, growth_reply
 from bot.slack.blocks.digest import digest_message
 from bot.slack.blocks.first_look import first_look_message, first_look_view
+from bot.slack.blocks.more import more_message, more_view
 from bot.slack.clients import SlackUnreachable, error_code
 from bot.slack.model import DigestView, Growth, Message
 from bot.slack.views import alert_view
 from bot.storage.briefs import team_brief, team_briefs
 from bot.storage.db import session_scope
 from bot.storage.deliveries import (
+    MORE,
     alert_message_for,
     alert_unsent,
     claim_deliveries,
@@ -209,6 +211,8 @@ class Deliverer:
                 message, thread_ts, alert = self._digest(session, delivery), None, None
             elif delivery.kind == LOOK:
                 message, thread_ts, alert = self._first_look(delivery), None, None
+            elif delivery.kind == MORE:
+                message, thread_ts, alert = self._more(delivery), None, None
             else:
                 brief = team_brief(session, team_id=delivery.team_id, brief_id=delivery.brief_id)
                 if brief is None:
@@ -273,6 +277,13 @@ class Deliverer:
             return first_look_message(first_look_view(delivery.payload))
         except ValueError as exc:  # a payload no retry will mend
             raise UndeliverableError(f"first look unreadable: {exc}"[:200]) from exc
+
+    @staticmethod
+    def _more(delivery: Delivery) -> Message:
+        try:
+            return more_message(more_view(delivery.payload))
+        except ValueError as exc:  # a payload no retry will mend
+            raise UndeliverableError(f"'more' message unreadable: {exc}"[:200]) from exc
 
     def _already_posted(self, client: WebClient, delivery: Delivery) -> str | None:
         """The ts of this delivery's message if an earlier, unconfirmed attempt did reach the channel."""

@@ -108,6 +108,7 @@ class FollowView:
     last_error: str | None = None
     last_success_at: datetime | None = None
     items_lost: str | None = None  # what the last poll could not keep: items skipped or refused, and why
+    alert: str = "every"  # the follow's alert policy in effect (core.routing)
 
 
 @dataclass(frozen=True, slots=True)

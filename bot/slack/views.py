@@ -8,6 +8,7 @@ from bot.core.digest import DigestSchedule
 from bot.core.jobs import family_labels
 from bot.core.normalize import source_label
 from bot.core.pullback_evidence import pullback_lines
+from bot.core.routing import alert_policy
 from bot.core.signal_evidence import (
     baseline_line,
     novelty_line,
@@ -120,7 +121,8 @@ def channel_view(*, session: Session, team_id: str, channel_id: str, channel: Ch
     follows = tuple(
         FollowView(source_id=source.id or 0, label=source_label(source.title, source.spec), kind=source.kind,
                    status="paused" if sub.paused else status_of(source), last_error=source.last_error,
-                   last_success_at=source.last_success_at, items_lost=items_lost(source.last_notes))
+                   last_success_at=source.last_success_at, items_lost=items_lost(source.last_notes),
+                   alert=alert_policy(sub.alert, source.kind))
         for sub, source in channel_follows(session=session, team_id=team_id, channel_id=channel_id))
     watches = tuple(w.term for w in list_watches(session=session, team_id=team_id, channel_id=channel_id))
     companies = tuple(m.company for m in list_mutes(session=session, team_id=team_id, channel_id=channel_id))

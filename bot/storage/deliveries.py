@@ -3,7 +3,7 @@ worker so that several workers never post one delivery twice."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,9 +11,10 @@ from sqlalchemy import ColumnElement, func, or_, text, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from bot.core.routing import BriefFacts, ChannelAudience, Route, route
+from bot.core.routing import BriefFacts, ChannelAudience, Route, alert_policy, route
 from bot.storage.channels import list_channels, list_mutes, list_watches, pause_channel, term_key
 from bot.storage.companies import company_identity
+from bot.storage.db import insert_if_absent
 from bot.storage.models import (
     AlertMessage,
     Brief,
@@ -22,32 +23,71 @@ from bot.storage.models import (
     ItemLink,
     Signal,
     SignalItem,
+    Source,
     Subscription,
     Watch,
 )
 
 UNSENT = ("pending", "held", "paused")
+FLOOD_LIMIT = 5  # new story alerts one followed source may post in a channel per routing pass
+MORE = "more"  # the delivery kind of an "and N more from X" message
+MORE_LISTED = 20
 CLAIM_LOCK = 0x62726266_01  # pg_advisory_xact_lock key that serialises delivery claims ("brbf", 1)
 
 
-def route_new_briefs(*, session: Session, team_id: str, now: datetime, limit: int = 500) -> int:
+def route_new_briefs(*, session: Session, team_id: str, now: datetime, limit: int = 500, min_outlets: int = 2,
+                     flood_limit: int = FLOOD_LIMIT) -> int:
     """Put every brief not yet routed into the outbox of each channel it belongs to; returns the number of
     deliveries created or brought up to date. Each brief is claimed by setting `routed_at`, so two workers
-    never route one brief twice."""
+    never route one brief twice. `min_outlets`: what a story needs to reach a channel that follows its source
+    with the `stories` policy, or watches a term. Past `flood_limit` new story alerts from one followed source
+    in one channel in one pass, the rest are held (for the digest) and listed in one "and N more" message."""
     briefs = list(session.exec(select(Brief).where(Brief.team_id == team_id, col(Brief.routed_at).is_(None))
                                .order_by(col(Brief.id)).limit(limit)))
     if not briefs:
         return 0
     audiences = channel_audiences(session=session, team_id=team_id)
     changed = 0
+    fresh: dict[tuple[str, int], int] = {}  # (channel, source) → new story alerts this pass
+    overflow: dict[tuple[str, int], list[Brief]] = {}
     for brief in briefs:
         claimed = session.execute(update(Brief).where(col(Brief.id) == brief.id, col(Brief.routed_at).is_(None))
                                   .values(routed_at=now))
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             continue
-        for target in route(brief_facts(session=session, brief=brief), audiences):
+        for target in route(brief_facts(session=session, brief=brief), audiences, min_outlets=min_outlets):
+            if (target.status == "pending" and target.source_id is not None and brief.subject == "story"
+                    and not _has_alert(session, brief, target.channel_id)):
+                key = (target.channel_id, target.source_id)
+                fresh[key] = fresh.get(key, 0) + 1
+                if fresh[key] > flood_limit:
+                    target = replace(target, status="held", held="flood")
+                    overflow.setdefault(key, []).append(brief)
             changed += _enqueue(session=session, brief=brief, target=target, now=now)
+    for (channel_id, source_id), held in overflow.items():
+        changed += _enqueue_more(session, team_id, channel_id, source_id, held, now)
     return changed
+
+
+def _has_alert(session: Session, brief: Brief, channel_id: str) -> bool:
+    return session.exec(select(Delivery.id).where(
+        Delivery.team_id == brief.team_id, Delivery.channel_id == channel_id, Delivery.kind == "alert",
+        Delivery.subject == brief.subject, Delivery.subject_id == brief.subject_id)).first() is not None
+
+
+def _enqueue_more(session: Session, team_id: str, channel_id: str, source_id: int, held: list[Brief],
+                  now: datetime) -> int:
+    """One "and N more from X" message for the story alerts a source's flood held back in a channel."""
+    source = session.get(Source, source_id)
+    briefs = [{"id": b.id, "headline": b.headline, "url": next((str(s.get("url") or "") for s in b.sources), "")}
+              for b in held[:MORE_LISTED]]
+    payload = {"source": (source.title or source.spec) if source else "", "source_id": source_id,
+               "count": len(held), "briefs": briefs}
+    key = f"more:{team_id}:{channel_id}:{source_id}:{held[0].id}"
+    insert_if_absent(session, Delivery, ["dedupe_key"], team_id=team_id, channel_id=channel_id, kind=MORE,
+                     subject="source", subject_id=source_id, payload=payload, dedupe_key=key, status="pending",
+                     next_attempt_at=now, created_at=now)
+    return 1
 
 
 def _enqueue(*, session: Session, brief: Brief, target: Route, now: datetime) -> int:
@@ -96,9 +136,13 @@ def _delivery(brief: Brief, target: Route, kind: str, key: str, payload: dict[st
 
 def channel_audiences(*, session: Session, team_id: str) -> list[ChannelAudience]:
     sources: dict[str, set[int]] = {}
+    policies: dict[str, dict[int, str]] = {}
     paused_subs: dict[str, bool] = {}
-    for sub in session.exec(select(Subscription).where(Subscription.team_id == team_id)):
+    subs = session.exec(select(Subscription, Source.kind).join(Source, col(Source.id) == Subscription.source_id)
+                        .where(Subscription.team_id == team_id))
+    for sub, kind in subs:
         sources.setdefault(sub.channel_id, set()).add(sub.source_id)
+        policies.setdefault(sub.channel_id, {})[sub.source_id] = alert_policy(sub.alert, kind)
         paused_subs[sub.channel_id] = paused_subs.get(sub.channel_id, False) or sub.paused
     identity = company_identity(session=session, team_id=team_id)
     terms: dict[str, list[str]] = {}
@@ -123,6 +167,7 @@ def channel_audiences(*, session: Session, team_id: str) -> list[ChannelAudience
             muted_companies=frozenset(companies.get(channel_id, ())),
             watch_names={t: names[t] for t in terms.get(channel_id, ()) if t in names},
             watch_keys={t: keys[t] for t in terms.get(channel_id, ()) if t in keys},
+            policies=policies.get(channel_id, {}),
             paused=bool(channel and channel.paused_reason)))
     return out
 
@@ -143,7 +188,8 @@ def brief_facts(*, session: Session, brief: Brief) -> BriefFacts:
             companies.add(identity.key(signal.company))
     text = "\n".join([brief.headline, brief.summary, brief.why_it_matters, *brief.entities, *brief.places,
                       *(str(s.get("title", "")) for s in brief.sources)])
-    return BriefFacts(source_ids=frozenset(source_ids), text=text, companies=frozenset(c for c in companies if c))
+    return BriefFacts(source_ids=frozenset(source_ids), text=text, companies=frozenset(c for c in companies if c),
+                      subject=brief.subject, outlets=brief.outlet_count)
 
 
 def subject_item_ids(*, session: Session, team_id: str, subject: str, subject_id: int) -> list[int]:
@@ -240,7 +286,7 @@ def mark_sent(*, session: Session, delivery_id: int, ts: str, now: datetime) -> 
         return
     row.status, row.sent_at, row.lease_owner, row.lease_until, row.last_error = "sent", now, None, None, None
     row.message_ts = ts
-    if row.kind != "digest":
+    if row.kind in ("alert", "update"):  # digests and "more" messages stand on no one brief
         _record_alert(session, row, ts, now)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
+from bot.core.routing import ALERT_POLICIES, DIGEST, EVERY, alert_policy
 from bot.storage.db import insert_if_absent
 from bot.storage.fit import fit_text
 from bot.storage.models import Item, ItemLink, Poll, Source, Subscription, Workspace
@@ -57,17 +58,33 @@ def add_source(
     return session.exec(query).one(), inserted
 
 
-def subscribe(*, session: Session, team_id: str, channel_id: str, source_id: int, now: datetime) -> Subscription:
-    """The channel follows the source (again, if it had paused); concurrent requests make one row."""
+def subscribe(*, session: Session, team_id: str, channel_id: str, source_id: int, now: datetime,
+              alert: str | None = None) -> Subscription:
+    """The channel follows the source (again, if it had paused); concurrent requests make one row. `alert`
+    (every | stories | digest) sets the follow's policy; None keeps the one it had (or the kind's default)."""
+    if alert is not None and alert not in ALERT_POLICIES:
+        raise ValueError(f"alert policy must be one of {', '.join(ALERT_POLICIES)}, not {alert[:20]!r}")
     query = select(Subscription).where(Subscription.team_id == team_id, Subscription.channel_id == channel_id,
                                        Subscription.source_id == source_id)
     existing = session.exec(query).first()
     if existing is not None:
         existing.paused = False
+        if alert is not None:
+            existing.alert = alert
         return existing
     insert_if_absent(session, Subscription, ["team_id", "channel_id", "source_id"], team_id=team_id,
-                     channel_id=channel_id, source_id=source_id, created_at=now, paused=False)
+                     channel_id=channel_id, source_id=source_id, created_at=now, paused=False, alert=alert)
     return session.exec(query).one()
+
+
+def eager_sources(*, session: Session, team_id: str) -> set[int]:
+    """The team's sources some channel follows (not paused) with the `every` or `digest` policy: each new story
+    from them is briefed even when one outlet carries it."""
+    rows = session.exec(select(Subscription.alert, Source.id, Source.kind)
+                        .join(Source, col(Source.id) == Subscription.source_id)
+                        .where(Subscription.team_id == team_id, col(Subscription.paused).is_(False),
+                               col(Source.removed_at).is_(None)))
+    return {source_id or 0 for alert, source_id, kind in rows if alert_policy(alert, kind) in (EVERY, DIGEST)}
 
 
 def get_source(*, session: Session, source_id: int, team_id: str | None = None) -> Source | None:

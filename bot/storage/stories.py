@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlmodel import Session, col, func, select
 
 from bot.core.stories import Assignment, StoryState
-from bot.storage.models import Item, Story
+from bot.storage.models import Item, ItemLink, Story
 
 
 def unclustered_news(*, session: Session, team_id: str, limit: int) -> list[Item]:
@@ -87,6 +87,20 @@ def recent_stories(*, session: Session, team_id: str, since: datetime, min_outle
     query = select(Story).where(Story.team_id == team_id, col(Story.merged_into).is_(None),
                                 Story.item_count >= min_outlets, col(Story.updated_at) >= since)
     return [s for s in session.exec(query.order_by(col(Story.id))) if len(s.outlets) >= min_outlets]
+
+
+def stories_from_sources(*, session: Session, team_id: str, source_ids: set[int], since: datetime) -> list[Story]:
+    """The team's live stories updated since `since` that hold an item from one of `source_ids`, oldest id first."""
+    if not source_ids:
+        return []
+    wanted = sorted(source_ids)
+    linked = select(ItemLink.item_id).where(ItemLink.team_id == team_id, col(ItemLink.source_id).in_(wanted))
+    ids = (select(Item.story_id).where(Item.team_id == team_id, col(Item.story_id).is_not(None),
+                                       or_(col(Item.source_id).in_(wanted), col(Item.id).in_(linked.scalar_subquery())))
+           .distinct())
+    query = select(Story).where(Story.team_id == team_id, col(Story.merged_into).is_(None),
+                                col(Story.updated_at) >= since, col(Story.id).in_(ids.scalar_subquery()))
+    return list(session.exec(query.order_by(col(Story.id))))
 
 
 def list_stories(*, session: Session, team_id: str | None = None, since: datetime | None = None,

@@ -38,7 +38,9 @@ def route_and_schedule(ctx: Context) -> tuple[int, int]:
                 continue  # another worker is routing this team's briefs now
             with session_scope(ctx.engine) as session:
                 if held.fence(session, now):
-                    routed += route_new_briefs(session=session, team_id=team, now=now)
+                    routed += route_new_briefs(session=session, team_id=team, now=now,
+                                               min_outlets=ctx.settings.briefbot_story_min_outlets,
+                                               flood_limit=ctx.settings.briefbot_alerts_per_source)
             routed += _first_looks(ctx, team, held, now)
     with session_scope(ctx.engine) as session:
         digests = enqueue_due_digests(session=session, now=now,

@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 from bot.core.digest import ScheduleError, parse_schedule, zone_name
 from bot.core.inputs import MUTE_COMPANY_MAX, WATCH_TERM_MAX
 from bot.core.normalize import redact_url, source_label
+from bot.core.routing import ALERT_POLICIES, DIGEST, EVERY, STORIES
 from bot.ingest.add import add_by_spec
 from bot.slack.deps import Deps
 from bot.slack.escape import escape, join_within
@@ -66,29 +67,48 @@ class Request:
 
 
 def follow(deps: Deps, req: Request) -> str:
-    async def add() -> tuple[Source, bool, str]:
+    spec, alert = split_alert(req.arg)
+
+    async def add() -> tuple[Source, bool, str, str | None]:
         fetcher = deps.fetcher()
         try:
-            added = await add_by_spec(spec=req.arg, kind=None, team_id=req.team_id, channel_id=req.channel_id,
-                                      settings=deps.settings, engine=deps.engine, fetcher=fetcher, clock=deps.clock)
-            return added.source, added.created, added.how
+            added = await add_by_spec(spec=spec, kind=None, team_id=req.team_id, channel_id=req.channel_id,
+                                      settings=deps.settings, engine=deps.engine, fetcher=fetcher, clock=deps.clock,
+                                      alert=alert)
+            return added.source, added.created, added.how, added.alert
         finally:
             await fetcher.aclose()
 
     with session_scope(deps.engine) as session:
         before = {s.id for _, s in channel_follows(session=session, team_id=req.team_id, channel_id=req.channel_id)}
     try:
-        source, _, how = once_more_on_conflict(lambda: asyncio.run(add()))
+        source, _, how, policy = once_more_on_conflict(lambda: asyncio.run(add()))
     except SpecError as exc:
-        return f"Couldn't follow `{escape(redact_url(req.arg))}`: {escape(str(exc))}\nUsage: {USAGE['follow']}"
+        return f"Couldn't follow `{escape(redact_url(spec))}`: {escape(str(exc))}\nUsage: {USAGE['follow']}"
     with session_scope(deps.engine) as session:
         ensure_channel(session=session, team_id=req.team_id, channel_id=req.channel_id, now=deps.clock())
     name = escape(source_label(source.title, source.spec))
+    hears = ALERT_WORDS.get(policy or "", "")
     if source.id in before:
-        return f"This channel already follows *{name}*."
+        if alert is not None:
+            return f"This channel already follows *{name}*; from now on it hears {hears}."
+        return f"This channel already follows *{name}* (it hears {hears})."
     minutes = max(1, deps.settings.briefbot_poll_interval // 60)
     return (f"Following *{name}* here ({escape(how)}). briefbot checks it every {minutes} min; what it holds "
-            "now is kept as history, and what is new from here on is briefed in this channel.")
+            f"now is kept as history. From here on this channel hears {hears} "
+            "(follow it again with every, stories or digest after the source to change that).")
+
+
+ALERT_WORDS = {EVERY: "about each new story from it", STORIES: "about its stories once several outlets carry them",
+               DIGEST: "about its stories in the digest only"}
+
+
+def split_alert(arg: str) -> tuple[str, str | None]:
+    """`SPEC [every|stories|digest]`: the spec, and the alert policy when the last word names one."""
+    words = arg.rsplit(None, 1)
+    if len(words) == 2 and words[1].lower() in ALERT_POLICIES:
+        return words[0], words[1].lower()
+    return arg, None
 
 
 def unfollow(deps: Deps, req: Request) -> str:
@@ -149,7 +169,7 @@ def list_channel(deps: Deps, req: Request) -> str:
             error = f" ({escape((f.last_error or '')[:150])})" if f.status in ("retrying", "failing") else ""
             lost = f" — {escape(f.items_lost[:150])}" if f.items_lost else ""
             lines.append(f"{n}. {STATUS_MARK.get(f.status, '')} {escape(f.label[:150])} · {f.kind} · {f.status}{error}"
-                         f"{lost}")
+                         f"{lost} · alerts: {f.alert}")
     else:
         lines.append("This channel follows nothing yet. Try `/brief follow https://example.com/feed.xml`.")
     if view.watches:

@@ -6,11 +6,13 @@ import re
 from dataclasses import dataclass
 
 from bot.core.inputs import clean_line
+from bot.core.routing import ALERT_POLICIES
 
 USAGE: dict[str, str] = {
     "help": "`/brief help`: what briefbot can do",
-    "follow": "`/brief follow SPEC`: follow a source in this channel, e.g. a feed URL, `greenhouse:acme`, "
-              "`lever:acme`, `news:\"acme robotics\"` or a careers page URL",
+    "follow": "`/brief follow SPEC [every|stories|digest]`: follow a source in this channel, e.g. a feed URL, "
+              "`greenhouse:acme`, `lever:acme`, `news:\"acme robotics\"` or a careers page URL; alerts on every new "
+              "story (a news search: only stories several outlets carry), or in the digest only",
     "unfollow": "`/brief unfollow SPEC`: stop following a source here (the spec, or its number in `/brief list`)",
     "watch": "`/brief watch TERM`: alert this channel on any brief that mentions a company or keyword",
     "unwatch": "`/brief unwatch TERM`: stop watching a term",
@@ -55,7 +57,12 @@ def parse(text: str) -> Command | Usage:
     if not words:
         return Usage(help_text())
     name = words[0].lower()
-    arg = _unescape(_unwrap(words[1].strip())) if len(words) > 1 else ""
+    raw = words[1].strip() if len(words) > 1 else ""
+    if name == "follow":  # `follow <https://…> digest`: the pasted URL is wrapped, the policy word is not
+        head, _, last = raw.rpartition(" ")
+        if head.strip() and last.lower() in ALERT_POLICIES:
+            raw = f"{_unwrap(head.strip())} {last}"
+    arg = _unescape(_unwrap(raw))
     if name not in USAGE:
         return Usage(f"I don't know `{_safe_word(name)}`.\n" + help_text())
     if name in NEEDS_ARGUMENT and not arg:
