@@ -48,18 +48,24 @@ class SignalFacts:
 
 
 def company_names(identity: CompanyIdentity, key: str, seen: Iterable[str]) -> tuple[str, ...]:
-    """The names to look for in text: the aliases' names for the company and the names its boards use, each
-    once, long enough to be meaningful."""
+    """The names to look for in text: the aliases' names for the company, the names its boards use (`seen`) and
+    its key, each once, long enough to be meaningful."""
     out: dict[str, str] = {}
-    for name in (*identity.names(key), *seen):
+    target = identity.key(key) or key
+    for name in (*identity.names(target), *seen, target):
         name = " ".join(name.split())
         if len(name) >= MIN_NAME and identity.key(name) == identity.key(key):
             out.setdefault(name.casefold(), name)
     return tuple(out.values())
 
 
+def brief_names_company(story: StoryFacts, key: str, identity: CompanyIdentity) -> bool:
+    """Whether the story's latest brief lists the company among its entities."""
+    return any(identity.key(e) == key for e in story.entities if e.strip())
+
+
 def story_names_company(story: StoryFacts, key: str, names: Sequence[str], identity: CompanyIdentity) -> bool:
-    if any(identity.key(e) == key for e in story.entities if e.strip()):
+    if brief_names_company(story, key, identity):
         return True
     return any(mentions(n, text) for text in (story.headline, *story.titles) for n in names)
 

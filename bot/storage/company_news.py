@@ -7,7 +7,8 @@ A story is about the company when
 - its headline, its latest brief's headline, or one of its items' titles mentions one of the company's names
   as whole words (core/routing.mentions: "Kestrel" in "Kestrel Commerce opens…", not in "kestrels").
 The company's names are those its aliases write (CompanyIdentity.names), the names its job postings give
-(storage/signals.company_outlets) and its key. Merged stories are left out (their items moved)."""
+(storage/signals.company_outlets) and its key, three characters or more. Merged stories are left out (their items
+moved). The matching itself is core/news_links', which also links a signal's brief to its company's news."""
 
 from __future__ import annotations
 
@@ -17,19 +18,19 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from bot.core.companies import CompanyIdentity, canonical
-from bot.core.routing import mentions
-from bot.storage.briefs import latest_briefs
-from bot.storage.models import Item, Story
+from bot.core.news_links import brief_names_company, story_names_company
+from bot.core.news_links import company_names as names_of
+from bot.storage.models import Story
+from bot.storage.news_links import recent_story_facts
 from bot.storage.signals import company_outlets
 
 
 def company_names(*, session: Session, team_id: str, identity: CompanyIdentity, key: str) -> list[str]:
     """Every name the company `key` stands for goes by in the workspace: as its aliases write it, as its job
-    postings give it, and its key; alphabetically, without repeats."""
+    postings give it, and its key; alphabetically, without repeats (core/news_links.company_names)."""
     target = canonical(key, identity.aliases)
-    names = {*identity.names(target), *company_outlets(session=session, team_id=team_id, key=target,
-                                                       identity=identity), target}
-    return sorted({" ".join(n.split()) for n in names if n.strip()}, key=lambda n: (n.casefold(), n))
+    seen = company_outlets(session=session, team_id=team_id, key=target, identity=identity)
+    return sorted(names_of(identity, target, seen), key=lambda n: (n.casefold(), n))
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,29 +44,14 @@ def story_matches(*, session: Session, team_id: str, identity: CompanyIdentity, 
     """`stories_about`, saying for each story whether its brief names the company as an entity."""
     target = canonical(key, identity.aliases)
     names = company_names(session=session, team_id=team_id, identity=identity, key=target)
-    query = (select(Story).where(Story.team_id == team_id, col(Story.merged_into).is_(None),
-                                 col(Story.last_at) >= since)
-             .order_by(col(Story.last_at).desc(), col(Story.id).desc()))
-    stories = list(session.exec(query))
-    ids = [s.id for s in stories if s.id is not None]
-    briefs = latest_briefs(session=session, team_id=team_id, subject="story", subject_ids=ids)
-    titles: dict[int, list[str]] = {}
-    if ids:
-        rows = session.exec(select(Item.story_id, Item.title).where(Item.team_id == team_id,
-                                                                    col(Item.story_id).in_(ids)))
-        for story_id, title in rows:
-            titles.setdefault(int(story_id or 0), []).append(title)
-    found: list[StoryMatch] = []
-    for story in stories:
-        brief = briefs.get(story.id or 0)
-        entities = [e for e in (brief.entities if brief else []) if isinstance(e, str)]
-        texts = [story.headline, *([brief.headline] if brief else []), *titles.get(story.id or 0, [])]
-        named = any(identity.key(e) == target for e in entities)
-        if named or any(mentions(name, text) for name in names for text in texts):
-            found.append(StoryMatch(story, named))
-            if limit is not None and len(found) >= limit:
-                break
-    return found
+    facts = recent_story_facts(session=session, team_id=team_id, since=since)
+    found = sorted((f for f in facts if story_names_company(f, target, names, identity)),
+                   key=lambda f: (f.last_at, f.story_id), reverse=True)[:limit]
+    if not found:
+        return []
+    stories = {s.id: s for s in session.exec(select(Story).where(col(Story.id).in_([f.story_id for f in found])))}
+    return [StoryMatch(stories[f.story_id], brief_names_company(f, target, identity)) for f in found
+            if f.story_id in stories]
 
 
 def stories_about(*, session: Session, team_id: str, identity: CompanyIdentity, key: str, since: datetime,

@@ -41,7 +41,8 @@ def recent_story_facts(*, session: Session, team_id: str, since: datetime) -> li
         brief = briefs.get(story.id or 0)
         out.append(StoryFacts(
             story_id=story.id or 0, headline=brief.headline if brief else story.headline,
-            titles=tuple(a[1] for a in found), entities=tuple(str(e) for e in (brief.entities if brief else [])),
+            titles=(*((story.headline,) if brief else ()), *(a[1] for a in found)),
+            entities=tuple(str(e) for e in (brief.entities if brief else [])),
             outlets=tuple(story.outlets), last_at=story.last_at, url=newest[2] if newest else "",
             outlet=newest[3] if newest else "", item_id=newest[0] if newest else None,
             published_at=newest[4] if newest else None))
