@@ -19,7 +19,7 @@ _GROUP_TEXT = 400
 _GROUPS_TEXT = 2800  # one section's text (3000) with room to spare
 _SPEC_TEXT = 200
 ALERTS_LINE = ("This is what the board lists now: history, not news. briefbot alerts this channel when something "
-               "changes (hiring in a new metro or function, or a burst of new postings).")
+               "changes (hiring in a new metro or function, a burst of new postings, or many roles closing at once).")
 
 
 @dataclass(frozen=True, slots=True)
