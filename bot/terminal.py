@@ -34,6 +34,14 @@ def ago(value: datetime | None, now: datetime) -> str:
     return f"in {text}" if future else f"{text} ago"
 
 
+def due(value: datetime | None, now: datetime) -> str:
+    """When something scheduled happens: "in 14m", or "now" once its time has come (a next poll a minute
+    past is due, not "1m ago")."""
+    if value is None:
+        return "not scheduled"
+    return "now" if value <= now else ago(value, now)
+
+
 def short(text: str | None, width: int) -> str:
     text = " ".join((text or "").split())
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -61,7 +69,11 @@ def format_answer(answer: Answer, *, streamed: bool = False) -> str:
     lines = []
     if answer.writer == "extractive":
         lines += [answer.note, "", answer.text, "", "Links:"]
-        lines += [f"  [{s.n}] {s.url}" for s in answer.sources if s.url]
+        numbers: dict[str, list[int]] = {}  # one line per link: a brief's link is often one of its postings'
+        for source in answer.sources:
+            if source.url:
+                numbers.setdefault(source.url, []).append(source.n)
+        lines += [f"  {''.join(f'[{n}]' for n in ns)} {url}" for url, ns in numbers.items()]
         return "\n".join(lines)
     lines.append("" if streamed else answer.text)
     if answer.note:

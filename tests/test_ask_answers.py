@@ -169,7 +169,8 @@ def test_briefbot_ask_json_and_follow_up(tmp_path: Path, monkeypatch: pytest.Mon
                                catch_exceptions=False)
     assert again.exit_code == 0 and "Inbound Logistics Lead" in again.output and "Links:" in again.output
     nobody = CliRunner().invoke(main, ["ask", "--team", "T9", "who is hiring in Kent?"], env=env)
-    assert "I found nothing" in nobody.output  # another workspace's question never reaches T1's history
+    # Another workspace's question never reaches T1's history; the command line says how to add sources there.
+    assert "Nothing about that in the stored history" in nobody.output and "briefbot sources add" in nobody.output
 
 
 def test_a_question_finds_a_company_under_its_aliases(db_url: str) -> None:

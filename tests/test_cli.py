@@ -146,3 +146,23 @@ def test_stories_and_items_show_what_belongs_together(cli: Any, server: LocalSer
     items = json.loads(cli("items", "--json").output)
     assert {i["story_id"] for i in items} == {stories[0]["id"]} and all(i["signal_ids"] == [] for i in items)
     assert "Kestrel" in cli("stories").output
+
+
+def test_small_things_a_new_user_hit_are_said_plainly(cli: Any, server: LocalServer) -> None:
+    """Items newest first by the date shown (a feed lists its newest first, so storage order is the reverse);
+    poll says when the next source is due and refuses an unknown source; one source is "1 source"; a listing
+    filtered by --since says that none is that recent, not that none exist."""
+    dates = ["Mon, 23 Nov 2026 10:00:00 GMT", "Mon, 23 Nov 2026 09:00:00 GMT", "Mon, 23 Nov 2026 08:00:00 GMT"]
+    body = "".join(f"<item><guid>g{n}</guid><link>https://wire.example/{n}</link><title>Headline {n}</title>"
+                   f"<pubDate>{d}</pubDate></item>" for n, d in enumerate(dates))
+    server.route("/feed", Route(body=f"<rss version='2.0'><channel><title>Wire</title>{body}</channel></rss>".encode()))
+    cli("sources", "add", server.url("/feed"))
+    assert cli("poll").output.startswith("polled 1 source: 1 with news")
+    titles = [row["title"] for row in json.loads(cli("items", "--json").output)]
+    assert titles == ["Headline 0", "Headline 1", "Headline 2"]
+    nothing = cli("poll").output
+    assert nothing.startswith("nothing due: the next source (source 1) is due in ") and "poll --all" in nothing
+    assert "briefbot: no source 42 (briefbot sources list shows them)" in cli("poll", "--source", "42", code=1).output
+    assert cli("stories", "--since", "0h").output.startswith("no stories with 2+ items since 0h; older ones are")
+    assert cli("briefs", "--since", "0h").output.startswith("no briefs yet; they are written after polls")
+    assert cli("items", "--since", "0h").output.startswith("no items first seen since 0h (without filters")

@@ -153,6 +153,28 @@ def test_redact_url_drops_credentials_and_tokens() -> None:
 
     assert redact_url("https://user:pw@feeds.example:8443/private.xml?token=s3cret#x") == (
         "https://feeds.example:8443/private.xml?…")
+    assert redact_url("http://[::1]:8801/feed.xml") == "http://[::1]:8801/feed.xml"  # not http://::1:8801/
+
+
+def test_google_news_links_that_carry_their_article_become_it() -> None:
+    """A Google News link whose token still holds its article's address is that article (one report, one
+    item); an opaque token, a broken one or a non-web address inside stays the Google link."""
+    import base64
+
+    def token(payload: bytes) -> str:
+        return base64.urlsafe_b64encode(payload).decode().rstrip("=")
+
+    article = b"https://www.harborledger.example/real-estate/2026/11/24/kent-lease"
+    carried = token(b"\x08\x13\x22" + bytes([len(article)]) + article + b"\xd2\x01\x00")
+    assert canonical_url(f"https://news.google.com/rss/articles/{carried}?oc=5") == article.decode()
+    long_article = b"https://news.example/" + b"a" * 200  # a two-byte length
+    long_token = token(b"\x08\x13\x22" + bytes([(len(long_article) & 0x7F) | 0x80, len(long_article) >> 7])
+                       + long_article)
+    assert canonical_url(f"https://news.google.com/rss/articles/{long_token}") == long_article.decode()
+    for opaque in ("AU_yqLMpZ3x9", token(b"\x08\x13\x22\x10javascript:alert1"), "%%%", "x" * 5000,
+                   token(b"\x08\x13\x22\x7fhttps://short.example/")):
+        url = f"https://news.google.com/rss/articles/{opaque}"
+        assert canonical_url(url).startswith("https://news.google.com/rss/articles/")
 
 
 def test_google_redirect_links_become_their_target() -> None:

@@ -30,6 +30,8 @@ from bot.storage.transactions import Engine, Session
 log = logging.getLogger(__name__)
 NOTHING = ("I found nothing about that in the stored history of the sources this workspace follows. "
            "`/brief follow` adds sources; `/brief list` shows what this channel follows.")
+NOTHING_CLI = ("Nothing about that in the stored history of the sources this workspace follows. "
+               "briefbot sources add URL adds sources; briefbot sources list shows them.")
 NOTHING_TO_SEARCH = "Ask about a company, a place, a kind of role or a topic, and I'll look through the stored history."
 SHOWN_WHEN_UNCITED = 3
 
@@ -73,7 +75,8 @@ class Asker:
         sources = number(found.candidates, first=[brief_candidate(brief)] if brief else [])
         history = [Turn(t.question, t.answer) for t in turns]
         if not sources:
-            answer = Answer(question=text, text=NOTHING, sources=[], writer="none")
+            answer = Answer(question=text, text=NOTHING_CLI if conversation.surface == "cli" else NOTHING, sources=[],
+                            writer="none")
         elif self.writer is not None:
             answer = self._llm(text, now, history, sources, on_text)
         else:

@@ -116,5 +116,13 @@ def parse_since(value: str | None, now: datetime) -> datetime | None:
                          "(12h, 7d)") from exc
 
 
+def none_since(what: str, since: str | None, any_at_all: bool, hint: str) -> str:
+    """What a listing says when it is empty: with `--since` and older ones stored, that none is that recent
+    (not "none yet"); else `hint` on how they come about."""
+    if since is not None and any_at_all:
+        return f"no {what} since {short(since, 40)}; older ones are stored (leave out --since to list them)"
+    return f"no {what} yet; {hint}"
+
+
 def _bad_since(message: str) -> click.BadParameter:
     return click.BadParameter(message, ctx=click.get_current_context(silent=True), param_hint="'--since'")

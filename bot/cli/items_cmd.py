@@ -22,7 +22,7 @@ def register(group: click.Group) -> None:
     @team_option
     @json_option
     def items(source_id: int | None, since: str | None, limit: int, team: str | None, as_json: bool) -> None:
-        """Stored items, newest first."""
+        """Stored items, newest first (by the date shown: published, else first seen)."""
         ctx = context()
         with session_scope(ctx.engine) as session:
             found = list_items(session=session, team_id=team, source_id=source_id,
@@ -40,7 +40,13 @@ def register(group: click.Group) -> None:
                        for i in found])
             return
         if not found:
-            click.echo("no items yet; run: briefbot poll")
+            if since or source_id or team:
+                where = " ".join(filter(None, [f"from source {source_id}" if source_id else "",
+                                               f"in workspace {team}" if team else "",
+                                               f"first seen since {since}" if since else ""]))
+                click.echo(f"no items {where} (without filters, briefbot items lists everything stored)")
+            else:
+                click.echo("no items yet; run: briefbot poll")
             return
         rows = []
         for i in found:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from datetime import datetime
 from typing import Any
 
 import click
@@ -12,7 +13,8 @@ from bot.cli.common import context, echo_json, json_option
 from bot.cli.params import SOURCE_ID
 from bot.ingest.poller import PollReport
 from bot.storage.db import session_scope
-from bot.storage.sources import count_sources
+from bot.storage.sources import count_sources, get_source, next_due
+from bot.terminal import due
 
 
 def register(group: click.Group) -> None:
@@ -25,6 +27,13 @@ def register(group: click.Group) -> None:
         ctx = context()
         with session_scope(ctx.engine) as session:
             total = count_sources(session=session)
+            for source_id in source_ids:
+                found = get_source(session=session, source_id=source_id)
+                if found is None:
+                    raise click.ClickException(f"no source {source_id} (briefbot sources list shows them)")
+                if found.removed_at is not None or not found.enabled:
+                    raise click.ClickException(f"source {source_id} is no longer followed, so it is not polled "
+                                               "(briefbot sources add follows it again)")
         show_progress = not as_json and sys.stderr.isatty() and total > 5
 
         async def run() -> PollReport:
@@ -51,16 +60,31 @@ def register(group: click.Group) -> None:
                        "signals_created": analysis.signals_created, "signals_grown": analysis.signals_grown,
                        "briefs": analysis.briefs})
             return
-        click.echo(format_report(report))
+        if report.polled == 0:
+            with session_scope(ctx.engine) as session:
+                upcoming = next_due(session=session)
+                click.echo(nothing_due(upcoming.id if upcoming else None,
+                                       upcoming.next_due_at if upcoming else None, ctx.clock()))
+        else:
+            click.echo(format_report(report))
         if analysis.signals_created or analysis.briefs:
             click.echo(f"{len(analysis.signals_created)} new hiring signals, {len(analysis.briefs)} new briefs "
                        "(see: briefbot briefs)")
 
 
+def nothing_due(source_id: int | None, due_at: datetime | None, now: datetime) -> str:
+    """What `poll` says when no source is due: when the next one is, and how to poll now anyway."""
+    if source_id is None or due_at is None:
+        return "no sources to poll yet; add one: briefbot sources add URL"
+    return (f"nothing due: the next source (source {source_id}) is due {due(due_at, now)}; "
+            "briefbot poll --all polls every source now")
+
+
 def format_report(report: PollReport) -> str:
     if report.polled == 0:
-        return "nothing due (use --all to poll every source now)"
-    lines = [f"polled {report.polled} sources: {report.ok} with news, {report.not_modified} not modified, "
+        return "nothing due (briefbot poll --all polls every source now)"
+    sources = "source" if report.polled == 1 else "sources"
+    lines = [f"polled {report.polled} {sources}: {report.ok} with news, {report.not_modified} not modified, "
              f"{report.unchanged} unchanged, {report.errors} failed; items: {report.items_new} new, "
              f"{report.items_updated} updated, {report.items_linked} linked to another source's copy"]
     lines += [f"  source {sid} failed ({kind}): {error}" for sid, kind, error in report.failures]

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import click
 
-from bot.cli.common import context, echo_json, json_option, parse_since, team_option
+from bot.cli.common import context, echo_json, json_option, none_since, parse_since, team_option
 from bot.cli.params import SOURCE_ID
 from bot.core.jobs import family_labels
 from bot.core.open_roles import summary_lines
@@ -59,8 +59,12 @@ def register(group: click.Group) -> None:
             found = list_signals(session=session, team_id=team, since=parse_since(since, now), limit=limit)
             items = signal_items(session=session, signal_ids=[s.id for s in found if s.id is not None])
             paces = [] if found or as_json else _paces(session, team, ctx.settings.signal_params())
+            any_at_all = bool(found) or bool(list_signals(session=session, team_id=team, limit=1))
         if as_json:
             echo_json([signal_as_dict(s, items.get(s.id or 0, [])) for s in found])
+            return
+        if not found and since is not None and any_at_all:
+            click.echo(none_since("hiring signals", since, any_at_all, ""))
             return
         if not found:
             click.echo("no hiring signals yet")

@@ -17,7 +17,7 @@ from bot.sources.base import SpecError
 from bot.sources.registry import ALIASES, KINDS
 from bot.storage.db import session_scope
 from bot.storage.sources import get_source, list_sources, remove_source
-from bot.terminal import ago, short, table
+from bot.terminal import ago, due, short, table
 
 KIND_CHOICES = sorted([*KINDS, *ALIASES])
 
@@ -94,7 +94,7 @@ def register(group: click.Group) -> None:
             s, d = h.source, h.as_dict()
             error = f"{s.last_error_kind}: {s.last_error}" if s.failures and s.last_error else ""
             rows.append([s.id, s.kind, short(source_label(s.title, s.spec), 32), d["status"], h.item_count,
-                         ago(s.last_success_at, now), ago(s.next_due_at, now), short(error, 70)])
+                         ago(s.last_success_at, now), due(s.next_due_at, now), short(error, 70)])
         click.echo(table(rows, ["id", "kind", "source", "status", "items", "last ok", "next poll", "last error"]))
         for h in health:  # what the last poll noted: items skipped or refused, a lenient parse
             if h.source.last_notes:

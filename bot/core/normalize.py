@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import html
 import json
@@ -27,11 +29,43 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 _REDIRECTORS = frozenset({"www.google.com", "google.com"})
+_GOOGLE_NEWS = "news.google.com"
+_TOKEN_MAX = 4000  # a Google News token longer than this is not read
+
+
+def google_news_target(token: str) -> str | None:
+    """The article address inside a Google News article token, when the token carries it: base64url of a
+    small protobuf whose URL field holds it (tokens of the older kind, "CBMi…"). Newer tokens are opaque and
+    only Google can read them: None."""
+    if not token or len(token) > _TOKEN_MAX:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (ValueError, binascii.Error):
+        return None
+    start = raw.find(b"http")
+    if start < 1:
+        return None
+    if start >= 2 and raw[start - 2] >= 0x80 and raw[start - 1] < 0x80:  # a two-byte varint length
+        length = (raw[start - 2] & 0x7F) | (raw[start - 1] << 7)
+    elif raw[start - 1] < 0x80:
+        length = raw[start - 1]
+    else:
+        return None
+    try:
+        target = raw[start:start + length].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if len(target) != length or not re.fullmatch(r"https?://[^\s\x00-\x1f\x7f]+", target):
+        return None
+    return target
 
 
 def canonical_url(url: str) -> str:
     """The URL without tracking parameters, fragment, default port or letter-case noise in the host; a
-    Google redirect link (google.com/url?url=...) becomes the page it leads to."""
+    Google redirect link (google.com/url?url=...) becomes the page it leads to, and so does a Google News
+    article link whose token still carries the article's address (news.google.com/rss/articles/CBMi…), so
+    one report read through a feed and through a news search is one item."""
     url = url.strip()
     parts = urlsplit(url)
     if (parts.hostname or "").lower() in _REDIRECTORS and parts.path == "/url":
@@ -39,6 +73,10 @@ def canonical_url(url: str) -> str:
         target = params.get("url") or params.get("q") or ""
         if target.startswith(("http://", "https://")):
             return canonical_url(target)
+    if (parts.hostname or "").lower() == _GOOGLE_NEWS and "/articles/" in parts.path:
+        article = google_news_target(parts.path.rsplit("/", 1)[-1])
+        if article is not None:
+            return canonical_url(article)
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower().rstrip(".")
     if not host:
@@ -68,6 +106,8 @@ def redact_url(url: str) -> str:
         port = f":{parts.port}" if parts.port else ""
     except ValueError:  # a port out of range: shown as given, it is no secret
         port = ":" + parts.netloc.rsplit(":", 1)[-1]
+    if ":" in host:  # an IPv6 address keeps its brackets: http://[::1]:8801/, not http://::1:8801/
+        host = f"[{host}]"
     return urlunsplit((parts.scheme, host + port, parts.path, "…" if parts.query else "", ""))
 
 

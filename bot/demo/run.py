@@ -26,7 +26,7 @@ from bot.storage.items import list_items
 from bot.storage.signals import list_signals
 from bot.storage.sources import list_sources
 from bot.storage.stories import list_stories
-from bot.terminal import ago, format_answer, format_brief, short, table
+from bot.terminal import due, format_answer, format_brief, short, table
 
 DAY1 = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
 DAY2 = DAY1 + timedelta(days=1)
@@ -129,7 +129,7 @@ def _sources_table(ctx: Context, echo: Echo) -> None:
     with session_scope(ctx.engine) as session:
         health = list_sources(session=session, team_id=TEAM)
     rows = [[h.source.id, h.source.kind, short(source_label(h.source.title, h.source.spec), 30), h.as_dict()["status"],
-             h.item_count, ago(h.source.next_due_at, ctx.clock()),
+             h.item_count, due(h.source.next_due_at, ctx.clock()),
              short(f"{h.source.last_error_kind}: {h.source.last_error}" if h.source.failures else "", 60)]
             for h in health]
     echo("   " + table(rows, ["id", "kind", "source", "status", "items", "next poll", "problem"]).replace(

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import bindparam
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from bot.core.intake import (
     Insert,
@@ -174,8 +174,9 @@ def list_items(
     *, session: Session, team_id: str | None = None, source_id: int | None = None,
     since: datetime | None = None, limit: int = 50,
 ) -> list[Item]:
-    """Newest first (by first-seen time). With `source_id`, every item that source has seen, including
-    items first stored through another source."""
+    """Newest first by the date shown for each item: its own (published) date, else when it was first seen.
+    `since` filters on first-seen time (what arrived since). With `source_id`, every item that source has seen,
+    including items first stored through another source."""
     query = select(Item)
     if team_id is not None:
         query = query.where(Item.team_id == team_id)
@@ -184,7 +185,8 @@ def list_items(
         query = query.where(col(Item.id).in_(seen))
     if since is not None:
         query = query.where(col(Item.first_seen_at) >= since)
-    query = query.order_by(col(Item.first_seen_at).desc(), col(Item.id).desc()).limit(limit)
+    shown = func.coalesce(Item.published_at, Item.first_seen_at)
+    query = query.order_by(shown.desc(), col(Item.id).desc()).limit(limit)
     return list(session.exec(query))
 
 

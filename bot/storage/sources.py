@@ -236,6 +236,12 @@ def finish_poll(*, session: Session, source: Source, owner: str, result: PollOut
     return poll
 
 
+def next_due(*, session: Session) -> Source | None:
+    """The active source polled next (the earliest due), if any."""
+    return session.exec(select(Source).where(col(Source.enabled).is_(True), col(Source.removed_at).is_(None))
+                        .order_by(col(Source.next_due_at), col(Source.id)).limit(1)).first()
+
+
 def count_sources(*, session: Session, team_id: str | None = None) -> int:
     query = select(func.count()).select_from(Source).where(col(Source.removed_at).is_(None))
     if team_id is not None:
