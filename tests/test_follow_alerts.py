@@ -9,6 +9,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from sqlmodel import Session, select
 
 from bot.slack.clients import SlackClients
@@ -17,10 +18,12 @@ from bot.sources.item import normalise_entry
 from bot.storage.channels import add_watch
 from bot.storage.db import session_scope
 from bot.storage.items import store_items
-from bot.storage.models import Delivery, Source
+from bot.storage.models import Brief, Delivery, Feedback, Source, Subscription
 from bot.storage.sources import subscribe
 from bot.worker.outbox import OutboxLoop
+from tests.conftest import SLACK_SECRET, wait_for
 from tests.history import source
+from tests.slack_requests import action_body, sign
 
 KENT = "Kestrel Commerce leases 600,000-square-foot fulfillment center in Kent"
 
@@ -100,3 +103,40 @@ def test_a_flood_from_one_source_is_a_few_alerts_and_one_more_message(
     deliver(slack_ctx)
     assert len(slack.messages("C1")) == 6  # nothing twice
     assert slack.block_errors == []
+
+
+def press(web: str, slack: Any, action_id: str, value: str, name: str, **fields: Any) -> dict[str, Any]:
+    """A button pressed in Slack; the ephemeral reply posted to its response_url."""
+    body = action_body(action_id, value, response_url=slack.hook_url(name), **fields)
+    response = httpx.post(web + "/slack/events", content=body, headers=sign(SLACK_SECRET, body), timeout=10)
+    assert response.status_code == 200, response.text
+    reply: dict[str, Any] = wait_for(lambda: slack.hooks(name), timeout=10)[-1]
+    return reply
+
+
+def test_less_like_this_offers_a_channels_own_choices_and_sticks(
+        slack_ctx: Any, slack: Any, web: str, clock: Any) -> None:
+    """👎 on a followed feed's alert records the feedback and offers: mute the company, hear the feed in the
+    digest only, or only for wider stories. A choice changes this channel's follow (shown by /brief list); a
+    press from another workspace changes nothing; 👍 is recorded too."""
+    ledger = source(slack_ctx.engine, "T1", "https://ledger.example/feed", clock())
+    follow(slack_ctx, ledger, "C1")
+    report(slack_ctx, ledger, KENT, "The Harbor Ledger", 1)
+    slack_ctx.analyse()
+    with Session(slack_ctx.engine) as session:
+        brief = session.exec(select(Brief)).one()
+    offer = press(web, slack, "brief_not_useful", str(brief.id), "less")
+    assert offer["text"] == "Thanks: noted that this alert wasn't useful."
+    buttons = [b for block in offer["blocks"] if block["type"] == "actions" for b in block["elements"]]
+    assert [b["action_id"] for b in buttons] == ["brief_mute_company", f"less_source_digest:{ledger}",
+                                                 f"less_source_stories:{ledger}"]
+    assert buttons[1]["value"] == f"{brief.id}:{ledger}"
+    elsewhere = press(web, slack, f"less_source_digest:{ledger}", f"{brief.id}:{ledger}", "t2", team_id="T2")
+    assert elsewhere["text"] == "This channel doesn't follow that source any more; `/brief list` shows what it follows."
+    chosen = press(web, slack, f"less_source_digest:{ledger}", f"{brief.id}:{ledger}", "digest")
+    assert chosen["text"].startswith("From now on this channel hears *") and "* in the digest only." in chosen["text"]
+    with Session(slack_ctx.engine) as session:
+        assert session.exec(select(Subscription.alert)).one() == "digest"
+    assert press(web, slack, "brief_useful", str(brief.id), "up")["text"] == "Thanks: noted that this alert was useful."
+    with Session(slack_ctx.engine) as session:
+        assert sorted(f.value for f in session.exec(select(Feedback))) == ["not_useful", "useful"]

@@ -186,7 +186,7 @@ def test_alert_shape_buttons_and_ids() -> None:
         ("brief_ask", "Ask a follow-up", "43"),
         ("brief_why", "Why this alert", "43"),
         ("brief_mute_company", "Mute Acme", "43"),
-        ("brief_not_useful", "Not useful", "43"),
+        ("brief_useful", "👍 Useful", "43"), ("brief_not_useful", "👎 Less like this", "43"),
     ]
     assert message.text == "Acme opens a Reno warehouse — Acme will open a 400-person warehouse in Reno."
 
@@ -194,7 +194,7 @@ def test_alert_shape_buttons_and_ids() -> None:
 def test_alert_without_mute_company_has_no_mute_button() -> None:
     message = alert_message(story(mute_company=""))
     (actions,) = blocks_of(message, "actions")
-    assert [b["action_id"] for b in actions["elements"]] == ["brief_ask", "brief_not_useful"]
+    assert [b["action_id"] for b in actions["elements"]] == ["brief_ask", "brief_useful", "brief_not_useful"]
     assert "brief_mute_company" not in payload(message)
 
 
@@ -392,3 +392,20 @@ def test_huge_home_stays_within_every_limit() -> None:
     one = home_view(HomeView(team_id="T1", timezone="UTC", writer="w", channels=channels[:1]))
     assert check_view(one) == []
     assert "more" in one["blocks"][3]["text"]["text"].splitlines()[-1]
+
+
+def test_less_like_this_offers_fit_and_escape_whatever_the_names() -> None:
+    from bot.slack.blocks.feedback import LessChoices, SourceChoice, less_like_this_message, parse_source_value
+
+    hostile = "<!channel> *Wire* <http://evil.example|click> " + "x" * 500
+    choices = LessChoices(brief_id=7, company=hostile, sources=tuple(
+        SourceChoice(n, hostile, policy) for n, policy in ((1, "every"), (2, "stories"), (3, "digest"), (4, "every"))))
+    message = less_like_this_message(choices)
+    assert check_message(message) == []
+    (actions,) = blocks_of(message, "actions")
+    ids = [b["action_id"] for b in actions["elements"]]
+    assert ids == ["brief_mute_company", "less_source_digest:1", "less_source_stories:1", "less_source_digest:2"]
+    assert len(set(ids)) == len(ids) and "<!channel>" not in payload(message) and "<http" not in payload(message)
+    assert parse_source_value("7:1") == (7, 1) and parse_source_value("7:x") is None and parse_source_value("") is None
+    quiet = less_like_this_message(LessChoices(brief_id=7, company="", sources=()))
+    assert blocks_of(quiet, "actions") == [] and "wasn't useful" in quiet.text

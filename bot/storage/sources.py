@@ -87,6 +87,33 @@ def eager_sources(*, session: Session, team_id: str) -> set[int]:
     return {source_id or 0 for alert, source_id, kind in rows if alert_policy(alert, kind) in (EVERY, DIGEST)}
 
 
+def set_follow_alert(*, session: Session, team_id: str, channel_id: str, source_id: int,
+                     alert: str) -> Source | None:
+    """Change how a channel hears a source it follows (every | stories | digest); None when it doesn't follow
+    it (or the source is another workspace's)."""
+    if alert not in ALERT_POLICIES:
+        raise ValueError(f"alert policy must be one of {', '.join(ALERT_POLICIES)}")
+    sub = session.exec(select(Subscription).where(Subscription.team_id == team_id,
+                                                  Subscription.channel_id == channel_id,
+                                                  Subscription.source_id == source_id)).first()
+    source = session.get(Source, source_id)
+    if sub is None or source is None or source.team_id != team_id:
+        return None
+    sub.alert = alert
+    return source
+
+
+def follows_among(*, session: Session, team_id: str, channel_id: str,
+                  source_ids: set[int]) -> list[tuple[Source, str]]:
+    """The sources among `source_ids` the channel follows, with each follow's alert policy in effect."""
+    if not source_ids:
+        return []
+    rows = session.exec(select(Subscription, Source).join(Source, col(Source.id) == Subscription.source_id)
+                        .where(Subscription.team_id == team_id, Subscription.channel_id == channel_id,
+                               col(Subscription.source_id).in_(sorted(source_ids))).order_by(col(Source.id)))
+    return [(source, alert_policy(sub.alert, source.kind)) for sub, source in rows]
+
+
 def get_source(*, session: Session, source_id: int, team_id: str | None = None) -> Source | None:
     source = session.get(Source, source_id)
     if source is None or source.removed_at is not None or (team_id is not None and source.team_id != team_id):

@@ -18,7 +18,8 @@ from bot.slack.model import AlertView, EvidencePostingView, EvidenceView, Growth
 ASK_ACTION = "brief_ask"
 WHY_ACTION = "brief_why"
 MUTE_COMPANY_ACTION = "brief_mute_company"
-NOT_USEFUL_ACTION = "brief_not_useful"
+NOT_USEFUL_ACTION = "brief_not_useful"  # 👎 "Less like this" (the id alerts already posted carry)
+USEFUL_ACTION = "brief_useful"
 
 MAX_SOURCE_LINKS = 5
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -212,7 +213,8 @@ def _buttons(view: AlertView) -> list[dict[str, Any]]:
         buttons.append(button(WHY_ACTION, "Why this alert", value))
     if view.mute_company.strip():
         buttons.append(button(MUTE_COMPANY_ACTION, f"Mute {view.mute_company}", value))
-    buttons.append(button(NOT_USEFUL_ACTION, "Not useful", value))
+    buttons.append(button(USEFUL_ACTION, "👍 Useful", value))
+    buttons.append(button(NOT_USEFUL_ACTION, "👎 Less like this", value))
     return buttons
 
 
