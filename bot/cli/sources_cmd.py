@@ -6,6 +6,7 @@ import asyncio
 
 import click
 
+from bot.cli import opml_cmd
 from bot.cli.common import context, echo_json, json_option, owner_team_option, team_for_writing, team_option
 from bot.cli.params import CHANNEL, SOURCE_ID, SPEC
 from bot.core.normalize import source_label
@@ -26,6 +27,8 @@ def register(group: click.Group) -> None:
     @group.group("sources")
     def sources() -> None:
         """What briefbot watches."""
+
+    opml_cmd.register(sources)  # import | export
 
     @sources.command("add")
     @click.argument("spec", type=SPEC)

@@ -153,10 +153,12 @@ def _canonical(url: str) -> str:
 
 async def add_by_spec(
     *, spec: str, kind: str | None, team_id: str, channel_id: str | None,
-    settings: Settings, engine: Engine, fetcher: Fetcher, clock: Clock, alert: str | None = None,
+    settings: Settings, engine: Engine, fetcher: Fetcher, clock: Clock, alert: str | None = None, title: str = "",
 ) -> Added:
+    """`title` names a source whose kind the spec gives (an OPML outline's); one found by fetching is named by
+    what it serves. The first poll names it by its own title either way."""
     resolved = resolve_spec(spec, settings, kind)
-    title, how = "", f"kind {resolved.kind}"
+    how = f"kind {resolved.kind}"
     if resolved.kind is None:
         kind_name, locator, title, how = await identify_url(resolved.locator, fetcher)
     else:
