@@ -44,7 +44,7 @@ EVENT_SCOPES: dict[str, set[str]] = {
     "app_uninstalled": set(),
     "tokens_revoked": set(),
 }
-USAGE_HINT = ("help | follow SPEC | unfollow SPEC | watch TERM | unwatch TERM | list | status | "
+USAGE_HINT = ("help | follow SPEC | import URL | unfollow SPEC | watch TERM | unwatch TERM | list | status | "
               "digest daily HH:MM | mute | unmute | ask QUESTION | alias \"NAME\" \"COMPANY\" | unalias NAME | "
               "company NAME")
 

@@ -13,6 +13,8 @@ USAGE: dict[str, str] = {
     "follow": "`/brief follow SPEC [every|stories|digest]`: follow a source in this channel, e.g. a feed URL, "
               "`greenhouse:acme`, `lever:acme`, `news:\"acme robotics\"` or a careers page URL; alerts on every new "
               "story (a news search: only stories several outlets carry), or in the digest only",
+    "import": "`/brief import URL [every|stories|digest]`: follow here every feed the OPML file at URL lists (a feed "
+              "reader's export); says what was added, already followed, or refused and why",
     "unfollow": "`/brief unfollow SPEC`: stop following a source here (the spec, or its number in `/brief list`)",
     "watch": "`/brief watch TERM`: alert this channel on any brief that mentions a company or keyword",
     "unwatch": "`/brief unwatch TERM`: stop watching a term",
@@ -29,7 +31,7 @@ USAGE: dict[str, str] = {
     "company": "`/brief company NAME`: one company's page: its names, open hiring signals, open roles by function "
                "and metro, recent news and aliases",
 }
-NEEDS_ARGUMENT = frozenset({"follow", "unfollow", "watch", "unwatch", "digest", "ask", "unalias", "company"})
+NEEDS_ARGUMENT = frozenset({"follow", "import", "unfollow", "watch", "unwatch", "digest", "ask", "unalias", "company"})
 NO_ARGUMENT = frozenset({"help", "list", "status"})
 ARGUMENT_MAX = 500
 _QUOTES = dict.fromkeys(map(ord, "“”„‟«»"), '"')
@@ -58,7 +60,7 @@ def parse(text: str) -> Command | Usage:
         return Usage(help_text())
     name = words[0].lower()
     raw = words[1].strip() if len(words) > 1 else ""
-    if name == "follow":  # `follow <https://…> digest`: the pasted URL is wrapped, the policy word is not
+    if name in ("follow", "import"):  # `follow <https://…> digest`: the URL is wrapped, the policy word is not
         head, _, last = raw.rpartition(" ")
         if head.strip() and last.lower() in ALERT_POLICIES:
             raw = f"{_unwrap(head.strip())} {last}"

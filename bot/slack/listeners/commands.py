@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 
 from bot.core.inputs import slack_id
 from bot.core.normalize import redact_url
-from bot.slack.commands import company, handlers
+from bot.slack.commands import company, handlers, opml
 from bot.slack.commands.handlers import Request
 from bot.slack.commands.parse import Command, Usage, help_text, parse
 from bot.slack.deps import Deps
@@ -28,7 +28,7 @@ WORKING = {
     "unwatch": "Removing the watch on `{arg}`…", "list": "Gathering this channel's follows…",
     "status": "Checking…", "digest": "Setting the digest…", "mute": "Muting…", "unmute": "Unmuting…",
     "alias": "Looking at company aliases…", "unalias": "Removing the alias `{arg}`…",
-    "company": "Looking up `{arg}`…",
+    "company": "Looking up `{arg}`…", "import": "Reading the OPML file at `{arg}`…",
 }
 
 
@@ -41,6 +41,7 @@ def run(deps: Deps, command: Command, req: Request, client: WebClient | None) ->
     table: dict[str, Callable[[], str]] = {
         "help": help_text,
         "follow": lambda: handlers.follow(deps, req),
+        "import": lambda: opml.import_file(deps, req),
         "unfollow": lambda: handlers.unfollow(deps, req),
         "watch": lambda: handlers.watch(deps, req),
         "unwatch": lambda: handlers.unwatch(deps, req),
