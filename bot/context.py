@@ -15,6 +15,7 @@ from bot.ask.service import Asker
 from bot.briefs.builtin import WRITER_NOTE
 from bot.briefs.writers import BriefWriter, BuiltinWriter
 from bot.clock import Clock, fixed_clock, utc_now
+from bot.core.llm_budget import LLMBudget
 from bot.core.types import Embed
 from bot.fetch.http import Fetcher, build_fetcher
 from bot.ingest.poller import Poller
@@ -26,8 +27,8 @@ from bot.llm.embeddings import embedder_for
 from bot.llm.fallback import LLMWithFallback
 from bot.llm.prompts import Prompt, PromptError, default_directory, load_all
 from bot.settings import Settings, mask_url_password
-from bot.storage.briefs import tokens_since
 from bot.storage.db import build_engine, session_scope, upgrade
+from bot.storage.llm_budgets import workspace_budget
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ class Context:
                 client = build_client(self.settings, timeout=self.settings.briefbot_llm_timeout,
                                       max_retries=self.settings.briefbot_llm_max_retries)
                 llm = LLMBriefWriter(client, self.settings.briefbot_brief_model, self.prompts)
-                self._writer = LLMWithFallback(llm, tokens_left=self._tokens_left)
+                self._writer = LLMWithFallback(llm, budget=self._budget_of)
         return self._writer
 
     def asker(self) -> Asker:
@@ -72,7 +73,8 @@ class Context:
                 client = build_client(self.settings, timeout=self.settings.briefbot_llm_timeout,
                                       max_retries=self.settings.briefbot_llm_max_retries)
                 writer = LLMAnswerWriter(client, self.settings.briefbot_answer_model, self.prompts)
-            self._asker = Asker(engine=self.engine, clock=self.clock, writer=writer, embed=self.embed())
+            self._asker = Asker(engine=self.engine, clock=self.clock, writer=writer, embed=self.embed(),
+                                budget=self._budget_of if writer is not None else None)
         return self._asker
 
     def writer_label(self) -> str:
@@ -81,11 +83,17 @@ class Context:
             return "the built-in writer (no LLM is configured: set OPENAI_BASE_URL or OPENAI_API_KEY)"
         return f"LLM {self.settings.briefbot_brief_model}, with the built-in writer when it fails"
 
-    def _tokens_left(self) -> int:
-        now = self.clock()
+    def llm_budget(self, team_id: str) -> LLMBudget | None:
+        """The workspace's LLM budget today, for `/brief status`, App Home and `briefbot status`; None when no LLM
+        is configured (every brief is the built-in writer's, whatever the budget)."""
+        return self._budget_of(team_id) if llm_configured(self.settings) else None
+
+    def _budget_of(self, team_id: str) -> LLMBudget:
+        """Its own budget (workspaces.llm_daily_tokens) or BRIEFBOT_DAILY_TOKEN_BUDGET, and its briefs' tokens
+        since 00:00 UTC: read before each LLM brief, so a workspace stops at its own budget."""
         with session_scope(self.engine) as session:
-            used = tokens_since(session=session, since=now.replace(hour=0, minute=0, second=0, microsecond=0))
-        return self.settings.briefbot_daily_token_budget - used
+            return workspace_budget(session=session, team_id=team_id,
+                                    default_limit=self.settings.briefbot_daily_token_budget, now=self.clock())
 
     def embed(self) -> Embed | None:
         """Embeddings for story clustering when BRIEFBOT_EMBEDDING_MODEL and an endpoint are set. A failing

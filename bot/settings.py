@@ -36,7 +36,9 @@ class Settings(BaseSettings):
     briefbot_llm_max_retries: int = Field(default=2, ge=0, description="Retries on 429, 5xx and timeouts.")
     briefbot_brief_concurrency: int = Field(
         default=4, ge=1, description="Briefs one worker writes at once with an LLM (the built-in writer: one).")
-    briefbot_daily_token_budget: int = Field(default=500_000, ge=0, description="LLM tokens per UTC day for briefs.")
+    briefbot_daily_token_budget: int = Field(
+        default=500_000, ge=0, description="LLM tokens per UTC day for each workspace's briefs (the default; "
+        "`briefbot workspaces budget` sets a workspace's own).")
     briefbot_prompts_dir: Path | None = Field(default=None, description="The prompts/ folder; default: found.")
 
     slack_bot_token: SecretStr | None = None

@@ -65,7 +65,11 @@ def brief_writer(llm: FakeLLM, *, timeout: float = 5.0, max_retries: int = 0, mo
 
 
 def with_fallback(writer: LLMBriefWriter) -> LLMWithFallback:
-    return LLMWithFallback(writer, tokens_left=lambda: 100_000)
+    return LLMWithFallback(writer, budget=no_budget_read)  # bound to no workspace: no budget is read
+
+
+def no_budget_read(team_id: str) -> Any:
+    raise AssertionError(f"a writer bound to no workspace read {team_id}'s budget")
 
 
 # Item 9a: replies that are not what they claim to be.

@@ -12,7 +12,7 @@ from functools import partial
 
 from bot.analysis.related import with_related
 from bot.briefs.model import WINDOW_DAYS, BriefDraft, BriefInput, SourceRef, WrittenBrief
-from bot.briefs.writers import BriefWriter
+from bot.briefs.writers import BriefWriter, writer_for_team
 from bot.clock import Clock
 from bot.core.jobs import family_labels, function_label
 from bot.core.lifecycle import PullbackParams
@@ -73,8 +73,10 @@ def write_pending_briefs(*, engine: Engine, clock: Clock, writer: BriefWriter, t
             due = _stories_due(session, team, clock, story_min_outlets) + _signals_due(session, team, clock)
             due = _needing(session, team, due)  # read first: only these are leased (and checked again)
         due = _linked(engine, team, clock, due)
+        team_writer = writer_for_team(writer, team)  # within this workspace's own LLM budget
 
-        def leased(subject: Due, team: str = team) -> tuple[int | None, bool, str | None]:
+        def leased(subject: Due, team: str = team, team_writer: BriefWriter = team_writer
+                   ) -> tuple[int | None, bool, str | None]:
             """(the new brief's id or None, whether another worker was writing it, why it failed)"""
             name = f"brief:{team}:{subject.subject}:{subject.subject_id}"
             try:
@@ -82,7 +84,7 @@ def write_pending_briefs(*, engine: Engine, clock: Clock, writer: BriefWriter, t
                     if held is None:
                         return None, True, None
                     try:
-                        return _brief_one(engine, team, writer, clock, subject, held), False, None
+                        return _brief_one(engine, team, team_writer, clock, subject, held), False, None
                     except LeaseLostError:  # another worker has it now: not done here
                         return None, True, None
             except Exception as exc:  # this subject's brief fails alone; it is tried again on the next pass

@@ -15,6 +15,7 @@ from bot.ask.extractive import CUT_SHORT, LLM_FAILED, extractive_answer
 from bot.ask.model import Answer, AnswerWriter
 from bot.ask.retrieve import retrieve
 from bot.clock import Clock
+from bot.core.llm_budget import LLMBudget, answer_note
 from bot.core.question import read_question, with_company_names
 from bot.core.retrieval import Candidate
 from bot.core.types import Embed, Source, Turn
@@ -47,9 +48,13 @@ class Conversation:
 
 
 class Asker:
-    def __init__(self, *, engine: Engine, clock: Clock, writer: AnswerWriter | None, embed: Embed | None = None):
+    def __init__(self, *, engine: Engine, clock: Clock, writer: AnswerWriter | None, embed: Embed | None = None,
+                 budget: Callable[[str], LLMBudget] | None = None):
         self.engine, self.clock, self.writer = engine, clock, writer
         self.embed = embed  # the question's embedding, for vector search, when an embedding endpoint is set
+        # A workspace's LLM budget: spent (or 0), its questions get the extractive answer. Answers record no
+        # token counts, so they do not use the budget up; briefs do.
+        self.budget = budget
 
     def ask(self, conversation: Conversation, text: str, *, on_text: Callable[[str], None] | None = None,
             store: bool = True) -> Answer:
@@ -77,6 +82,8 @@ class Asker:
         if not sources:
             answer = Answer(question=text, text=NOTHING_CLI if conversation.surface == "cli" else NOTHING, sources=[],
                             writer="none")
+        elif self.writer is not None and (spent := self._spent_budget(conversation.team_id)) is not None:
+            answer = extractive_answer(text, sources, note=answer_note(spent))
         elif self.writer is not None:
             answer = self._llm(text, now, history, sources, on_text)
         else:
@@ -86,6 +93,13 @@ class Asker:
             answer.note = " ".join(filter(None, (f"Nothing was stored from {question.window}; these are from "
                                                  "other dates.", answer.note)))
         return self._store(conversation, answer, brief, store)
+
+    def _spent_budget(self, team_id: str) -> LLMBudget | None:
+        """The workspace's budget when it is spent; None when the LLM may answer."""
+        if self.budget is None:
+            return None
+        budget = self.budget(team_id)
+        return budget if budget.spent else None
 
     def _llm(self, question: str, now: datetime, history: list[Turn], sources: list[Source],
              on_text: Callable[[str], None] | None) -> Answer:

@@ -7,7 +7,7 @@ import hashlib
 import json
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from bot.briefs.builtin import write_builtin
 from bot.briefs.guard import UnsafeDraftError, check_draft
@@ -19,6 +19,18 @@ BUILTIN_VERSION = "builtin-1"
 class BriefWriter(Protocol):
     def input_hash(self, inp: BriefInput) -> str: ...
     def write(self, inp: BriefInput) -> WrittenBrief: ...
+
+
+@runtime_checkable
+class PerWorkspace(Protocol):
+    """A writer whose choice depends on the workspace (the LLM's, within that workspace's daily budget)."""
+
+    def for_team(self, team_id: str) -> BriefWriter: ...
+
+
+def writer_for_team(writer: BriefWriter, team_id: str) -> BriefWriter:
+    """The writer for one workspace's briefs: its own when the writer has one per workspace, else the same."""
+    return writer.for_team(team_id) if isinstance(writer, PerWorkspace) else writer
 
 
 def canonical_input(inp: BriefInput) -> str:

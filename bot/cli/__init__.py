@@ -21,6 +21,7 @@ from bot.cli import (
     status_cmd,
     stories_cmd,
     worker_cmd,
+    workspaces_cmd,
 )
 from bot.cli.boundary import BriefbotGroup, debug_option
 
@@ -34,5 +35,6 @@ def main() -> None:
 
 
 for module in (ask_cmd, briefs_cmd, companies_cmd, company_cmd, config_cmd, db_cmd, demo_cmd, items_cmd, poll_cmd,
-               signals_cmd, slack_cmd, sources_cmd, status_cmd, stories_cmd, worker_cmd):
+               signals_cmd, slack_cmd, sources_cmd, status_cmd, stories_cmd, worker_cmd,
+               workspaces_cmd):
     module.register(main)

@@ -1,5 +1,5 @@
-"""The writer the bot uses: the LLM when configured and within the daily token budget, and the built-in
-writer whenever the LLM cannot be used, with the reason recorded beside the brief."""
+"""The writer the bot uses: the LLM when configured and within the workspace's daily token budget, and the
+built-in writer whenever the LLM cannot be used, with the reason recorded beside the brief."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 from bot.briefs.model import BriefInput, WrittenBrief
 from bot.briefs.writers import BriefWriter, guarded_builtin
+from bot.core.llm_budget import LLMBudget
+from bot.core.llm_budget import writer_note as budget_note
 from bot.core.normalize import first_line
 from bot.llm.client import LLMBadOutput, LLMError, LLMTooSlow
 
@@ -15,18 +17,27 @@ log = logging.getLogger(__name__)
 
 
 class LLMWithFallback:
-    """`input_hash` is the LLM's (what would be sent); `write` falls back per brief, never fails."""
+    """`input_hash` is the LLM's (what would be sent); `write` falls back per brief, never fails. `for_team`
+    gives the writer of one workspace's briefs, which checks that workspace's budget (`budget(team_id)`)
+    before each brief: one workspace's spent budget sends only its own briefs to the built-in writer. A writer
+    bound to no workspace checks none (the LLM boundary's own tests)."""
 
-    def __init__(self, llm: BriefWriter, *, tokens_left: Callable[[], int]):
+    def __init__(self, llm: BriefWriter, *, budget: Callable[[str], LLMBudget], team_id: str | None = None):
         self.llm = llm
-        self.tokens_left = tokens_left
+        self.budget = budget
+        self.team_id = team_id
+
+    def for_team(self, team_id: str) -> LLMWithFallback:
+        return LLMWithFallback(self.llm, budget=self.budget, team_id=team_id)
 
     def input_hash(self, inp: BriefInput) -> str:
         return self.llm.input_hash(inp)
 
     def write(self, inp: BriefInput) -> WrittenBrief:
-        if self.tokens_left() <= 0:
-            return guarded_builtin(inp, "over the daily LLM token budget (BRIEFBOT_DAILY_TOKEN_BUDGET)")
+        if self.team_id is not None:
+            budget = self.budget(self.team_id)
+            if budget.spent:
+                return guarded_builtin(inp, budget_note(budget))
         try:
             return self.llm.write(inp)
         except Exception as exc:  # any failure of the LLM, of whatever type, costs only this brief its LLM text

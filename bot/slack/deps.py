@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from bot.ask.service import Asker
 from bot.clock import Clock
 from bot.context import Context
+from bot.core.llm_budget import LLMBudget
 from bot.settings import Settings
 from bot.slack.listeners.background import Background
 from bot.storage.transactions import Engine
@@ -27,9 +28,10 @@ class Deps:
     asker: Callable[[], Asker]  # answers questions (built on first use: it may hold an LLM client)
     fetcher: Callable[[], Fetcher]  # a new HTTP client for `/brief follow`, built and closed in its event loop
     background: Background  # slow work after the ack
+    llm_budget: Callable[[str], LLMBudget | None]  # a workspace's LLM use today and budget; None: no LLM configured
 
 
 def deps_for(ctx: Context, background: Background | None = None) -> Deps:
     background = background or Background(ctx.settings.briefbot_listener_threads)
     return Deps(engine=ctx.engine, clock=ctx.clock, settings=ctx.settings, writer_label=ctx.writer_label(),
-                asker=ctx.asker, fetcher=ctx.fetcher, background=background)
+                asker=ctx.asker, fetcher=ctx.fetcher, background=background, llm_budget=ctx.llm_budget)

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.core.llm_budget import LLMBudget
+
 
 @dataclass(frozen=True, slots=True)
 class SourceLink:
@@ -131,6 +133,7 @@ class HomeView:
     latest: tuple[AlertView, ...] = ()
     failed_deliveries: int = 0
     analysis_error: str | None = None  # why the workspace's last analysis pass failed in part, if it did
+    llm_budget: LLMBudget | None = None  # its LLM use today against its daily budget; None: no LLM configured
     extra: dict[str, Any] = field(default_factory=dict)
 
 

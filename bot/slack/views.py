@@ -6,6 +6,7 @@ from datetime import datetime
 
 from bot.core.digest import DigestSchedule
 from bot.core.jobs import family_labels
+from bot.core.llm_budget import LLMBudget
 from bot.core.normalize import source_label
 from bot.core.pullback_evidence import pullback_lines
 from bot.core.routing import alert_policy
@@ -139,7 +140,8 @@ def items_lost(notes: str | None) -> str | None:
     return "; ".join(lost) or None
 
 
-def home_view_data(*, session: Session, team_id: str, writer: str, failed_deliveries: int) -> HomeView:
+def home_view_data(*, session: Session, team_id: str, writer: str, failed_deliveries: int,
+                   llm_budget: LLMBudget | None = None) -> HomeView:
     workspace = get_workspace(session=session, team_id=team_id)
     channels = {c.channel_id: c for c in list_channels(session=session, team_id=team_id)}
     ids = set(channels) | delivery_targets(session=session, team_id=team_id).get(team_id, set())
@@ -149,5 +151,5 @@ def home_view_data(*, session: Session, team_id: str, writer: str, failed_delive
                                                                               limit=10))
     return HomeView(team_id=team_id, timezone=workspace.timezone if workspace else "UTC", writer=writer,
                     channels=views, latest=latest, failed_deliveries=failed_deliveries,
-                    analysis_error=workspace.analysis_error if workspace else None)
+                    analysis_error=workspace.analysis_error if workspace else None, llm_budget=llm_budget)
 

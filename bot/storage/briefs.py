@@ -37,12 +37,6 @@ def brief_by_input_hash(*, session: Session, input_hash: str) -> Brief | None:
     return session.exec(select(Brief).where(Brief.input_hash == input_hash).order_by(col(Brief.id))).first()
 
 
-def tokens_since(*, session: Session, since: datetime) -> int:
-    total = session.exec(select(func.coalesce(func.sum(Brief.prompt_tokens + Brief.completion_tokens), 0))
-                         .where(col(Brief.created_at) >= since)).one()
-    return int(total)
-
-
 def save_brief(*, session: Session, team_id: str, inp: BriefInput, written: WrittenBrief, items: int, outlets: int,
                now: datetime) -> Brief:
     """`items` and `outlets` count the whole subject (a brief cites only the newest of many items)."""

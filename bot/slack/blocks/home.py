@@ -10,6 +10,7 @@ import re
 from datetime import tzinfo
 from typing import Any
 
+from bot.core.llm_budget import LLMBudget, use_line
 from bot.slack.blocks import limits
 from bot.slack.blocks.alert import headline_link, mrkdwn_object, plain_object, short_date, zone
 from bot.slack.escape import join_within, plain, truncate_mrkdwn
@@ -37,6 +38,8 @@ def home_view(view: HomeView) -> dict[str, Any]:
     ]
     if view.failed_deliveries > 0:
         blocks.append(_section("home-failed", _failed_text(view.failed_deliveries)))
+    if view.llm_budget is not None:
+        blocks.append(_section("home-llm", _llm_text(view.llm_budget)))
     if view.analysis_error:
         text = f"⚠️ *Analysis:* {plain(view.analysis_error, _ERROR_TEXT * 2)} (retried on every pass)"
         blocks.append(_section("home-analysis", text))
@@ -55,6 +58,11 @@ def _failed_text(count: int) -> str:
         f"⚠️ *{count} failed {noun}*: some alerts or digests could not be posted. "
         "Check that briefbot is still a member of the channels below."
     )
+
+
+def _llm_text(budget: LLMBudget) -> str:
+    """The workspace's LLM use today against its budget; a warning sign once it is spent (or 0)."""
+    return f"{'⚠️ ' if budget.spent else ''}*LLM today:* {plain(use_line(budget), _ERROR_TEXT * 2)}"
 
 
 def _channel_blocks(channels: tuple[ChannelView, ...], tz: tzinfo, *, room: int) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.core.digest import ScheduleError, parse_schedule, zone_name
 from bot.core.inputs import MUTE_COMPANY_MAX, WATCH_TERM_MAX
+from bot.core.llm_budget import use_line
 from bot.core.normalize import redact_url, source_label
 from bot.core.routing import ALERT_POLICIES, DIGEST, EVERY, STORIES
 from bot.ingest.add import add_by_spec
@@ -198,6 +199,9 @@ def status(deps: Deps, req: Request) -> str:
              f"*Alerts:* {deliveries.get('sent', 0)} delivered, {deliveries.get('pending', 0)} waiting, "
              f"{deliveries.get('paused', 0)} paused, {deliveries.get('failed', 0)} failed",
              f"*Writer:* {deps.writer_label}"]
+    budget = deps.llm_budget(req.team_id)  # None: no LLM configured, the writer line says so
+    if budget is not None:
+        lines.append(f"*LLM today:* {escape(use_line(budget))}")
     for health in failing[:5]:
         src = health.source
         lines.append(f"❌ {escape(source_label(src.title, src.spec)[:100])}: {escape((src.last_error or '')[:150])}")

@@ -70,7 +70,9 @@ def handle_channel_back(event: dict[str, Any], body: dict[str, Any], context: Bo
 
 
 def publish_home(deps: Deps, client: WebClient, team_id: str, user_id: str) -> None:
+    budget = deps.llm_budget(team_id)
     with session_scope(deps.engine) as session:
         failed = delivery_counts(session=session, team_id=team_id).get("failed", 0)
-        data = home_view_data(session=session, team_id=team_id, writer=deps.writer_label, failed_deliveries=failed)
+        data = home_view_data(session=session, team_id=team_id, writer=deps.writer_label, failed_deliveries=failed,
+                              llm_budget=budget)
     client.views_publish(user_id=user_id, view=home_view(data))
