@@ -90,8 +90,9 @@ class World:
 
     def expected(self) -> Counts:
         alerts = sum(len(self.channels_of(n)) for n in range(self.sources))
+        # Each following channel also gets one first look at its board (what it has open), posted once.
         return Counts(items=self.sources * (len(BACKFILL) + len(NEWS)), signals=self.sources,
-                      briefs=self.sources, alerts=alerts, posts=alerts)
+                      briefs=self.sources, alerts=alerts, posts=2 * alerts)
 
 
 def make_all_due(engine: Engine) -> None:
@@ -106,7 +107,7 @@ def counts(engine: Engine, slack: Any = None) -> Counts:
             return int(session.exec(select(func.count()).select_from(model).where(*where)).one())
 
         return Counts(items=n(Item), signals=n(Signal), briefs=n(Brief),
-                      alerts=n(Delivery, col(Delivery.status) == "sent"),
+                      alerts=n(Delivery, col(Delivery.status) == "sent", Delivery.kind == "alert"),
                       posts=len(slack.posts()) if slack is not None else 0)
 
 
