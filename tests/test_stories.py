@@ -14,8 +14,18 @@ from pathlib import Path
 
 import pytest
 
+from bench.company_news import company_news
 from bench.stories import bcubed, cluster, final_stories, load_headlines, pairwise
-from bot.core.stories import Assignment, StoryClusterer, StoryInput, StoryParams, StoryState
+from bot.core.stories import (
+    STATE_VERSION,
+    Assignment,
+    StoryClusterer,
+    StoryInput,
+    StoryParams,
+    StoryState,
+    name_terms,
+    shared_count,
+)
 from tests.conftest import corpus_path
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -147,7 +157,7 @@ def test_state_round_trips_through_json_and_a_restart_decides_alike() -> None:
     assert [s.story_id for s in states] == [1, 2, 3]
     assert running.take_changed() == []
     stored = [s.to_json() for s in states]
-    assert all(json.loads(text)["v"] == 1 for text in stored)
+    assert all(json.loads(text)["v"] == STATE_VERSION == 2 for text in stored)
     loaded = [StoryState.from_json(text) for text in stored]
     assert loaded == states
     assert loaded[0].centroid is not None and loaded[0].first_at.tzinfo is not None
@@ -212,23 +222,23 @@ def test_metrics_on_a_worked_example() -> None:
 @pytest.mark.slow  # a replay of the real corpus, measured for quality
 def test_quality_on_the_labelled_uci_headlines() -> None:
     """The UCI March-2014 headlines in TIMESTAMP order, scored against the human story labels.
-    Achieved with the defaults: B-cubed P 0.977, R 0.544, F1 0.699, pairwise F1 0.690 (313 stories for 34 labels);
-    the notes' online baseline is 0.38 and batch average-link 0.72. The labels are broad (one "story" is weeks of
-    news on one topic), while briefbot wants one event per story: the defaults ask for two shared headline terms
-    and read a capitalised name as one term, which keeps a company's unrelated news apart at the cost of recall
-    here (with min_shared_terms=1 and no name joining the same code scores 0.884). The timestamps are crawl
-    times, so each labelled story arrives in one burst; shuffled (seed 7) it gets 0.697, which this test holds."""
+    Achieved with the defaults: B-cubed P 0.972, R 0.794, F1 0.874, pairwise F1 0.889 (206 stories for 34 labels);
+    before names were read as words as well and stories merged when they came to resemble each other, 0.699.
+    The labels are broad (one "story" is days of news on one topic), while briefbot wants one event per story: the
+    defaults ask for two shared headline things, a name's words counting once, which keeps a company's unrelated
+    news apart (test_a_company_unrelated_news_stays_apart) at some cost in recall here. The timestamps are crawl
+    times, so each labelled story arrives in one burst; shuffled (seed 7) it gets 0.854 (P 0.938)."""
     items, gold = load_headlines(corpus_path("news", "uci-news-aggregator-dev.csv"))
     predicted, _ = cluster(items, StoryParams())
     precision, recall, f1 = bcubed(predicted, gold)
-    assert f1 >= 0.67, (precision, recall, f1)
+    assert f1 >= 0.85, (precision, recall, f1)
     assert precision >= 0.95
-    assert pairwise(predicted, gold)[2] >= 0.66
+    assert pairwise(predicted, gold)[2] >= 0.86
 
     order = list(range(len(items)))
     random.Random(7).shuffle(order)
     shuffled, _ = cluster([items[i] for i in order], StoryParams())
-    assert bcubed(shuffled, [gold[i] for i in order])[2] >= 0.67
+    assert bcubed(shuffled, [gold[i] for i in order])[2] >= 0.83
 
     # Stopping halfway, storing every state as JSON and loading it into a fresh clusterer changes nothing.
     half = len(items) // 2
@@ -239,3 +249,84 @@ def test_quality_on_the_labelled_uci_headlines() -> None:
     second = StoryClusterer(new_id=sequence.__next__)
     second.load(StoryState.from_json(text) for text in saved)
     assert [second.assign(item) for item in items[half:]] == [running.assign(item) for item in items[half:]]
+
+
+def test_a_name_in_title_case_or_alone_is_the_same_name() -> None:
+    # "Kestrel Commerce" in a sentence-case headline, in a Title Case one and as "Kestrel" alone: the same words,
+    # and one thing in the gate, so with one more shared word the reports join.
+    clusterer = StoryClusterer()
+    first = clusterer.assign(report(1, "Kestrel Commerce takes a giant site in Kent", "Harbor Ledger"))
+    second = clusterer.assign(report(2, "Kestrel Commerce Leases Giant Warehouse", "Metro Wire", 5))
+    third = clusterer.assign(report(3, "Kestrel signs lease for giant warehouse", "Signal Daily", 9))
+    assert (second.story_id, third.story_id) == (first.story_id, first.story_id)
+    # The name alone is one shared thing, not two words: other news of the company starts its own story.
+    assert clusterer.assign(report(4, "Kestrel Commerce shares climb after upbeat forecast", "Metro Wire", 12)).is_new
+
+
+def test_shared_count_counts_a_name_once() -> None:
+    names = ["kestrel_commerce"]
+    assert shared_count(["kestrel", "commerce", "kestrel_commerce"], names) == 1
+    assert shared_count(["kestrel", "commerce", "lease"], names) == 2
+    assert shared_count(["kestrel", "lease"], names) == 2
+    assert shared_count(["kestrel", "commerce"], []) == 2
+    assert name_terms("Kestrel Commerce leases a site from The Harbor Group") == ["kestrel_commerce", "harbor_group"]
+    assert name_terms("Kestrel Commerce Leases A Giant Site") == []  # Title Case: capitals say nothing
+
+
+def test_two_halves_of_one_event_merge_when_a_report_bridges_them() -> None:
+    # The first reports name the jet, the next the search: two stories, until reports that say both make them
+    # resemble each other, and they become one.
+    clusterer = StoryClusterer()
+    stream = [
+        report(1, "Malaysia Airlines jet missing over South China Sea", "A", 0),
+        report(2, "Malaysia Airlines jet vanishes with 239 aboard", "B", 3),
+        report(3, "Search for MH370 widens to Strait of Malacca", "C", 6),
+        report(4, "MH370 search widens west to Malacca Strait", "D", 9),
+        report(5, "Malaysia Airlines MH370: search widens to Malacca", "E", 12),
+        report(6, "Missing Malaysia Airlines jet: search widens", "F", 15),
+    ]
+    assignments = [clusterer.assign(item) for item in stream]
+    assert [a.story_id for a in assignments[:4]] == [1, 1, 2, 2]
+    assert final_stories(assignments) == [1] * 6
+    assert assignments[-1].merged == (2,)
+    [state] = clusterer.active()
+    assert state.item_count == 6 and sorted(state.outlets) == ["A", "B", "C", "D", "E", "F"]
+
+
+@pytest.mark.parametrize("with_text", [False, True], ids=["headlines", "with boilerplate text"])
+def test_a_company_unrelated_news_stays_apart(with_text: bool) -> None:
+    """One day of several companies' news, each event in two to four outlets' words (bench/company_news.py). A
+    company's lease, shares, executive and product news are four stories, even when every report's text carries
+    the same paragraph about the company. Two pairs sharing a descriptive phrase besides the name ("small
+    businesses", "stores") are known to join (B-cubed precision 0.85 headlines only, 0.87 with text)."""
+    items, events = company_news(with_text=with_text)
+    ids, _ = cluster(items, StoryParams())
+    events_in: dict[int, set[str]] = {}
+    for sid, event in zip(ids, events, strict=True):
+        events_in.setdefault(sid, set()).add(event)
+    for company in ("kestrel", "orchard", "tidewater", "fernhill"):
+        stories = {sid for sid, event in zip(ids, events, strict=True) if event.startswith(company)}
+        assert all(len(events_in[sid]) == 1 for sid in stories), (company, [events_in[s] for s in stories])
+    # And each of Kestrel's events, reported in other words (one says "Kestrel" alone), is one story.
+    for event in ("kestrel-lease", "kestrel-shares", "kestrel-exec", "kestrel-delivery"):
+        assert len({sid for sid, e in zip(ids, events, strict=True) if e == event}) == 1, event
+    precision, recall, _ = bcubed(ids, events)
+    assert precision >= 0.85 and recall >= 0.95, (precision, recall)
+
+
+def test_a_version_1_state_still_loads() -> None:
+    clusterer = StoryClusterer()
+    for item in STREAM[:3]:
+        clusterer.assign(item)
+    [ecb, _] = clusterer.take_changed()
+    old = json.loads(ecb.to_json())
+    del old["heads"]
+    old["v"] = 1
+    loaded = StoryState.from_json(json.dumps(old))
+    assert loaded.heads == loaded.terms  # version 1 read every term as a headline term
+    assert (loaded.story_id, loaded.item_count, loaded.terms) == (ecb.story_id, ecb.item_count, ecb.terms)
+    restarted = StoryClusterer(new_id=itertools.count(9).__next__)
+    restarted.load([loaded])
+    assert restarted.assign(STREAM[6]).story_id == ecb.story_id
+    with pytest.raises(ValueError, match="story state version 3"):
+        StoryState.from_json(json.dumps({**old, "v": 3}))
