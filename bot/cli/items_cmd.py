@@ -40,7 +40,9 @@ def register(group: click.Group) -> None:
                        for i in found])
             return
         if not found:
-            if since or source_id or team:
+            with session_scope(ctx.engine) as session:
+                stored = bool(list_items(session=session, limit=1))
+            if stored and (since or source_id or team):
                 where = " ".join(filter(None, [f"from source {source_id}" if source_id else "",
                                                f"in workspace {team}" if team else "",
                                                f"first seen since {since}" if since else ""]))
