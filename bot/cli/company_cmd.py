@@ -58,7 +58,8 @@ def page_lines(page: CompanyPage) -> list[str]:
     lines += ["  " + short(line, 200) for line in summary_lines(page.roles)]
     lines += ["", f"stories since {page.news_since:%Y-%m-%d}: {len(page.stories) or 'none'}"]
     lines += [f"  {s.last_at:%Y-%m-%d}  {short(s.headline, 90)} ({', '.join(short(o, 30) for o in s.outlets[:3])}"
-              f"{'…' if len(s.outlets) > 3 else ''}; {s.item_count} items) {s.url}" for s in page.stories]
+              f"{'…' if len(s.outlets) > 3 else ''}; {s.item_count} item{'' if s.item_count == 1 else 's'}) "
+              f"{s.url}" for s in page.stories]
     if page.aliases:
         lines += ["", "aliases:"]
         lines += [f"  {short(a.alias, 60)} → {short(a.canonical, 60)} ({a.origin})" for a in page.aliases]
