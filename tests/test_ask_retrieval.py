@@ -14,7 +14,9 @@ from sqlmodel import Session
 
 from bot.ask.retrieve import retrieve
 from bot.core.question import read_question
+from bot.core.retrieval import Candidate, focus, focused
 from bot.storage.db import session_scope
+from bot.storage.models import Story
 from tests.conftest import corpus_path
 from tests.history import add_items, brief, item, load_uci, source
 
@@ -107,3 +109,107 @@ def test_hiring_questions_put_postings_first_and_briefs_are_found(engine: Engine
         found = retrieve(session, team_id="T1", question=read_question("Kestrel warehouse roles", NOW),
                          now=NOW).candidates
     assert found[0].kind == "brief" and found[0].title.startswith("Kestrel Commerce hiring")
+
+
+# ---- one story or many: a question naming one story's event cites that story; a broad question is spread ----
+
+KESTREL = [  # one event, told by seven outlets in their own words; only the first two share the question's words
+    ("Kestrel Commerce opens fulfilment centre in Kent", 72),
+    ("Kestrel Commerce opens its Kent fulfilment centre with 400 jobs", 60),
+    ("New warehouse brings hundreds of roles to the valley", 50),
+    ("Online retailer's distribution hub starts shipping south of Seattle", 40),
+    ("Kent mayor cuts ribbon at e-commerce site", 30),
+    ("Valley warehouse hiring fair draws long lines", 20),
+    ("Retail hub's first week: trucks, traffic and 400 jobs", 10),
+]
+OTHERS = {  # (story headline words) -> reports; each mentions logistics as often as Kestrel's reports do
+    "osprey": ["Osprey Freight logistics strike shuts Tacoma port",
+               "Tacoma port strike: Osprey Freight logistics talks",
+               "Osprey Freight logistics workers return to Tacoma docks"],
+    "harbor": ["Harbor Logistics raises shipping prices", "Harbor Logistics price rise hits small shippers",
+               "Shippers weigh Harbor Logistics price increase"],
+    "plover": ["Plover Systems logistics software outage", "Plover Systems logistics outage ends after a day",
+               "Plover Systems logistics outage: what went wrong"],
+}
+
+
+def stories_history(engine: Engine) -> dict[str, list[str]]:
+    """Four stories in workspace T1 (Kestrel's seven reports, three others of three reports each, every report
+    tagged with its story id as the clusterer would), and two loose items; story name -> report urls."""
+    feed = source(engine, "T1", "https://news.example/feed", NOW)
+    urls: dict[str, list[str]] = {}
+    with session_scope(engine) as session:
+        ids = {}
+        for name in ("kestrel", *OTHERS):
+            row = Story(team_id="T1", headline=name, first_at=NOW, last_at=NOW, created_at=NOW, updated_at=NOW,
+                        item_count=0)
+            session.add(row)
+            session.flush()
+            ids[name] = row.id
+    reports = []
+    for n, (title, hours) in enumerate(KESTREL):
+        url = f"https://news.example/kestrel/{n}"
+        urls.setdefault("kestrel", []).append(url)
+        reports.append(item("T1", feed, title, url=url, at=NOW - timedelta(hours=hours), outlet=f"Outlet {n}",
+                            text="A logistics story." if n < 2 else "", story_id=ids["kestrel"]))
+    for name, titles in OTHERS.items():
+        for n, title in enumerate(titles):
+            url = f"https://news.example/{name}/{n}"
+            urls.setdefault(name, []).append(url)
+            reports.append(item("T1", feed, title, url=url, at=NOW - timedelta(hours=5 + n), outlet=f"Wire {n}",
+                                story_id=ids[name]))
+    reports += [item("T1", feed, "Kent council meets on Tuesday", url="https://news.example/loose/1",
+                     at=NOW - timedelta(hours=3)),
+                item("T1", feed, "Commerce news in brief", url="https://news.example/loose/2",
+                     at=NOW - timedelta(hours=4))]
+    add_items(engine, reports)
+    return urls
+
+
+def test_a_question_about_one_story_cites_its_reports_newest_first(engine: Engine) -> None:
+    urls = stories_history(engine)
+    found = ask(engine, "T1", "What is the latest on this: Kestrel Commerce opens fulfilment centre in Kent?")
+    # five of the story's reports, newest first: the three that share the question's words, then its newest
+    # two, which share none (the story's id found them)
+    assert found[:5] == [urls["kestrel"][n] for n in (6, 5, 4, 1, 0)]
+    # a time window holds the pulled reports too: this week began after the first report
+    found = ask(engine, "T1", "Kestrel Commerce opens fulfilment centre in Kent this week")
+    assert [url for url in found if url in urls["kestrel"]] == [urls["kestrel"][n] for n in (6, 5, 4, 3, 1)]
+
+
+def test_a_broad_question_is_spread_across_stories(engine: Engine) -> None:
+    urls = stories_history(engine)
+    found = ask(engine, "T1", "Any logistics news?")
+    story_of = {url: name for name, story_urls in urls.items() for url in story_urls}
+    per_story = {name: sum(1 for url in found if story_of.get(url) == name) for name in urls}
+    assert max(per_story.values()) == 2 and sum(1 for n in per_story.values() if n) >= 3, per_story
+
+
+def test_focus_needs_a_best_candidate_that_matches_the_question_and_leads() -> None:
+    def c(n: int, score: float, group: str, title: str) -> Candidate:
+        return Candidate(kind="item", id=n, text_score=score, title=title, text="", at=NOW, group=group, score=score)
+
+    terms = ["cosmos", "live", "hype"]
+    lucky = [c(1, 1.5, "story:1", "Titanfall: worthy of the hype"), c(2, 0.8, "story:2", "Cosmos lives up")]
+    assert focus(terms, lucky) == ""  # one word of three: the question is not about the best candidate's story
+    leads = [c(1, 1.5, "story:2", "Does Cosmos live up to the hype?"), c(2, 1.3, "story:2", "Cosmos: hype"),
+             c(3, 1.25, "story:3", "Cosmos reviews live"), c(4, 0.9, "story:4", "Cosmos ratings")]
+    assert focus(terms, leads) == "story:2"  # "lives", "hyped" would match too: words meet at their stems
+    tied = [*leads[:3], c(5, 1.21, "", "Cosmos live hype")]  # three groups tied for first: a broad question
+    assert focus(terms, tied) == ""
+    assert focus(terms, [c(1, 1.5, "", "Cosmos live hype")]) == ""  # in no story: nothing to focus on
+
+
+def test_a_focused_answer_puts_the_storys_brief_and_reports_first_newest_first() -> None:
+    def c(n: int, score: float, group: str, hours: int, kind: str = "item") -> Candidate:
+        return Candidate(kind=kind, id=n, text_score=score, title=f"t{n}", text="", at=NOW - timedelta(hours=hours),
+                         group=group, score=score)
+
+    ranked = [c(1, 2.0, "story:1", 30), c(2, 1.0, "story:2", 1), c(3, 0.9, "story:2", 2), c(4, 0.8, "story:2", 3),
+              c(5, 0.7, "story:1", 40), c(6, 0.6, "story:1", 50, kind="brief"), c(7, 0.5, "", 9)]
+    pulled = [c(8, 0.0, "story:1", 5), c(5, 0.0, "story:1", 40), c(9, 0.0, "story:1", 45), c(10, 0.0, "story:1", 60)]
+    got = focused(ranked, "story:1", pulled, limit=8)
+    assert [(x.kind, x.id) for x in got] == [("brief", 6), ("item", 8), ("item", 1), ("item", 5), ("item", 9),
+                                            ("item", 10), ("item", 2), ("item", 3)]  # then two of story 2, by score
+    assert focused(ranked, "story:1", pulled, limit=3) == got[:3]
+    assert [x.id for x in focused(ranked, "", [], limit=5)] == [1, 2, 3, 5, 7]  # broad: two per story at most

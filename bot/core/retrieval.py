@@ -1,10 +1,12 @@
 """Ranking what full-text search found for a question: text relevance, boosted by the names the question
-uses, by recency, and by job postings when the question is about hiring; then merged so one story doesn't
-fill the answer. Pure: candidates and `now` in, an ordered list out."""
+uses, by recency, and by job postings when the question is about hiring. A question about one story (its best
+candidate's story leads the rest) gets that story's reports first, newest first; a broad one is spread so one
+story doesn't fill the answer. Pure: candidates and `now` in, an ordered list out."""
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -15,7 +17,13 @@ JOB_BOOST = 1.0  # a posting or a hiring signal's brief, when the question is ab
 BRIEF_BOOST = 0.15  # a brief already summarises its story or signal
 RECENCY_HALF_LIFE_DAYS = 30.0
 RECENCY_WEIGHT = 0.35  # how much of the score age can take away
-PER_GROUP = 2  # candidates kept per story or signal, so one story does not fill the answer
+PER_GROUP = 2  # candidates kept per story or signal when the question is broad, so one story does not fill it
+TIE = 0.8  # candidates scoring at least this share of the best are tied with it for first place
+BROAD = 3  # first place tied between this many stories (or ungrouped items): several stories answer the question
+FOCUS = 5  # reports of the story a specific question is about, cited first
+COVER = 0.5  # share of the question's words the best candidate must have to be what the question is about
+_WORD = re.compile(r"[0-9a-z]+")
+_SUFFIXES = ("ings", "ing", "ed", "es", "s", "e")  # "watching" and "watch", "sales" and "sale" meet
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,14 +43,19 @@ class Candidate:
 
 
 def rank(question: Question, candidates: list[Candidate], now: datetime, *, limit: int = 8) -> list[Candidate]:
-    """The best `limit` candidates, best first, each with its final `score`."""
+    """The best `limit` candidates, best first, each with its final `score`, at most PER_GROUP of any one story."""
+    return _best(scored(question, candidates, now), limit)
+
+
+def scored(question: Question, candidates: list[Candidate], now: datetime) -> list[Candidate]:
+    """Every candidate inside the question's window with its final `score`, best first (newer first on ties)."""
     if not candidates:
         return []
     best: dict[str, float] = {}  # items and briefs are scored by different indexes: normalise each on its own
     for c in candidates:
         best[c.kind] = max(best.get(c.kind, 0.0), c.text_score)
     names = [e.lower() for e in question.entities]
-    scored = []
+    out = []
     for c in candidates:
         if (question.since and c.at < question.since) or (question.until and c.at >= question.until):
             continue
@@ -56,15 +69,64 @@ def rank(question: Question, candidates: list[Candidate], now: datetime, *, limi
             score *= 1 + BRIEF_BOOST
         age_days = max((now - c.at).total_seconds() / 86400, 0.0)
         score *= 1 - RECENCY_WEIGHT + RECENCY_WEIGHT * math.pow(0.5, age_days / RECENCY_HALF_LIFE_DAYS)
-        scored.append(replace(c, score=score))
-    return _best(scored, limit)
+        out.append(replace(c, score=score))
+    return sorted(out, key=_order)
+
+
+def _order(c: Candidate) -> tuple[float, float, str, int]:
+    return -c.score, -c.at.timestamp(), c.kind, c.id
+
+
+def focus(terms: list[str], ranked: list[Candidate]) -> str:
+    """The story or signal a question is about (its group, "story:12"): the best candidate's, when it has at
+    least COVER of the question's words (`terms`, as searched) and the candidates tied with it for first place
+    (within TIE of its score) come from fewer than BROAD groups, an ungrouped item counting as its own.
+    "" for a broad question, a best candidate that matched only a word or two of a longer question, or one in
+    no group. `ranked`: best first, as `scored` returns them."""
+    if not ranked or not ranked[0].group:
+        return ""
+    asked = {_stem(w) for t in terms for w in _WORD.findall(t.lower()) if len(w) > 1}
+    best = ranked[0]
+    has = {_stem(w) for w in _WORD.findall(f"{best.title} {best.text} {best.outlet}".lower())}
+    if not asked or len(asked & has) < COVER * len(asked):
+        return ""
+    tied = {c.group or f"{c.kind}:{c.id}" for c in ranked if c.score >= TIE * best.score}
+    return best.group if len(tied) < BROAD else ""
+
+
+def _stem(word: str) -> str:
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def focused(ranked: list[Candidate], group: str, reports: list[Candidate], *, limit: int) -> list[Candidate]:
+    """The answer's order: for a question about one story (`group`, from `focus`), its best brief, then up to
+    FOCUS of its reports newest first (the best matches found, then `reports`: the story's other stored
+    reports, newest first, as `story_reports` pulls them), then the rest by score at most PER_GROUP per group.
+    For a broad question (`group` ""), the best by score, at most PER_GROUP per group. `ranked`: best first."""
+    if not group:
+        return _best(ranked, limit)
+    ours = [c for c in ranked if c.group == group]
+    briefs = [c for c in ours if c.kind == "brief"][:1]
+    seen = {(c.kind, c.id) for c in ranked}
+    floor = min((c.score for c in ours), default=0.0)  # a pulled report ranks as the story's weakest match
+    pulled = [replace(c, score=floor) for c in reports if (c.kind, c.id) not in seen and c.group == group]
+    # Its best matches, topped up with its newest reports. Its newest five alone measured worse in
+    # bench/ask_quality.py: a clusterer's mistakes are in a story too, and the words tell them apart.
+    items = ([c for c in ours if c.kind == "item"] + pulled)[:FOCUS]
+    first = briefs + sorted(items, key=lambda c: (-c.at.timestamp(), -c.id))
+    return (first + _best([c for c in ranked if c.group != group], limit - len(first)))[:limit]
 
 
 def _best(scored: list[Candidate], limit: int) -> list[Candidate]:
     """The first `limit` by score (newer first on ties), at most PER_GROUP of any one story or signal."""
     kept: list[Candidate] = []
     per_group: dict[str, int] = {}
-    for c in sorted(scored, key=lambda c: (-c.score, -c.at.timestamp(), c.kind, c.id)):
+    if limit <= 0:
+        return kept
+    for c in sorted(scored, key=_order):
         if c.group:
             if per_group.get(c.group, 0) >= PER_GROUP:
                 continue
