@@ -9,9 +9,9 @@ from datetime import datetime
 
 from bot.core.lifecycle import with_lifecycle
 from bot.core.question import Question
-from bot.core.retrieval import FOCUS, Candidate, focus, focused, fuse, rank, scored, search_terms
+from bot.core.retrieval import Candidate, above, focus, focused, fused, scored, search_terms
 from bot.storage.lifecycle import lifecycles
-from bot.storage.search import items_by_id, search, story_reports
+from bot.storage.search import items_by_id, search
 from bot.storage.transactions import Session
 from bot.storage.vectors import nearest
 
@@ -60,14 +60,11 @@ def _ranked(session: Session, team_id: str, question: Question, terms: list[str]
             limit: int, vector: Sequence[float] | None) -> list[Candidate]:
     found = search(session=session, team_id=team_id, terms=terms, since=question.since, until=question.until)
     ranked = scored(question, found, now)
-    words = [c for c in ranked if c.score >= MIN_SCORE * (ranked[0].score if ranked else 0)]
+    group = focus(terms, ranked)  # the words say whether the question is about one story
+    words = above(ranked, MIN_SCORE, keep=group)
     if vector:
         hits = nearest(session=session, team_id=team_id, query=vector, since=question.since, until=question.until)
         close = {item_id: cosine for item_id, cosine in hits if cosine >= hits[0][1] - VECTOR_MARGIN}
-        meaning = rank(question, items_by_id(session=session, team_id=team_id, scores=close), now, limit=POOL)
-        words = fuse([words[:POOL], meaning], limit=POOL)
-    group = focus(terms, words)
-    reports = story_reports(session=session, team_id=team_id, story_id=int(group.removeprefix("story:")),
-                            since=question.since, until=question.until,
-                            limit=FOCUS) if group.startswith("story:") else []
-    return focused(words, group, reports, limit=limit)
+        meaning = scored(question, items_by_id(session=session, team_id=team_id, scores=close), now)[:POOL]
+        words = fused([words[:POOL], meaning])
+    return focused(words, group, limit=limit)

@@ -1,7 +1,7 @@
 """Ranking what full-text search found for a question: text relevance, boosted by the names the question
 uses, by recency, and by job postings when the question is about hiring. A question about one story (its best
-candidate's story leads the rest) gets that story's reports first, newest first; a broad one is spread so one
-story doesn't fill the answer. Pure: candidates and `now` in, an ordered list out."""
+candidate matches it and its story leads the rest) gets that story's reports first, newest first; a broad one
+is spread so one story doesn't fill the answer. Pure: candidates and `now` in, an ordered list out."""
 
 from __future__ import annotations
 
@@ -18,10 +18,9 @@ BRIEF_BOOST = 0.15  # a brief already summarises its story or signal
 RECENCY_HALF_LIFE_DAYS = 30.0
 RECENCY_WEIGHT = 0.35  # how much of the score age can take away
 PER_GROUP = 2  # candidates kept per story or signal when the question is broad, so one story does not fill it
-TIE = 0.8  # candidates scoring at least this share of the best are tied with it for first place
-BROAD = 3  # first place tied between this many stories (or ungrouped items): several stories answer the question
 FOCUS = 5  # reports of the story a specific question is about, cited first
-COVER = 0.5  # share of the question's words the best candidate must have to be what the question is about
+MATCHED = 2  # words of the question the best candidate must have for the question to be about its story
+DOMINANT = 0.5  # share of the first FOCUS places' score that story must hold (else several stories answer it)
 _WORD = re.compile(r"[0-9a-z]+")
 _SUFFIXES = ("ings", "ing", "ed", "es", "s", "e")  # "watching" and "watch", "sales" and "sale" meet
 
@@ -78,20 +77,21 @@ def _order(c: Candidate) -> tuple[float, float, str, int]:
 
 
 def focus(terms: list[str], ranked: list[Candidate]) -> str:
-    """The story or signal a question is about (its group, "story:12"): the best candidate's, when it has at
-    least COVER of the question's words (`terms`, as searched) and the candidates tied with it for first place
-    (within TIE of its score) come from fewer than BROAD groups, an ungrouped item counting as its own.
-    "" for a broad question, a best candidate that matched only a word or two of a longer question, or one in
-    no group. `ranked`: best first, as `scored` returns them."""
+    """The story or signal a question is about (its group, "story:12"), or "" when the question is broad.
+    It is the best candidate's when that candidate has at least MATCHED of the question's words (`terms`, as
+    searched; one rare word matched is luck, and a one-word question is broad) and its group holds at least
+    DOMINANT of the score of the first FOCUS candidates (not so when several stories answer about as well).
+    `ranked`: best first, as `scored` returns them."""
     if not ranked or not ranked[0].group:
         return ""
-    asked = {_stem(w) for t in terms for w in _WORD.findall(t.lower()) if len(w) > 1}
     best = ranked[0]
+    asked = {_stem(w) for t in terms for w in _WORD.findall(t.lower()) if len(w) > 1}
     has = {_stem(w) for w in _WORD.findall(f"{best.title} {best.text} {best.outlet}".lower())}
-    if not asked or len(asked & has) < COVER * len(asked):
+    if len(asked & has) < MATCHED:
         return ""
-    tied = {c.group or f"{c.kind}:{c.id}" for c in ranked if c.score >= TIE * best.score}
-    return best.group if len(tied) < BROAD else ""
+    first = ranked[:FOCUS]
+    held = sum(c.score for c in first if c.group == best.group)
+    return best.group if held >= DOMINANT * sum(c.score for c in first) else ""
 
 
 def _stem(word: str) -> str:
@@ -101,32 +101,33 @@ def _stem(word: str) -> str:
     return word
 
 
-def focused(ranked: list[Candidate], group: str, reports: list[Candidate], *, limit: int) -> list[Candidate]:
-    """The answer's order: for a question about one story (`group`, from `focus`), its best brief, then up to
-    FOCUS of its reports newest first (the best matches found, then `reports`: the story's other stored
-    reports, newest first, as `story_reports` pulls them), then the rest by score at most PER_GROUP per group.
-    For a broad question (`group` ""), the best by score, at most PER_GROUP per group. `ranked`: best first."""
+def above(ranked: list[Candidate], share: float, *, keep: str = "") -> list[Candidate]:
+    """The candidates scoring at least `share` of the best (weaker ones are noise), and every one of the group
+    `keep` (the story the question is about: its weak matches are still its reports). `ranked`: best first."""
+    return [c for c in ranked if c.score >= share * ranked[0].score or (keep and c.group == keep)]
+
+
+def focused(ranked: list[Candidate], group: str, *, limit: int) -> list[Candidate]:
+    """The answer's order: for a question about one story (`group`, from `focus`), its best brief, then its
+    FOCUS best-matching reports newest first, then the rest by score at most PER_GROUP per group. For a broad
+    question (`group` ""), the best by score, at most PER_GROUP per group. `ranked`: best first.
+    (Topping the story's reports up with its unmatched ones, pulled by story id, measured no better in
+    bench/ask_quality.py and cost a hand-written question where the clusterer had merged two events.)"""
     if not group:
         return _best(ranked, limit)
     ours = [c for c in ranked if c.group == group]
-    briefs = [c for c in ours if c.kind == "brief"][:1]
-    seen = {(c.kind, c.id) for c in ranked}
-    floor = min((c.score for c in ours), default=0.0)  # a pulled report ranks as the story's weakest match
-    pulled = [replace(c, score=floor) for c in reports if (c.kind, c.id) not in seen and c.group == group]
-    # Its best matches, topped up with its newest reports. Its newest five alone measured worse in
-    # bench/ask_quality.py: a clusterer's mistakes are in a story too, and the words tell them apart.
-    items = ([c for c in ours if c.kind == "item"] + pulled)[:FOCUS]
-    first = briefs + sorted(items, key=lambda c: (-c.at.timestamp(), -c.id))
+    items = [c for c in ours if c.kind == "item"][:FOCUS]
+    first = [c for c in ours if c.kind == "brief"][:1] + sorted(items, key=lambda c: (-c.at.timestamp(), -c.id))
     return (first + _best([c for c in ranked if c.group != group], limit - len(first)))[:limit]
 
 
-def _best(scored: list[Candidate], limit: int) -> list[Candidate]:
+def _best(candidates: list[Candidate], limit: int) -> list[Candidate]:
     """The first `limit` by score (newer first on ties), at most PER_GROUP of any one story or signal."""
     kept: list[Candidate] = []
     per_group: dict[str, int] = {}
     if limit <= 0:
         return kept
-    for c in sorted(scored, key=_order):
+    for c in sorted(candidates, key=_order):
         if c.group:
             if per_group.get(c.group, 0) >= PER_GROUP:
                 continue
@@ -152,6 +153,11 @@ RRF_K = 60  # reciprocal rank fusion's constant: how much the first places outwe
 def fuse(rankings: list[list[Candidate]], *, limit: int) -> list[Candidate]:
     """Merge best-first lists (words, meaning) by reciprocal rank fusion: each candidate scores the sum of
     1 / (RRF_K + its place) over the lists it is in; one story still fills at most PER_GROUP places."""
+    return _best(fused(rankings), limit)
+
+
+def fused(rankings: list[list[Candidate]]) -> list[Candidate]:
+    """Every candidate of best-first lists, scored by reciprocal rank fusion, best first (as `fuse`, uncapped)."""
     scores: dict[tuple[str, int], float] = {}
     first: dict[tuple[str, int], Candidate] = {}
     for ranking in rankings:
@@ -159,4 +165,4 @@ def fuse(rankings: list[list[Candidate]], *, limit: int) -> list[Candidate]:
             key = (c.kind, c.id)
             scores[key] = scores.get(key, 0.0) + 1.0 / (RRF_K + place)
             first.setdefault(key, c)
-    return _best([replace(c, score=scores[key]) for key, c in first.items()], limit)
+    return sorted((replace(c, score=scores[key]) for key, c in first.items()), key=_order)

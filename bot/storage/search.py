@@ -97,20 +97,6 @@ def items_by_id(*, session: Session, team_id: str, scores: dict[int, float]) -> 
                       group=f"story:{row.story_id}" if row.story_id else "") for row in rows]
 
 
-def story_reports(*, session: Session, team_id: str, story_id: int, since: datetime | None = None,
-                  until: datetime | None = None, limit: int = 5) -> list[Candidate]:
-    """The team's reports of one story inside the time window, newest first, as candidates scored 0: the rest
-    of the story a question is about, whatever words they use (items.story_id is indexed)."""
-    at = "COALESCE(i.published_at, i.first_seen_at)"
-    params: dict[str, Any] = {"team": team_id, "story": story_id, "since": since, "until": until}
-    sql = (f"SELECT i.id, i.title, substr(i.text, 1, {TEXT_CHARS}) AS body, i.url, i.outlet, i.kind, {at} AS at "
-           f"FROM items i WHERE i.story_id = :story AND i.team_id = :team{_window(at, params)} "
-           f"ORDER BY {at} DESC, i.id DESC LIMIT {int(limit)}")
-    rows = session.connection().execute(_statement(sql), _used(sql, params)).all()
-    return [Candidate(kind="item", id=row.id, text_score=0.0, title=row.title, text=row.body or "", at=row.at,
-                      url=row.url, outlet=row.outlet, item_kind=row.kind, group=f"story:{story_id}") for row in rows]
-
-
 def _briefs(session: Session, params: dict[str, Any], limit: int, postgres: bool) -> list[Candidate]:
     if postgres:
         sql = ("SELECT b.id, ts_rank(" + _PG_BRIEFS + ", q, 1) AS score, b.headline, b.summary, b.why_it_matters, "
