@@ -1,5 +1,5 @@
 """Answer quality on real headlines: do the first five citations come from the story asked about?
-`.venv/bin/python bench/ask_quality.py [--seed 2026] [--seeds 5] [--stories clusterer|none] [--pg | --no-pg]`
+`.venv/bin/python bench/ask_quality.py [--seed 2026] [--seeds 10] [--stories clusterer|none] [--pg | --no-pg]`
 
 Prints figures, asserts nothing. History: the 2,605 labelled UCI headlines (../shared/corpus/news, 34 stories)
 stored as one workspace's news items (one source per publisher host), put into stories by the app's own
@@ -18,8 +18,9 @@ Per set: precision of the first five (reports of the story asked about / 5, five
 many were returned), the share of questions with at least one such report in the first five, how many got five
 of five, and whether the story's reports among the first five come newest first. `--seeds N` repeats the
 generated set with seeds seed..seed+N-1 (a different headline per story each time) and prints their mean, so a
-change is not judged on one draw. A plain FTS5 BM25 query (an OR of the question's words, top five) over the
-same history is printed beside them on SQLite: the baseline of ../shared/docs/performance-notes.md.
+change is not judged on one draw; `--seed 3000` draws sets that were not looked at while tuning. A plain FTS5
+BM25 query (an OR of the question's words, top five) over the same history is printed beside them on SQLite:
+the baseline of ../shared/docs/performance-notes.md.
 `retrieve()` time per question (warm, this small history) is printed too; latency at scale is bench/ask.py's."""
 
 from __future__ import annotations
@@ -223,7 +224,7 @@ def run(db: str, url: str, args: argparse.Namespace) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=2026, help="the generated set's draw of headlines")
-    ap.add_argument("--seeds", type=int, default=5, help="generated sets drawn (seed, seed+1, ...); mean printed")
+    ap.add_argument("--seeds", type=int, default=10, help="generated sets drawn (seed, seed+1, ...); mean printed")
     ap.add_argument("--stories", choices=["clusterer", "none"], default="clusterer")
     pg = ap.add_mutually_exclusive_group()
     pg.add_argument("--pg", action="store_true", help="run on PostgreSQL too, and fail if it is not reachable")
