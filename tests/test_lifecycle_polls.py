@@ -282,7 +282,8 @@ def test_items_and_answers_say_how_long_a_posting_was_open(
     texts = {c.id: c.text for c in found.candidates}
     assert texts[items["3"].id or 0].startswith("Posting closed 28 Nov 2026 after 27 days.")
     assert texts[items["1"].id or 0].startswith("Posting open since 1 Nov 2026 (29 days).")
-    assert texts[items["9"].id or 0].startswith("Posting open since 30 Nov 2026 (under a day); repost of an earlier posting")
+    assert texts[items["9"].id or 0].startswith(
+        "Posting open since 30 Nov 2026 (under a day); repost of an earlier posting")
 
     answer = CliRunner().invoke(main, ["ask", "How long do Kestrel's warehouse roles stay open?"], env=env,
                                 catch_exceptions=False).output
