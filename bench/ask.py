@@ -1,6 +1,6 @@
 """Question retrieval benchmark: `retrieve()` latency over one workspace's history as it grows.
 `.venv/bin/python bench/ask.py [--quick] [--sizes 10k,100k,1M] [--pg | --no-pg] [--pg-url URL] [--batch 5000]
-[--pg-load copy|insert] [--explain-at N]`
+[--pg-load copy|insert] [--explain-at N] [--baseline FILE]`
 
 Prints figures, asserts nothing. Runs on a SQLite file in a temp dir, then on a fresh schema in PostgreSQL when it
 is reachable (`--pg` insists on it, `--no-pg` skips it). Each database is built by `build_context` (the app's
@@ -23,13 +23,18 @@ Questions: 42 of varied shapes (names, topics, hiring, time phrases, long, missi
 `retrieve(session, team_id=..., question=read_question(text, NOW), now=NOW, limit=8)`, one session each; the
 second (warm) pass is reported, split into the SQL of `bot.storage.search.search` (its items and briefs queries)
 and the rest (ranking). The slowest questions are shown with how many items have every word and any word of
-their terms, and the plans of the slowest one at the largest size (`--explain-at` changes which size)."""
+their terms, and the plans of the slowest one at the largest size (`--explain-at` changes which size).
+`--baseline FILE` (an earlier bot/ask/retrieve.py, e.g. `git show bceaa8e:bot/ask/retrieve.py > /tmp/r.py`)
+also times that retrieve() on the same database, question by question beside the current one (before it on
+every other question, after it on the rest, so neither gets the other's warm cache), so a change is compared
+with its baseline under the same load (it runs against the current bot/ package)."""
 
 from __future__ import annotations
 
 import argparse
 import csv
 import hashlib
+import importlib.util
 import itertools
 import json
 import logging
@@ -39,6 +44,7 @@ import random
 import re
 import shutil
 import sqlite3
+import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
@@ -385,6 +391,7 @@ class Asked:
     found: int  # candidates search() returned, before ranking
     returned: int
     widened: bool
+    baseline: float = 0.0  # seconds in the baseline's retrieve(), when --baseline is given
 
 
 @contextmanager
@@ -415,12 +422,33 @@ def timed_search() -> Iterator[Counter[str]]:
         retrieve_module.search, search_module._items, search_module._briefs = originals
 
 
-def ask_all(engine: Engine) -> list[Asked]:
+def load_baseline(path: str | None) -> Callable[..., Any] | None:
+    """retrieve() from an earlier bot/ask/retrieve.py, imported under its own name."""
+    if not path:
+        return None
+    spec = importlib.util.spec_from_file_location("baseline_retrieve", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"--baseline {path}: not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module.retrieve  # type: ignore[no-any-return]
+
+
+def timed_retrieve(engine: Engine, fn: Callable[..., Any], question: Any) -> float:
+    with Session(engine) as session:
+        started = time.perf_counter()
+        fn(session, team_id=TEAM, question=question, now=NOW, limit=8)
+        return time.perf_counter() - started
+
+
+def ask_all(engine: Engine, baseline: Callable[..., Any] | None = None) -> list[Asked]:
     out = []
     with timed_search() as spent:
-        for shape, question_text in QUESTIONS:
+        for n, (shape, question_text) in enumerate(QUESTIONS):
             question = read_question(question_text, NOW)
-            spent.clear()
+            base = timed_retrieve(engine, baseline, question) if baseline is not None and n % 2 else 0.0
+            spent.clear()  # the baseline goes through the same wrappers: first on odd questions, after on even ones
             with Session(engine) as session:
                 started = time.perf_counter()
                 got = retrieve(session, team_id=TEAM, question=question, now=NOW, limit=8)
@@ -429,6 +457,8 @@ def ask_all(engine: Engine) -> list[Asked]:
                              {k: spent[k] for k in ("search", "items", "briefs", "search calls", "items calls")},
                              int(spent["found"]),
                              len(got.candidates), got.widened))
+            if baseline is not None:
+                out[-1].baseline = base or timed_retrieve(engine, baseline, question)
     return out
 
 
@@ -469,7 +499,7 @@ def plans(engine: Engine, question_text: str) -> list[str]:
     event.listen(engine, "before_cursor_execute", capture)
     try:
         with Session(engine) as session:
-            search_module.search(session, team_id=TEAM, terms=search_terms(question), since=question.since,
+            search_module.search(session=session, team_id=TEAM, terms=search_terms(question), since=question.since,
                                  until=question.until)
     finally:
         event.remove(engine, "before_cursor_execute", capture)
@@ -512,6 +542,11 @@ def report(asked: list[Asked], cold: list[Asked]) -> list[tuple[str, str]]:
                          f"; {sum(not a.returned for a in asked)} questions got none, "
                          f"{sum(a.widened for a in asked)} were widened (searched twice)"),
     ]
+    if any(a.baseline for a in asked):
+        base = [a.baseline * 1000 for a in asked]
+        rows.insert(1, ("  baseline", f"p50 {pct(base, 50):.1f} ms, p95 {pct(base, 95):.1f} ms, max "
+                                      f"{max(base):.1f} ms: --baseline's retrieve(), each question beside the "
+                                      f"current one"))
     by_shape: dict[str, list[float]] = defaultdict(list)
     for a in asked:
         by_shape[a.shape].append(a.total * 1000)
@@ -535,6 +570,7 @@ def first_token(tmp: str) -> list[tuple[str, str]]:
 
 
 def run(db: str, url: str, args: argparse.Namespace, tmp: str, vocab: Vocabulary) -> None:
+    baseline = load_baseline(args.baseline)
     settings = Settings(database_url=url, briefbot_log_level="WARNING", _env_file=None)  # type: ignore[call-arg]
     ctx = build_context(settings)  # migrates: FTS5 tables and their triggers, or the GIN-indexed tsvectors
     engine, path = ctx.engine, settings.sqlite_path()
@@ -562,8 +598,8 @@ def run(db: str, url: str, args: argparse.Namespace, tmp: str, vocab: Vocabulary
                              f"them took {loaded['generate_s']:.1f} s"
                              + (f", VACUUM (ANALYZE) {loaded['analyze_s']:.1f} s" if db == "postgresql" else "")),
                     ("  database size", f"{database_mb(engine, path):,.0f} MB")]
-            cold = ask_all(engine)  # the first pass after loading; the second, warm, is the one reported
-            asked = ask_all(engine)
+            cold = ask_all(engine, baseline)  # the first pass after loading; the second, warm, is the one reported
+            asked = ask_all(engine, baseline)
             rows += report(asked, cold)
             slowest = sorted(asked, key=lambda a: -a.total)[:5]
             for a in slowest:
@@ -594,6 +630,7 @@ def main() -> None:
                     help="how rows go into PostgreSQL: Core executemany as on SQLite (default), or COPY")
     ap.add_argument("--batch", type=int, default=5000, help="rows per transaction")
     ap.add_argument("--explain-at", type=size, help="the size at which to explain the slowest question")
+    ap.add_argument("--baseline", help="an earlier bot/ask/retrieve.py to time beside the current one")
     args = ap.parse_args()
     args.sizes = sorted({size(s) for s in args.sizes.split(",")}) if args.sizes else (
         [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000])
