@@ -151,7 +151,7 @@ def _links_by_external_id(session: Session, source_id: int,
                           external_ids: list[str]) -> dict[str, tuple[ItemLink, str | None]]:
     """This source's links for `external_ids`, each with the URL key of its item (None: the item is gone)."""
     out: dict[str, tuple[ItemLink, str | None]] = {}
-    for chunk in _chunks(external_ids):
+    for chunk in chunks(external_ids):
         rows = session.exec(_LINKS_WITH_URL_KEYS, params={"source_id": source_id, "ids": chunk})
         out.update((link.external_id, (link, url_key)) for link, url_key in rows)
     return out
@@ -159,13 +159,14 @@ def _links_by_external_id(session: Session, source_id: int,
 
 def _items_by_url_key(session: Session, team_id: str, keys: list[str]) -> dict[str, Item]:
     out: dict[str, Item] = {}
-    for chunk in _chunks(keys):
+    for chunk in chunks(keys):
         out.update((item.url_key, item) for item in session.exec(_ITEMS_BY_URL_KEY,
                                                                  params={"team_id": team_id, "keys": chunk}))
     return out
 
 
-def _chunks(values: list[T]) -> Iterator[list[T]]:
+def chunks(values: list[T]) -> Iterator[list[T]]:
+    """`values` in slices of at most CHUNK, so an IN list stays within the databases' parameter limits."""
     for start in range(0, len(values), CHUNK):
         yield values[start : start + CHUNK]
 
@@ -194,7 +195,7 @@ def sources_of(*, session: Session, item_ids: Iterable[int]) -> dict[int, list[i
     """Every source each item was seen in."""
     ids = list(item_ids)
     out: dict[int, list[int]] = {}
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         for link in session.exec(select(ItemLink).where(col(ItemLink.item_id).in_(chunk))):
             out.setdefault(link.item_id, [])
             if link.source_id not in out[link.item_id]:

@@ -5,10 +5,10 @@ each posting's lifecycle is read for signals, `briefbot items` and answers (`lif
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import select as sa_select
 from sqlalchemy import update
@@ -31,10 +31,8 @@ from bot.core.lifecycle import (
     repost_key,
 )
 from bot.storage.companies import company_identity
+from bot.storage.items import chunks
 from bot.storage.models import Item, ItemLink, Source
-
-CHUNK = 500
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +57,7 @@ def close_unlisted(*, session: Session, source: Source, listed: Collection[str],
         .where(ItemLink.source_id == source.id, col(ItemLink.delisted_at).is_(None), Item.kind == "job"))
         if link_id is not None]
     closed_links = [ClosedLink(link.id or 0, link.external_id)
-                    for chunk in _chunks(sorted(set(listed)))
+                    for chunk in chunks(sorted(set(listed)))
                     for link in session.exec(select(ItemLink).where(
                         ItemLink.source_id == source.id, col(ItemLink.delisted_at).is_not(None),
                         col(ItemLink.external_id).in_(chunk)))]
@@ -82,12 +80,12 @@ def close_unlisted(*, session: Session, source: Source, listed: Collection[str],
 
 
 def _set(session: Session, link_ids: Sequence[int], **values: datetime | None) -> None:
-    for chunk in _chunks(list(link_ids)):
+    for chunk in chunks(list(link_ids)):
         session.execute(update(ItemLink).where(col(ItemLink.id).in_(chunk)).values(**values))
 
 
 def _item_ids_of(session: Session, link_ids: list[int]) -> list[int]:
-    return sorted({item_id for chunk in _chunks(link_ids)
+    return sorted({item_id for chunk in chunks(link_ids)
                    for item_id in session.exec(select(ItemLink.item_id).where(col(ItemLink.id).in_(chunk)))})
 
 
@@ -95,7 +93,7 @@ def _settle_items(session: Session, item_ids: list[int], tracked_since: datetime
     """Each item's closed state brought in line with its links: closed when no active source lists it. A closing
     at or before `tracked_since` (the source's first closing poll) was found, not seen: its date is unknown."""
     closed = reopened = 0
-    for chunk in _chunks(item_ids):
+    for chunk in chunks(item_ids):
         listings: dict[int, list[LinkListing]] = {}
         rows = session.exec(select(ItemLink.item_id, ItemLink.delisted_at, Source.enabled, Source.removed_at)
                             .join(Source, col(Source.id) == ItemLink.source_id)
@@ -121,7 +119,7 @@ def mark_reposts(*, session: Session, team_id: str, item_ids: Sequence[int], now
     """The new job postings among `item_ids` that are postings closed within `window` come back (same company,
     through the workspace's aliases; same title and metros) get `repost_of`; how many did. A posting closed
     before briefbot tracked its board (date unknown) is not matched."""
-    new = [item for chunk in _chunks(list(item_ids)) for item in session.exec(
+    new = [item for chunk in chunks(list(item_ids)) for item in session.exec(
         select(Item).where(col(Item.id).in_(chunk), Item.team_id == team_id, Item.kind == "job",
                            col(Item.repost_of).is_(None), col(Item.closed_at).is_(None)))]
     if not new:
@@ -161,9 +159,9 @@ def lifecycles(*, session: Session, team_id: str, item_ids: Iterable[int] | None
                                                                           col(Item.kind) == "job")
     queries = []
     if item_ids is not None:
-        queries += [columns.where(col(Item.id).in_(chunk)) for chunk in _chunks(sorted(set(item_ids)))]
+        queries += [columns.where(col(Item.id).in_(chunk)) for chunk in chunks(sorted(set(item_ids)))]
     if outlets is not None:
-        queries += [columns.where(col(Item.outlet).in_(chunk)) for chunk in _chunks(sorted(set(outlets)))]
+        queries += [columns.where(col(Item.outlet).in_(chunk)) for chunk in chunks(sorted(set(outlets)))]
     out: dict[int, Lifecycle] = {}
     for query in queries:
         for item_id, published_at, first_seen_at, closed_at, before_tracking, repost_of in session.execute(query):
@@ -172,7 +170,3 @@ def lifecycles(*, session: Session, team_id: str, item_ids: Iterable[int] | None
                                           repost_of=repost_of)
     return out
 
-
-def _chunks(values: list[T]) -> Iterator[list[T]]:
-    for start in range(0, len(values), CHUNK):
-        yield values[start : start + CHUNK]
