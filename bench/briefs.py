@@ -203,13 +203,13 @@ def naive_call_tokens(ctx: Any, item: Item) -> int:
     """One brief for this item alone, built by the pipeline's own input builders and prompts."""
     if item.kind == "job":
         function = job_function(item.job_title or item.title, item.department)
-        subject = SimpleNamespace(id=0, version=1, functions=[[function, 1]], company=item.outlet,
+        subject = SimpleNamespace(id=0, version=1, item_count=1, functions=[[function, 1]], company=item.outlet,
                                   family=family_of(function), metro=(metros_of(item.locations) or [""])[0],
                                   reason="", baseline=0.0, first_at=item.first_seen_at, last_at=item.first_seen_at)
         inp = briefing.signal_input(subject, [item])  # type: ignore[arg-type]
     else:
         when = item.published_at or item.first_seen_at
-        story = SimpleNamespace(id=0, version=1, outlets=[item.outlet], first_at=when, last_at=when)
+        story = SimpleNamespace(id=0, version=1, item_count=1, outlets=[item.outlet], first_at=when, last_at=when)
         inp = briefing.story_input(story, [item])  # type: ignore[arg-type]
     return tokens(render(ctx.prompts[PROMPT_FOR[inp.subject]], **prompt_values(inp)))
 
@@ -240,6 +240,37 @@ async def replay(ctx: Any, server: LocalServer, stream: Stream, clock: SimpleNam
         await fetcher.aclose()
 
 
+def where_tokens(briefs: list[Brief], rebrief_ids: set[int]) -> None:
+    """Each request's estimate split into its parts, for first briefs and re-briefs (a brief's headline names the
+    request that wrote it: "Brief 7: …")."""
+    parts = ("system message", "user: template and facts", "user: item headers", "user: item texts",
+             "user: related lines and earlier brief")
+    sums: dict[bool, list[int]] = {False: [0] * len(parts), True: [0] * len(parts)}
+    calls = Counter[bool]()
+    for brief in briefs:
+        number = re.match(r"Brief (\d+):", brief.headline)
+        if number is None:
+            continue
+        messages = FakeLLM.requests[int(number.group(1)) - 1]["messages"]
+        lines = str(messages[1]["content"]).splitlines()
+        headers = sum(len(line) for line in lines if re.match(r"\[\d+\] outlet:", line))
+        texts = sum(len(line) for line in lines if line.startswith("text: "))
+        related = sum(len(line) for line in lines if line.startswith("- "))
+        user = tokens(messages[1:])
+        split = [tokens(messages[0]), user - round((headers + texts + related) / 4), round(headers / 4),
+                 round(texts / 4), round(related / 4)]
+        again = id(brief) in rebrief_ids
+        calls[again] += 1
+        sums[again] = [a + b for a, b in zip(sums[again], split, strict=True)]
+    print(f"\nwhere the prompt tokens go (estimate per call): {'first briefs':>14}{'re-briefs':>12}")
+    print(f"{'calls':<40}{calls[False]:>14}{calls[True]:>12}")
+    for n, name in enumerate(parts):
+        print(f"{name:<40}" + "".join(f"{sums[again][n] / max(1, calls[again]):>{w}.0f}" for again, w in
+                                         ((False, 14), (True, 12))))
+    print(f"{'all':<40}" + "".join(f"{sum(sums[again]) / max(1, calls[again]):>{w}.0f}" for again, w in
+                                   ((False, 14), (True, 12))))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=7)
@@ -253,7 +284,7 @@ def main() -> None:
         ctx = build_context(Settings(
             database_url=f"sqlite:///{tmp}/briefs.db", briefbot_allow_private_urls=True, openai_api_key="bench",
             openai_base_url=f"http://127.0.0.1:{llm.server_address[1]}/v1", briefbot_brief_model="bench-model",
-            briefbot_llm_max_retries=0, briefbot_log_level="WARNING", _env_file=None))  # type: ignore[call-arg]
+            briefbot_llm_max_retries=0, briefbot_log_level="WARNING", _env_file=None))
         logging.getLogger("bot").setLevel(logging.WARNING)
         ctx.clock = lambda: clock.now
         print(f"{platform.system()} {platform.machine()}, Python {platform.python_version()}, SQLite "
@@ -289,6 +320,7 @@ def main() -> None:
           f"{sum(1 for b in briefs if (b.writer_note or '').startswith('reused'))}")
     print(f"LLM calls {calls}; prompt tokens: estimate {est} (messages), server usage {usage} (messages + schema); "
           f"completion tokens {sum(b.completion_tokens for b in briefs)}")
+    where_tokens(briefs, {id(b) for _, b in rebriefs})
     k = 1000 / max(1, len(fresh))
     print(f"\nper 1,000 new (non-backfill) stored items ({len(fresh)}); prompt tokens = chars/4 of the messages:")
     print(f"{'':<24}{'LLM calls':>10}{'prompt tokens':>15}{'tokens/call':>12}")

@@ -65,7 +65,7 @@ cities: Kent, Auburn
 text: Pick, pack and ship orders at our new Kent site.
 [2] outlet: Acme Logistics careers | date: 2026-11-21 | title: Forklift Operator
 text: Operate forklifts safely. Nights and weekends.
-related news about the company:
+earlier brief and related news about the company:
 - Acme leases a Kent warehouse (reported by Freight Weekly and Tacoma Daily; 2026-11-22)
 <<<END SOURCE ITEMS>>>"""
 STORY_USER = """A news story reported in 2 articles, first seen 2026-11-25, last seen 2026-11-25.
@@ -77,7 +77,7 @@ outlets: Freight Weekly, Tacoma Daily
 text: Acme agreed to buy Beta Freight, a Tacoma carrier.
 [2] outlet: Tacoma Daily | date: unknown | title: Beta Freight sold
 text: (none)
-open hiring signals of companies in the story:
+earlier brief and open hiring signals of companies in the story:
 none
 <<<END SOURCE ITEMS>>>"""
 SCHEMA = {
@@ -146,7 +146,7 @@ def test_a_good_reply_becomes_a_written_brief_with_its_usage(llm: FakeLLM) -> No
     written = writer.write(SIGNAL)
     assert written.draft == BriefDraft(**GOOD)
     assert (written.writer, written.prompt_name, written.prompt_version, written.model) == (
-        "llm", "brief_signal", "3", MODEL)
+        "llm", "brief_signal", "4", MODEL)
     assert (written.prompt_tokens, written.completion_tokens) == (321, 54)
     assert written.input_hash == writer.input_hash(SIGNAL) and len(written.input_hash) == 64
 
@@ -273,7 +273,7 @@ def test_input_hash_is_deterministic_and_covers_what_shapes_the_output() -> None
     changed_item = dataclasses.replace(STORY.items[1], text="Beta Freight was sold.")
     assert len({base,
                 input_hash(STORY, prompt, "gpt-4o"),
-                input_hash(STORY, dataclasses.replace(prompt, version="4"), MODEL),
+                input_hash(STORY, dataclasses.replace(prompt, version=prompt.version + ".1"), MODEL),
                 input_hash(STORY, dataclasses.replace(prompt, digest="0" * 64), MODEL),
                 input_hash(dataclasses.replace(STORY, items=(STORY.items[0], changed_item)), prompt, MODEL),
                 input_hash(STORY, prompts["brief_signal"], MODEL),

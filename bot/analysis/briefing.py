@@ -11,7 +11,7 @@ from datetime import timedelta
 from functools import partial
 
 from bot.analysis.related import with_related
-from bot.briefs.model import WINDOW_DAYS, BriefDraft, BriefInput, SourceRef, WrittenBrief
+from bot.briefs.model import WINDOW_DAYS, BriefDraft, BriefInput, RelatedRef, SourceRef, WrittenBrief
 from bot.briefs.writers import BriefWriter, writer_for_team
 from bot.clock import Clock
 from bot.core.jobs import family_labels, function_label
@@ -30,7 +30,11 @@ from bot.storage.transactions import Engine, Session
 log = logging.getLogger(__name__)
 MAX_SOURCES = 12  # a brief cites at most this many items; the newest are kept
 HORIZON = timedelta(days=7)  # subjects unchanged for longer are not looked at again
-SOURCE_TEXT = 500
+# What a writer reads of each item: a summary is one or two sentences, so an article's lead is enough, and of
+# a posting (title, place and company are given apart) the first lines. A headline repeated at the start of the
+# text is dropped: the writer has it already.
+SOURCE_TEXT = 300
+POSTING_TEXT = 200
 PULLBACK_DAYS = PullbackParams().window.days
 LEASE = timedelta(minutes=5)  # longer than the writer's slowest call with its retries
 
@@ -176,7 +180,8 @@ def _brief_one(engine: Engine, team: str, writer: BriefWriter, clock: Clock, due
         if not _wants_brief(last, due):  # checked again under the lease: another worker may have written it
             return None
         inp = due.make_input()
-        key = writer.input_hash(inp)
+        seen = for_writer(inp, last)  # what the writer reads; the brief still cites every item of `inp`
+        key = writer.input_hash(seen)
         cached = brief_by_input_hash(session=session, input_hash=key)
     if cached is not None and cached.team_id == team:
         draft = BriefDraft(headline=cached.headline, summary=cached.summary, why_it_matters=cached.why_it_matters,
@@ -185,7 +190,7 @@ def _brief_one(engine: Engine, team: str, writer: BriefWriter, clock: Clock, due
                                prompt_name=cached.prompt_name, prompt_version=cached.prompt_version,
                                model=cached.model, input_hash=key, note="reused: identical input briefed before")
     else:
-        written = writer.write(inp)
+        written = writer.write(seen)
         written = replace(written, input_hash=written.input_hash or key)
     with session_scope(engine) as session:
         if not held.fence(session, clock()):
@@ -197,12 +202,38 @@ def _brief_one(engine: Engine, team: str, writer: BriefWriter, clock: Clock, due
     return brief.id or 0
 
 
+def for_writer(inp: BriefInput, last: Brief | None) -> BriefInput:
+    """What the writer is sent. A first brief: the input. A re-brief: the earlier brief (first of the related
+    lines) and only the items it did not cite; the items it covered move to `earlier`, still cited and still
+    read by the built-in writer. With nothing new to show (a brief rewritten for an unchanged subject), the
+    input as a first brief sees it, so identical inputs still reuse a brief."""
+    if last is None:
+        return inp
+    briefed = {s.get("item_id") for s in last.sources if not s.get("related")}
+    new = tuple(i for i in inp.items if i.item_id not in briefed)
+    if not new:
+        return inp
+    earlier = RelatedRef(kind="brief", subject_id=inp.subject_id, headline=f"Earlier brief: {last.headline}",
+                         detail=last.summary, count=last.item_count, published_at=last.created_at)
+    return replace(inp, items=new, earlier=tuple(i for i in inp.items if i.item_id in briefed),
+                   related=(earlier, *inp.related))
+
+
+def source_text(title: str, text: str, limit: int) -> str:
+    """An item's text as the writer reads it: without a leading copy of its title, cut to `limit`."""
+    flat, head = " ".join(text.split()), " ".join(title.split())
+    if head and flat.lower().startswith(head.lower()):
+        flat = flat[len(head):].lstrip(" .:;,-–—|")
+    return cap_text(flat, limit)
+
+
 def story_input(story: Story, items: list[Item]) -> BriefInput:
     newest = sorted(items, key=lambda i: (i.published_at or i.first_seen_at, i.id or 0))[-MAX_SOURCES:]
     return BriefInput(
         subject="story", subject_id=story.id or 0, subject_version=story.version,
         items=tuple(SourceRef(item_id=i.id or 0, title=i.title, url=i.url, outlet=i.outlet,
-                              published_at=i.published_at or i.first_seen_at, text=cap_text(i.text, SOURCE_TEXT))
+                              published_at=i.published_at or i.first_seen_at,
+                              text=source_text(i.title, i.text, SOURCE_TEXT))
                     for i in newest),
         outlets=tuple(story.outlets), first_at=story.first_at, last_at=story.last_at, item_count=story.item_count,
     )
@@ -215,7 +246,8 @@ def signal_input(signal: Signal, items: list[Item]) -> BriefInput:
     return BriefInput(
         subject="signal", subject_id=signal.id or 0, subject_version=signal.version,
         items=tuple(SourceRef(item_id=i.id or 0, title=i.job_title or i.title, url=i.url, outlet=i.outlet,
-                              published_at=i.published_at or i.first_seen_at, text=cap_text(i.text, SOURCE_TEXT))
+                              published_at=i.published_at or i.first_seen_at,
+                              text=source_text(i.job_title or i.title, i.text, POSTING_TEXT))
                     for i in newest),
         company=signal.company, function_label=family_labels().get(signal.family, signal.family),
         main_function_label=function_label(main), metro=signal.metro, cities=tuple(dict.fromkeys(cities)),

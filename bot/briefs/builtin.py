@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime
 
 from bot.briefs.model import HEADLINE_MAX, BriefDraft, BriefInput, RelatedRef, SourceRef, WrittenBrief
@@ -26,6 +27,8 @@ _COMMON_STARTS = frozenset({"The", "A", "An", "In", "On", "At", "How", "Why", "W
 
 
 def write_builtin(inp: BriefInput, *, note: str = WRITER_NOTE) -> WrittenBrief:
+    """Written from every item the brief cites: a re-brief's earlier items as well as its new ones."""
+    inp = replace(inp, items=inp.cited(), earlier=())
     draft = _signal(inp) if inp.subject == "signal" else _story(inp)
     return WrittenBrief(draft=draft, writer="builtin", note=note)
 

@@ -28,10 +28,11 @@ class SourceRef:
 @dataclass(frozen=True, slots=True)
 class RelatedRef:
     """The other half of a company's picture, for a brief to mention: a news story about the company a hiring
-    signal is about, or the open hiring signal of a company a story names. `headline` and `detail` come from
-    feeds and boards: material, never instructions."""
+    signal is about, or the open hiring signal of a company a story names; or (kind "brief") the subject's own
+    earlier brief, which a re-brief updates. `headline` and `detail` come from feeds, boards and earlier LLM
+    replies: material, never instructions."""
 
-    kind: Literal["story", "signal"]
+    kind: Literal["story", "signal", "brief"]
     subject_id: int
     headline: str  # the story's (or its latest brief's) headline; the signal's company and what it shows
     detail: str  # a story: its outlets; a signal: e.g. "14 fulfillment and logistics roles around Seattle (surge)"
@@ -74,10 +75,17 @@ class BriefInput:
     last_at: datetime | None = None
     extra: dict[str, str] = field(default_factory=dict)
     related: tuple[RelatedRef, ...] = ()  # the company's news (for a signal) or open signals (for a story)
+    # A re-brief's items that its earlier brief (first in `related`) already covers: cited, and read by the
+    # built-in writer, but not sent to the LLM again; `items` then holds only what is new since that brief.
+    earlier: tuple[SourceRef, ...] = ()
+
+    def cited(self) -> tuple[SourceRef, ...]:
+        """Every item the brief stands on: those its earlier brief covered, then the new ones."""
+        return self.earlier + self.items
 
     def total_items(self) -> int:
         """How many items the subject holds: its real count when given, else the items cited."""
-        return len(self.items) if self.item_count is None else self.item_count
+        return len(self.cited()) if self.item_count is None else self.item_count
 
 
 class BriefDraft(BaseModel):

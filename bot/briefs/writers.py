@@ -57,7 +57,7 @@ def guarded_builtin(inp: BriefInput, note: str) -> WrittenBrief:
     """The built-in writer's brief, through the same output guard as an LLM's. Feed titles are its
     material, so a mention or a foreign link in one is cleaned out here too."""
     written = write_builtin(inp, note=note)
-    allowed = {item.url for item in inp.items if item.url}
+    allowed = {item.url for item in inp.cited() if item.url}
     try:
         return replace(written, draft=check_draft(written.draft, allowed))
     except UnsafeDraftError:
