@@ -24,6 +24,7 @@ from bot.core.stories import (
     StoryParams,
     StoryState,
     name_terms,
+    normalise_words,
     shared_count,
 )
 from tests.conftest import corpus_path
@@ -97,6 +98,24 @@ def test_one_wire_copy_under_two_headlines_joins() -> None:
     titles_only = StoryClusterer()
     titles_only.assign(report(1, "Navy ships comb waters off Vietnam", "AP"))
     assert titles_only.assign(report(2, "Relatives gather in Beijing hotel", "Yahoo", 5)).is_new
+
+
+def test_a_number_is_one_term() -> None:
+    assert normalise_words("A 600,000-square-foot site, 3.5% up, 40,000 orders") == [
+        "a", "600000", "square", "foot", "site", "35", "up", "40000", "orders"]
+
+
+def test_large_numbers_do_not_tie_unrelated_reports() -> None:
+    # The demo's flake: a text-less news-search copy of a lease report shared "fulfillment" with an analysis
+    # piece, "lease" with its text, and the "000" of two unrelated numbers: enough for the gate, and it joined.
+    clusterer = StoryClusterer()
+    analysis = clusterer.assign(report(
+        1, "Analysis: why mid-size retailers are building their own fulfillment networks", "Signal Daily",
+        text="Faster delivery promises are pushing retailers that once outsourced everything to lease their own "
+             "warehouses. The math flips at about 40,000 orders a day, one consultant said."))
+    lease = clusterer.assign(report(
+        2, "Kestrel Commerce leases 600,000-square-foot fulfillment center in Kent", "The Harbor Ledger", 60))
+    assert lease.is_new and lease.story_id != analysis.story_id
 
 
 def test_the_title_outweighs_a_text_about_something_else() -> None:

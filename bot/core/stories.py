@@ -49,6 +49,7 @@ STOPWORDS = frozenset(
 )
 _WORD = re.compile(r"[a-z0-9]+")
 _POSSESSIVE = re.compile(r"['’]s\b")
+_DIGIT_GROUP = re.compile(r"(?<=\d)[,.](?=\d)")  # "600,000" and "3.5" are one number each
 _MERSENNE = (1 << 61) - 1
 _NEAR_DUPLICATE_CANDIDATES = 5
 
@@ -156,10 +157,11 @@ class StoryState:
 
 
 def normalise_words(text: str) -> list[str]:
-    """Lower-case ASCII words without accents or possessives (scripts other than Latin are dropped)."""
+    """Lower-case ASCII words without accents or possessives (scripts other than Latin are dropped). A number
+    keeps its digit groups together: "600,000" is one term, not "600" and a "000" that every large number shares."""
     folded = unicodedata.normalize("NFKD", text.lower())
     folded = "".join(c for c in folded if not unicodedata.combining(c))
-    return _WORD.findall(_POSSESSIVE.sub("", folded))
+    return _WORD.findall(_DIGIT_GROUP.sub("", _POSSESSIVE.sub("", folded)))
 
 
 def _stem(word: str) -> str:
