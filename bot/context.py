@@ -7,28 +7,26 @@ import logging
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
-from bot.analysis.run import AnalysisReport, analyse
-from bot.ask.service import Asker
-from bot.briefs.builtin import WRITER_NOTE
-from bot.briefs.writers import BriefWriter, BuiltinWriter
 from bot.clock import Clock, fixed_clock, utc_now
 from bot.core.llm_budget import LLMBudget
 from bot.core.types import Embed
-from bot.fetch.http import Fetcher, build_fetcher
-from bot.ingest.poller import Poller
-from bot.llm.answer_writer import LLMAnswerWriter
-from bot.llm.brief_writer import LLMBriefWriter
-from bot.llm.client import LLMError, build_client, llm_configured
-from bot.llm.deadline import request_bound
-from bot.llm.embeddings import embedder_for
-from bot.llm.fallback import LLMWithFallback
+from bot.llm.client import llm_configured
 from bot.llm.prompts import Prompt, PromptError, default_directory, load_all
 from bot.settings import Settings, mask_url_password
 from bot.storage.db import build_engine, session_scope, upgrade
-from bot.storage.llm_budgets import workspace_budget
+
+# What only some commands use is imported where it is built: every `briefbot` command goes through here, and
+# the OpenAI client, the HTTP client, analysis and asking would cost each one a second before it starts.
+if TYPE_CHECKING:
+    from bot.analysis.run import AnalysisReport
+    from bot.ask.service import Asker
+    from bot.briefs.writers import BriefWriter
+    from bot.fetch.http import Fetcher
+    from bot.ingest.poller import Poller
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +45,13 @@ class Context:
 
     def fetcher(self) -> Fetcher:
         """A new HTTP client; build it inside the event loop that uses it, and close it there."""
+        from bot.fetch.http import build_fetcher
+
         return build_fetcher(self.settings)
 
     def poller(self, fetcher: Fetcher) -> Poller:
+        from bot.ingest.poller import Poller
+
         return Poller(settings=self.settings, engine=self.engine, fetcher=fetcher, clock=self.clock)
 
     def brief_writer(self) -> BriefWriter:
@@ -57,8 +59,15 @@ class Context:
         built-in writer, which says so in every brief."""
         if self._writer is None:
             if not llm_configured(self.settings):
+                from bot.briefs.builtin import WRITER_NOTE
+                from bot.briefs.writers import BuiltinWriter
+
                 self._writer = BuiltinWriter(WRITER_NOTE)
             else:
+                from bot.llm.brief_writer import LLMBriefWriter
+                from bot.llm.client import build_client
+                from bot.llm.fallback import LLMWithFallback
+
                 client = build_client(self.settings, timeout=self.settings.briefbot_llm_timeout,
                                       max_retries=self.settings.briefbot_llm_max_retries)
                 llm = LLMBriefWriter(client, self.settings.briefbot_brief_model, self.prompts)
@@ -68,8 +77,13 @@ class Context:
     def asker(self) -> Asker:
         """Answers questions: the LLM answer writer when an endpoint is configured, extractive otherwise."""
         if self._asker is None:
+            from bot.ask.service import Asker
+
             writer = None
             if llm_configured(self.settings):
+                from bot.llm.answer_writer import LLMAnswerWriter
+                from bot.llm.client import build_client
+
                 client = build_client(self.settings, timeout=self.settings.briefbot_llm_timeout,
                                       max_retries=self.settings.briefbot_llm_max_retries)
                 writer = LLMAnswerWriter(client, self.settings.briefbot_answer_model, self.prompts)
@@ -91,6 +105,8 @@ class Context:
     def _budget_of(self, team_id: str) -> LLMBudget:
         """Its own budget (workspaces.llm_daily_tokens) or BRIEFBOT_DAILY_TOKEN_BUDGET, and its briefs' tokens
         since 00:00 UTC: read before each LLM brief, so a workspace stops at its own budget."""
+        from bot.storage.llm_budgets import workspace_budget
+
         with session_scope(self.engine) as session:
             return workspace_budget(session=session, team_id=team_id,
                                     default_limit=self.settings.briefbot_daily_token_budget, now=self.clock())
@@ -103,6 +119,9 @@ class Context:
         return self._embed
 
     def _build_embed(self) -> Embed | None:
+        from bot.llm.client import LLMError
+        from bot.llm.embeddings import embedder_for
+
         embedder = embedder_for(self.settings)
         if embedder is None:
             return None
@@ -117,6 +136,8 @@ class Context:
         return embed
 
     def analyse(self, team_id: str | None = None, *, only_wanted: bool = False) -> AnalysisReport:
+        from bot.analysis.run import analyse
+
         return analyse(engine=self.engine, clock=self.clock, settings=self.settings, writer=self.brief_writer(),
                        team_id=team_id, embed=self.embed(), only_wanted=only_wanted,
                        brief_seconds=self.brief_seconds(), brief_concurrency=self.brief_concurrency())
@@ -129,6 +150,8 @@ class Context:
         """The longest an LLM brief may take, its repair included (the writer's own deadline); 0 without one."""
         if not llm_configured(self.settings):
             return 0.0
+        from bot.llm.deadline import request_bound
+
         return 2 * request_bound(self.settings.briefbot_llm_timeout, self.settings.briefbot_llm_max_retries)
 
 

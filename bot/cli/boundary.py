@@ -17,8 +17,6 @@ from typing import Any, NoReturn
 
 import click
 
-from bot.cli.explain import explain, one_line
-
 DEBUG_ENV = "BRIEFBOT_DEBUG"
 
 
@@ -57,6 +55,8 @@ def fail(exc: BaseException, *, debug: bool) -> NoReturn:
     if isinstance(exc, OSError) and exc.errno == errno.EPIPE:  # `briefbot items | head`: the reader left
         _quiet_stdout()
         sys.exit(1)
+    from bot.cli.explain import explain, one_line  # the database and Slack errors it knows: only on a failure
+
     explained = explain(exc)
     message = explained.message
     if debug:

@@ -13,7 +13,6 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
-from bot.cli.explain import explain
 from bot.cli.params import TEAM
 from bot.clock import as_utc
 from bot.context import Context, StartupError, build_context
@@ -50,6 +49,8 @@ def context(migrate: bool = True) -> Context:
     except (click.ClickException, StartupError):
         raise  # already names the setting
     except Exception as exc:  # an unreachable, locked, read-only or unusable database, said in one line
+        from bot.cli.explain import explain
+
         where = mask_url_password(settings.database_url)
         explained = explain(exc, sqlite_path=settings.sqlite_path())
         problem = explained.message if explained.expected else f"{type(exc).__name__}: {first_line(exc, None)}"

@@ -12,7 +12,6 @@ from bot.cli.params import CHANNEL
 from bot.core.normalize import redact_url
 from bot.core.opml import MAX_BYTES, OpmlError, parse_opml, write_opml
 from bot.core.routing import ALERT_POLICIES
-from bot.ingest.opml import OUTCOMES, REFUSED, ImportSummary, as_outlines, import_opml
 from bot.storage.channels import channel_follows
 from bot.storage.db import session_scope
 from bot.storage.sources import list_sources
@@ -31,6 +30,8 @@ def register(sources: click.Group) -> None:
         or refused with its reason, one line each; a refused feed never stops the rest, and importing the same
         file again adds nothing new. Outlines with type="rss" are added without being fetched (their address is
         checked by the SSRF guard); outlines without a type are fetched once to learn what they are."""
+        from bot.ingest.opml import OUTCOMES, REFUSED, ImportSummary, import_opml  # the HTTP client: only here
+
         ctx = context()
         if alert is not None and channel is None:
             raise click.UsageError("--alert needs --channel: it is how that channel hears the feeds' news")
@@ -69,6 +70,8 @@ def register(sources: click.Group) -> None:
     def export(team: str | None, channel: str | None) -> None:
         """The workspace's sources as OPML 2.0 on stdout, one folder per kind of source (feeds, news searches,
         job boards, careers pages). `sources import` reads it back, in another workspace too."""
+        from bot.ingest.opml import as_outlines
+
         ctx = context()
         team_id = team_for_writing(ctx, team)
         with session_scope(ctx.engine) as session:

@@ -11,7 +11,6 @@ from bot.cli.common import context, echo_json, json_option, owner_team_option, t
 from bot.cli.params import CHANNEL, SOURCE_ID, SPEC
 from bot.core.normalize import source_label
 from bot.core.routing import ALERT_POLICIES
-from bot.ingest.add import Added, add_by_spec
 from bot.slack.clients import SlackClients
 from bot.slack.delivery import find_unpostable
 from bot.sources.base import SpecError
@@ -43,6 +42,8 @@ def register(group: click.Group) -> None:
     def add(spec: str, kind: str | None, channel: str | None, alert: str | None, team: str | None,
             as_json: bool) -> None:
         """Follow SPEC: a feed or page URL, or kind:identifier (greenhouse:acme, news:"acme layoffs")."""
+        from bot.ingest.add import Added, add_by_spec  # the HTTP client: only for the command that fetches
+
         ctx = context()
         team_id = team_for_writing(ctx, team)
         if alert is not None and channel is None:

@@ -12,13 +12,14 @@ extractive answer.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from openai import OpenAI
-
-from bot.llm.deadline import request_bound
-from bot.llm.transport import build_http_client
 from bot.settings import Settings
+
+# `llm_configured` and the errors are wanted by every command; the OpenAI and HTTP libraries (a second to
+# import) only where a client is built or bounded.
+if TYPE_CHECKING:
+    from openai import OpenAI
 
 DEFAULT_TIMEOUT = 30.0  # seconds, per attempt; a brief is a few hundred tokens
 DEFAULT_MAX_RETRIES = 2  # three attempts in all
@@ -56,6 +57,10 @@ def build_client(settings: Settings, *, timeout: float = DEFAULT_TIMEOUT,
     """The one OpenAI client. Call from the composition root, only when `llm_configured(settings)`."""
     if not llm_configured(settings):
         raise LLMUnavailable("no LLM configured: set OPENAI_API_KEY, or OPENAI_BASE_URL for a local server")
+    from openai import OpenAI
+
+    from bot.llm.transport import build_http_client
+
     key = settings.openai_api_key.get_secret_value().strip() if settings.openai_api_key else ""
     return OpenAI(
         api_key=key or PLACEHOLDER_API_KEY,
@@ -70,6 +75,8 @@ def build_client(settings: Settings, *, timeout: float = DEFAULT_TIMEOUT,
 
 def client_bound(client: OpenAI) -> float:
     """`request_bound` for this client's own timeout and retries."""
+    from bot.llm.deadline import request_bound
+
     timeout = client.timeout
     seconds = timeout if isinstance(timeout, int | float) else DEFAULT_TIMEOUT
     if not isinstance(timeout, int | float) and timeout is not None:

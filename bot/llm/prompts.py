@@ -14,8 +14,10 @@ import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from openai.types.chat import ChatCompletionMessageParam, ChatCompletionUserMessageParam
+if TYPE_CHECKING:  # typed dicts only: loading the prompts at start-up needs no OpenAI library
+    from openai.types.chat import ChatCompletionMessageParam, ChatCompletionUserMessageParam
 
 DATA_START = "<<<SOURCE ITEMS>>>"
 DATA_END = "<<<END SOURCE ITEMS>>>"
