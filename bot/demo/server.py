@@ -38,6 +38,13 @@ class Route:
         return '"' + hashlib.sha256(self.body).hexdigest()[:16] + '"'
 
 
+class _Server(ThreadingHTTPServer):
+    # The standard backlog of 5 overflows when a poll opens dozens of connections at once on a busy machine, and
+    # the clients see resets: a local server answering every source of a benchmark must queue them all.
+    request_queue_size = 256
+    daemon_threads = True
+
+
 class LocalServer:
     """`with LocalServer() as server: server.route("/feed", Route(body=...)); server.url("/feed")`."""
 
@@ -51,8 +58,7 @@ class LocalServer:
         self.faults: dict[str, deque[Route]] = {}  # answered before the path's route, each once
         self._stopping = threading.Event()
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer((host, port), _handler_for(self))
-        self._httpd.daemon_threads = True
+        self._httpd = _Server((host, port), _handler_for(self))
         self.scheme = "https" if tls else "http"
         if tls is not None:
             self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
