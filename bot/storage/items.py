@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam
+from sqlalchemy import Integer, String, Table, TypeDecorator, bindparam, case, insert, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, func, select
 
 from bot.core.intake import (
@@ -26,6 +30,7 @@ from bot.core.intake import (
 )
 from bot.core.lifecycle import is_long_open, open_days, opened_at
 from bot.sources.item import NormalisedItem
+from bot.storage.fit import fit_values
 from bot.storage.models import Item, ItemLink, Source
 
 CHUNK = 500
@@ -51,117 +56,190 @@ def store_items(
     - nothing is ever deleted here.
 
     The rules are `core.intake.decide`'s; this looks up what it needs (this source's links with their items'
-    URL keys, then the workspace's items for the URLs it may meet: at most two queries per 500 items) and
-    applies its decisions.
+    URL keys, then the workspace's item ids for the URLs it may meet: at most two queries per 500 items) and
+    applies its decisions in bulk: one multi-row INSERT of the new items, one of their links, and an UPDATE per
+    changed item or link. Core statements, not ORM objects: building and flushing those was most of a first
+    poll's time (bench/ingest.py), so text is fitted to its columns here, as the flush guard would (`_fitted`).
     """
     assert source.id is not None
     links = _links_by_external_id(session, source.id, ids_to_look_up(items))
-    known_links = {external_id: KnownLink(link.item_id, link.content_hash, url_key)
-                   for external_id, (link, url_key) in links.items()}
-    by_url = _items_by_url_key(session, source.team_id, urls_to_look_up(items, known_links))
-    decisions = decide(items, Known(links=known_links, items={key: item.id or 0 for key, item in by_url.items()}))
-    by_id = {item.id: item for item in by_url.values()}
+    known_links = {external_id: KnownLink(item_id, content_hash, url_key)
+                   for external_id, (_, item_id, content_hash, url_key) in links.items()}
+    ids = _item_ids_by_url_key(session, source.team_id, urls_to_look_up(items, known_links))
     new = updated = linked = unchanged = 0
-    pending: list[tuple[NormalisedItem, Item]] = []  # links to add once new items have ids
-    repointed: list[tuple[ItemLink, NormalisedItem, Item]] = []  # links to move to new items once they have ids
-    fresh: list[Item] = []  # inserted items (not repointed ones: those are a known posting at a new URL)
-    for decision in decisions:
+    inserts: list[tuple[NormalisedItem, bool]] = []  # (entry, backfill): the new items
+    fresh: list[str] = []  # the URL keys of the Insert decisions' items, in the batch's order
+    new_links: list[NormalisedItem] = []  # links to add once the new items have ids
+    moved: list[NormalisedItem] = []  # links taking a new hash and the item at their entry's URL
+    rehashed: list[NormalisedItem] = []  # links taking their entry's hash
+    changed: list[tuple[int, NormalisedItem]] = []  # (item id, entry): items taking the entry's content
+    for decision in decide(items, Known(links=known_links, items=ids)):
         match decision:
             case Unchanged():
                 unchanged += 1
             case Skip():  # a repeat within the batch: left out, uncounted
                 pass
             case Update(entry, item_id):
-                links[entry.external_id][0].content_hash = entry.content_hash
-                # The item was looked up by its URL key in this workspace; a link to another workspace's item
-                # is never made here, so get() is only for a database edited by hand.
-                _apply(by_id.get(item_id) or _get_item(session, item_id), entry, now)
+                rehashed.append(entry)
+                changed.append((item_id, entry))
                 updated += 1
             case Repoint(entry, item_id):
-                link = links[entry.external_id][0]
-                if item_id is None:  # never backfill, even on a first poll: so it has always been
-                    item = _new_item(source, entry, now, backfill=False)
-                    session.add(item)
-                    repointed.append((link, entry, item))
-                else:
-                    link.content_hash, link.item_id = entry.content_hash, item_id
+                if item_id is None:  # a new item, never backfill, even on a first poll: so it has always been
+                    inserts.append((entry, False))
+                moved.append(entry)
                 updated += 1
             case Rehash(entry):
-                links[entry.external_id][0].content_hash = entry.content_hash
-            case Link(entry, item_id):
-                pending.append((entry, by_id[item_id]))
+                rehashed.append(entry)
+            case Link(entry, _):
+                new_links.append(entry)
                 linked += 1
             case Insert(entry):
-                item = _new_item(source, entry, now, backfill=backfill)
-                session.add(item)
-                pending.append((entry, item))
-                fresh.append(item)
+                inserts.append((entry, backfill))
+                fresh.append(entry.url_key)
+                new_links.append(entry)
                 new += 1
-    session.flush()  # one round of INSERTs gives every new item its id, in the batch's order
-    inserted = [item.id for item in fresh if item.id is not None]
-    for link, entry, item in repointed:
-        link.content_hash, link.item_id = entry.content_hash, item.id or 0
-    session.add_all(
-        ItemLink(team_id=source.team_id, item_id=item.id or 0, source_id=source.id, external_id=entry.external_id,
-                 content_hash=entry.content_hash, first_seen_at=now)
-        for entry, item in pending
-    )
-    session.flush()
-    return StoreCounts(new=new, updated=updated, linked=linked, unchanged=unchanged, new_ids=tuple(inserted))
-
-
-def _get_item(session: Session, item_id: int) -> Item:
-    item = session.get(Item, item_id)
-    assert item is not None  # decide() updates only an item the link lookup found
-    return item
+    inserted = _insert_items(session, source, inserts, now)
+    ids = {**ids, **inserted}
+    if len(inserted) < len(inserts):  # another poller stored these URLs since the lookup: link to its items
+        ids |= _item_ids_by_url_key(session, source.team_id, [e.url_key for e, _ in inserts if e.url_key not in ids])
+        raced = sum(1 for key in fresh if key not in inserted)
+        new, linked = new - raced, linked + raced
+    _insert_links(session, source, new_links, ids, now)
+    if moved or rehashed:
+        targets = [(e, ids[e.url_key]) for e in moved] + [(e, None) for e in rehashed]  # None: its item stays
+        session.execute(_SET_LINK, [{"b_id": links[e.external_id][0], "b_item_id": item_id, "b_hash": e.content_hash}
+                                    for e, item_id in targets])
+    if changed:
+        session.execute(_UPDATE_ITEM, [_update_row(item_id, entry, now) for item_id, entry in changed])
+    return StoreCounts(new=new, updated=updated, linked=linked, unchanged=unchanged,
+                       new_ids=tuple(inserted[key] for key in fresh if key in inserted))
 
 
 def _new_item(source: Source, entry: NormalisedItem, now: datetime, *, backfill: bool) -> Item:
-    # Every field in the constructor: setting them afterwards costs a default-factory lookup per item, which
-    # was a tenth of a first poll's time (bench/ingest.py).
-    return Item(team_id=source.team_id, source_id=source.id or 0, kind=entry.kind, external_id=entry.external_id,
-                url=entry.url, url_key=entry.url_key, first_seen_at=now, updated_at=now, title=entry.title,
-                text=entry.text, outlet=entry.outlet, author=entry.author, published_at=entry.published_at,
-                job_title=entry.job_title, department=entry.department, employment_type=entry.employment_type,
-                remote=entry.remote, locations=entry.locations, content_hash=entry.content_hash, backfill=backfill)
+    """An `Item` object for `entry` (bench/hostile.py builds them; `store_items` writes rows without them)."""
+    return Item(**_item_row(source, entry, now, backfill=backfill))
 
 
-def _apply(item: Item, entry: NormalisedItem, now: datetime) -> None:
-    item.title, item.text, item.outlet, item.author = entry.title, entry.text, entry.outlet, entry.author
-    if item.kind == "job":  # a posting was posted once: a later date is an edit (Greenhouse's updated_at)
-        item.published_at = item.published_at or entry.published_at
-    else:  # an article's date may be corrected
-        item.published_at = entry.published_at or item.published_at
-    item.job_title, item.department = entry.job_title, entry.department
-    item.employment_type, item.remote, item.locations = entry.employment_type, entry.remote, entry.locations
-    item.content_hash, item.updated_at = entry.content_hash, now
+def _item_row(source: Source, entry: NormalisedItem, now: datetime, *, backfill: bool) -> dict[str, Any]:
+    return {"team_id": source.team_id, "source_id": source.id or 0, "kind": entry.kind,
+            "external_id": entry.external_id, "url": entry.url, "url_key": entry.url_key, "first_seen_at": now,
+            "updated_at": now, "title": entry.title, "text": entry.text, "outlet": entry.outlet,
+            "author": entry.author, "published_at": entry.published_at, "job_title": entry.job_title,
+            "department": entry.department, "employment_type": entry.employment_type, "remote": entry.remote,
+            "locations": entry.locations, "content_hash": entry.content_hash, "backfill": backfill,
+            "story_id": None, "closed_at": None, "closed_before_tracking": False, "repost_of": None}
+
+
+def _insert_items(session: Session, source: Source, rows: list[tuple[NormalisedItem, bool]],
+                  now: datetime) -> dict[str, int]:
+    """INSERT … ON CONFLICT (team, URL key) DO NOTHING of every row at once; the new ids by URL key. A URL
+    another poller stored meanwhile is left out (the caller links to that item instead)."""
+    if not rows:
+        return {}
+    values = [_fitted(_ITEMS, _item_row(source, entry, now, backfill=backfill)) for entry, backfill in rows]
+    return {key: item_id for key, item_id in session.execute(_statement(session, "items"), values)}  # noqa: C416
+
+
+def _insert_links(session: Session, source: Source, entries: list[NormalisedItem], ids: dict[str, int],
+                  now: datetime) -> None:
+    if not entries:
+        return
+    session.execute(insert(_LINKS), [
+        _fitted(_LINKS, {"team_id": source.team_id, "item_id": ids[e.url_key], "source_id": source.id,
+                         "external_id": e.external_id, "content_hash": e.content_hash, "first_seen_at": now,
+                         "delisted_at": None, "missing_since": None})
+        for e in entries])
+
+
+def _update_row(item_id: int, entry: NormalisedItem, now: datetime) -> dict[str, Any]:
+    row = _fitted(_ITEMS, {"title": entry.title, "text": entry.text, "outlet": entry.outlet, "author": entry.author,
+                           "published_at": entry.published_at, "job_title": entry.job_title,
+                           "department": entry.department, "employment_type": entry.employment_type,
+                           "remote": entry.remote, "locations": entry.locations,
+                           "content_hash": entry.content_hash, "updated_at": now})
+    return {"b_id": item_id} | {f"b_{key}": value for key, value in row.items()}
+
+
+_ITEMS: Table = Item.__table__  # type: ignore[attr-defined]
+_LINKS: Table = ItemLink.__table__  # type: ignore[attr-defined]
+
+
+def _text_columns(table: Table) -> tuple[tuple[str, int | None], ...]:
+    out = []
+    for column in table.columns:
+        column_type = column.type.impl_instance if isinstance(column.type, TypeDecorator) else column.type
+        if isinstance(column_type, String):
+            out.append((column.name, column_type.length))
+    return tuple(out)
+
+
+_TEXT_COLUMNS = {_ITEMS.name: _text_columns(_ITEMS), _LINKS.name: _text_columns(_LINKS)}
+_SURROGATE = re.compile("[\\ud800-\\udfff]")
+
+
+def _fitted(table: Table, row: dict[str, Any]) -> dict[str, Any]:
+    """`row`, or when some text in it is too long for its column or unstorable (NUL, a lone surrogate), the row
+    `fit.fit_values` makes of it (which refuses a value naming a row). The common case costs a scan per text."""
+    for key, limit in _TEXT_COLUMNS[table.name]:
+        value = row.get(key)
+        if isinstance(value, str) and ((limit is not None and len(value) > limit) or "\x00" in value
+                                       or (not value.isascii() and _SURROGATE.search(value) is not None)):
+            return fit_values(table, row)
+    return row
+
+
+_STATEMENTS: dict[tuple[str, str], Any] = {}
+
+
+def _statement(session: Session, name: str) -> Any:
+    """The dialect's INSERT … ON CONFLICT DO NOTHING RETURNING for items, built once per dialect."""
+    dialect = session.get_bind().dialect.name
+    statement = _STATEMENTS.get((dialect, name))
+    if statement is None:
+        dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = (dialect_insert(_ITEMS).on_conflict_do_nothing(index_elements=["team_id", "url_key"])
+                     .returning(_ITEMS.c.url_key, _ITEMS.c.id))
+        _STATEMENTS[(dialect, name)] = statement
+    return statement
 
 
 # Built once: constructing a select costs more than running it for a batch of 50 known ids.
 _LINKS_WITH_URL_KEYS = (
-    select(ItemLink, Item.url_key).outerjoin(Item, col(Item.id) == ItemLink.item_id)
-    .where(ItemLink.source_id == bindparam("source_id"),
-           col(ItemLink.external_id).in_(bindparam("ids", expanding=True)))
+    sa_select(_LINKS.c.external_id, _LINKS.c.id, _LINKS.c.item_id, _LINKS.c.content_hash, _ITEMS.c.url_key)
+    .select_from(_LINKS.outerjoin(_ITEMS, _ITEMS.c.id == _LINKS.c.item_id))
+    .where(_LINKS.c.source_id == bindparam("source_id"), _LINKS.c.external_id.in_(bindparam("ids", expanding=True)))
 )
-_ITEMS_BY_URL_KEY = select(Item).where(Item.team_id == bindparam("team_id"),
-                                       col(Item.url_key).in_(bindparam("keys", expanding=True)))
+_ITEM_IDS_BY_URL_KEY = sa_select(_ITEMS.c.url_key, _ITEMS.c.id).where(
+    _ITEMS.c.team_id == bindparam("team_id"), _ITEMS.c.url_key.in_(bindparam("keys", expanding=True)))
+# A link moved to another item (Repoint) or only rehashed (Update, Rehash: its item stays).
+_SET_LINK = update(_LINKS).where(_LINKS.c.id == bindparam("b_id")).values(
+    item_id=func.coalesce(bindparam("b_item_id", type_=Integer), _LINKS.c.item_id), content_hash=bindparam("b_hash"))
+_PUBLISHED = bindparam("b_published_at", type_=_ITEMS.c.published_at.type)
+_UPDATE_ITEM = update(_ITEMS).where(_ITEMS.c.id == bindparam("b_id")).values(
+    {**{c: bindparam(f"b_{c}", type_=_ITEMS.c[c].type) for c in (
+        "title", "text", "outlet", "author", "job_title", "department", "employment_type", "remote", "locations",
+        "content_hash", "updated_at")},
+     # A posting was posted once: a later date is an edit (Greenhouse's updated_at). An article's may be corrected.
+     "published_at": case((_ITEMS.c.kind == "job", func.coalesce(_ITEMS.c.published_at, _PUBLISHED)),
+                          else_=func.coalesce(_PUBLISHED, _ITEMS.c.published_at))})
 
 
 def _links_by_external_id(session: Session, source_id: int,
-                          external_ids: list[str]) -> dict[str, tuple[ItemLink, str | None]]:
-    """This source's links for `external_ids`, each with the URL key of its item (None: the item is gone)."""
-    out: dict[str, tuple[ItemLink, str | None]] = {}
+                          external_ids: list[str]) -> dict[str, tuple[int, int, str, str | None]]:
+    """This source's links for `external_ids`: (link id, item id, content hash, URL key of its item; None: the
+    item is gone) by external id."""
+    out: dict[str, tuple[int, int, str, str | None]] = {}
     for chunk in chunks(external_ids):
-        rows = session.exec(_LINKS_WITH_URL_KEYS, params={"source_id": source_id, "ids": chunk})
-        out.update((link.external_id, (link, url_key)) for link, url_key in rows)
+        rows = session.execute(_LINKS_WITH_URL_KEYS, {"source_id": source_id, "ids": chunk})
+        out.update((external_id, (link_id, item_id, h, key)) for external_id, link_id, item_id, h, key in rows)
     return out
 
 
-def _items_by_url_key(session: Session, team_id: str, keys: list[str]) -> dict[str, Item]:
-    out: dict[str, Item] = {}
+def _item_ids_by_url_key(session: Session, team_id: str, keys: list[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
     for chunk in chunks(keys):
-        out.update((item.url_key, item) for item in session.exec(_ITEMS_BY_URL_KEY,
-                                                                 params={"team_id": team_id, "keys": chunk}))
+        out.update((key, item_id) for key, item_id in session.execute(_ITEM_IDS_BY_URL_KEY,
+                                                                      {"team_id": team_id, "keys": chunk}))
     return out
 
 
