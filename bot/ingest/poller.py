@@ -9,7 +9,7 @@ import logging
 import os
 import socket
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -26,7 +26,7 @@ from bot.storage.fit import UnfitValueError
 from bot.storage.items import StoreCounts, store_items
 from bot.storage.lifecycle import ClosingCounts, close_unlisted, mark_reposts
 from bot.storage.models import Source
-from bot.storage.sources import PollOutcome, claim_sources, finish_poll
+from bot.storage.sources import RECORDED_ONLY, PollOutcome, claim_sources, finish_poll, finish_polls
 from bot.storage.transactions import DatabaseError, Engine, OperationalError, Session
 from bot.storage.wanted import request_work
 
@@ -35,6 +35,10 @@ MAX_PAGES = 20
 CLAIM_BATCH = 200
 ANALYZE_AFTER = 1000  # new items in one batch
 MAX_ETAG, MAX_LAST_MODIFIED = 500, 100  # what their columns hold
+# Polls that store nothing (a 304, the same bytes) are recorded together: up to RECORD_BATCH in a transaction,
+# each waiting at most RECORD_WAIT seconds for others to join it. One transaction each cost half of a 304 round.
+RECORD_BATCH = 100
+RECORD_WAIT = 0.02
 
 
 @dataclass(slots=True)
@@ -81,6 +85,8 @@ class Poller:
         self.clock = clock
         self.owner = owner or poller_id()
         self._store_lock = asyncio.Lock()  # one writer at a time: SQLite has one, PostgreSQL is spared churn
+        self._pending: list[tuple[Source, PollOutcome, asyncio.Future[None]]] = []  # polls waiting to be recorded
+        self._tasks: set[asyncio.Task[None]] = set()  # the flushes under way (a reference, so none is collected)
 
     @property
     def lease(self) -> timedelta:
@@ -134,6 +140,8 @@ class Poller:
             log.exception("unexpected error polling source %s", source.id)
             return await self._finish_error(source, started, SourceError("internal", f"{type(exc).__name__}: {exc}"))
         try:
+            if fetched.outcome in RECORDED_ONLY:  # nothing to store: recorded with others that finish meanwhile
+                return await self._record(source, self._outcome(started, fetched))
             return await self._finish_ok(source, started, fetched)
         except Exception as exc:  # storing failed: the transaction rolled back; say why on the source
             log.warning("source %s: storing its poll failed (%s: %s)", source.id, type(exc).__name__, first_line(exc))
@@ -209,6 +217,74 @@ class Poller:
             log.warning("source %s: storing %d items at once failed (%s: %s); storing them one by one", source.id,
                         len(fetched.items), type(exc).__name__, first_line(exc))
             return self._store_ok_once(source, started, fetched, one_by_one=True)
+
+    def _outcome(self, started: datetime, fetched: _Fetched) -> PollOutcome:
+        """A poll that stored nothing, as `_store_ok_once` would record it."""
+        finished = self.clock()
+        return PollOutcome(
+            outcome=fetched.outcome, started_at=started, finished_at=finished,
+            next_due_at=next_poll_at(now=finished, interval=self.settings.briefbot_poll_interval, failures=0,
+                                     max_backoff=self.settings.briefbot_max_backoff),
+            http_status=fetched.status, bytes_read=fetched.bytes_read, entries=fetched.entries_count,
+            notes=fetched.notes, etag=fetched.etag, last_modified=fetched.last_modified, body_hash=fetched.body_hash,
+            title=fetched.title,
+        )
+
+    async def _record(self, source: Source, outcome: PollOutcome) -> PollOutcome:
+        """Record a poll that stored nothing, in one transaction with the others that finish about now; returns
+        once it is recorded (or raises why it could not be)."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((source, outcome, done))
+        if len(self._pending) >= RECORD_BATCH:
+            self._spawn(self._flush())
+        elif len(self._pending) == 1:
+            self._spawn(self._flush(delay=RECORD_WAIT))
+        await done
+        return outcome
+
+    def _spawn(self, flush: Coroutine[None, None, None]) -> None:
+        task = asyncio.create_task(flush)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _flush(self, delay: float = 0.0) -> None:
+        if delay:
+            await asyncio.sleep(delay)
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        async with self._store_lock:
+            try:
+                await asyncio.to_thread(self._store_outcomes, [(source, outcome) for source, outcome, _ in batch])
+                failed: BaseException | None = None
+            except Exception as exc:
+                failed = exc
+            for source, outcome, done in batch:
+                if failed is not None:  # one source's row must not cost the others theirs: each alone
+                    try:
+                        await asyncio.to_thread(self._store_outcome, source, outcome)
+                    except Exception as exc:
+                        if not done.done():
+                            done.set_exception(exc)
+                        continue
+                if not done.done():
+                    done.set_result(None)
+        if failed is not None:
+            log.warning("recording %d polls at once failed (%s: %s); they were recorded one by one", len(batch),
+                        type(failed).__name__, first_line(failed))
+
+    def _store_outcomes(self, results: list[tuple[Source, PollOutcome]]) -> None:
+        with session_scope(self.engine) as session:
+            recorded = finish_polls(session=session, owner=self.owner, results=results)
+        for source, _ in results:
+            if source.id not in recorded:
+                log.warning("lease on source %s lost; its poll result was discarded", source.id)
+
+    def _store_outcome(self, source: Source, outcome: PollOutcome) -> None:
+        with session_scope(self.engine) as session:
+            if finish_poll(session=session, source=source, owner=self.owner, result=outcome) is None:
+                session.rollback()
+                log.warning("lease on source %s lost; its poll result was discarded", source.id)
 
     def _store_ok_once(self, source: Source, started: datetime, fetched: _Fetched, *, one_by_one: bool) -> PollOutcome:
         # What a source's first successful poll finds was there before we looked: history, not news.

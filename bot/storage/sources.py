@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import Table, Update, bindparam, func, insert, or_, update
 from sqlmodel import Session, col, select
 
 from bot.core.routing import ALERT_POLICIES, DIGEST, EVERY, alert_policy
 from bot.storage.db import insert_if_absent
-from bot.storage.fit import fit_text
+from bot.storage.fit import fit_text, fit_values
 from bot.storage.models import Item, ItemLink, Poll, Source, Subscription, Workspace
 
 MAX_TITLE = 300  # sources.title
@@ -285,3 +285,60 @@ def item_count(*, session: Session, team_id: str | None = None) -> int:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+RECORDED_ONLY = ("not_modified", "unchanged")  # the outcomes `finish_polls` records: nothing was stored
+_SOURCES: Table = Source.__table__  # type: ignore[attr-defined]
+_POLLS: Table = Poll.__table__  # type: ignore[attr-defined]
+_VALIDATORS = ("etag", "last_modified", "body_hash", "last_entry_count")  # what an unchanged poll also sets
+
+
+def _finished(validators: bool) -> Update:
+    values: dict[str, Any] = {"lease_owner": None, "lease_until": None, "failures": 0,
+                              "last_polled_at": bindparam("b_finished", type_=_SOURCES.c.last_polled_at.type),
+                              "last_success_at": bindparam("b_finished", type_=_SOURCES.c.last_success_at.type),
+                              "next_due_at": bindparam("b_next_due", type_=_SOURCES.c.next_due_at.type)}
+    if validators:
+        values |= {name: bindparam(f"b_{name}", type_=_SOURCES.c[name].type) for name in _VALIDATORS}
+    # The lease is checked again in the statement itself; the rows were locked by the SELECT before it.
+    return update(_SOURCES).where(_SOURCES.c.id == bindparam("b_id"),
+                                  _SOURCES.c.lease_owner == bindparam("b_owner")).values(values)
+
+
+_FINISHED = {"not_modified": _finished(validators=False), "unchanged": _finished(validators=True)}
+
+
+def finish_polls(*, session: Session, owner: str, results: list[tuple[Source, PollOutcome]]) -> set[int]:
+    """Record many polls that stored nothing (`RECORDED_ONLY`: a 304, or the same bytes as last time) and release
+    their leases, as `finish_poll` does one by one, in three statements: the ids still leased to `owner` (locked
+    on PostgreSQL), one UPDATE of those sources per outcome, one INSERT of their polls. Returns the ids
+    recorded; a source whose lease was lost meanwhile is left alone."""
+    assert all(result.outcome in RECORDED_ONLY for _, result in results)
+    ids = sorted({source.id or 0 for source, _ in results})
+    owned = select(Source.id, Source.team_id).where(col(Source.id).in_(ids), Source.lease_owner == owner)
+    if session.get_bind().dialect.name == "postgresql":
+        owned = owned.with_for_update()
+    teams = {source_id or 0: team_id for source_id, team_id in session.exec(owned)}
+    if not teams:
+        return set()
+    rows: dict[str, list[dict[str, Any]]] = {outcome: [] for outcome in RECORDED_ONLY}
+    polls: list[dict[str, Any]] = []
+    for source, result in results:
+        if (source.id or 0) not in teams:
+            continue
+        row = {"b_id": source.id, "b_owner": owner, "b_finished": result.finished_at, "b_next_due": result.next_due_at}
+        if result.outcome == "unchanged":
+            row |= {"b_etag": result.etag, "b_last_modified": result.last_modified, "b_body_hash": result.body_hash,
+                    "b_last_entry_count": result.entries}
+        rows[result.outcome].append(row)
+        polls.append(fit_values(_POLLS, {
+            "team_id": teams[source.id or 0], "source_id": source.id, "started_at": result.started_at,
+            "finished_at": result.finished_at, "outcome": result.outcome, "http_status": result.http_status,
+            "error_kind": None, "error": None, "bytes_read": result.bytes_read, "entries": result.entries,
+            "items_new": 0, "items_updated": 0, "items_linked": 0, "notes": result.notes,
+            "duration_ms": int((result.finished_at - result.started_at).total_seconds() * 1000)}))
+    for outcome, params in rows.items():
+        if params:
+            session.execute(_FINISHED[outcome], params)
+    session.execute(insert(_POLLS), polls)
+    return set(teams)
