@@ -1,0 +1,121 @@
+"""Issue 15.4 and 15.5: items stored in bulk (Core statements) and polls that stored nothing recorded together,
+keeping the rules the one-at-a-time code kept: leases, validators, a URL stored meanwhile linked, not doubled."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from bot.sources.base import Entry
+from bot.sources.item import NormalisedItem, normalise_entry
+from bot.storage.db import session_scope
+from bot.storage.items import StoreCounts, store_items
+from bot.storage.models import ItemLink, Poll, Source
+from bot.storage.sources import PollOutcome, add_source, claim_sources, finish_polls
+
+LEASE = timedelta(minutes=5)
+
+
+def seed(engine: Engine, clock: Any, n: int) -> list[int]:
+    with session_scope(engine) as session:
+        return [add_source(session=session, team_id="T1", kind="feed", locator=f"https://x.example/{i}",
+                           spec=f"https://x.example/{i}", title="", now=clock())[0].id or 0 for i in range(n)]
+
+
+def test_finish_polls_records_each_source_still_leased_and_no_other(engine: Engine, clock: Any) -> None:
+    ids = seed(engine, clock, 3)
+    with Session(engine) as session:
+        sources = claim_sources(session=session, owner="me", now=clock(), lease=LEASE, limit=10)
+    assert sorted(s.id or 0 for s in sources) == ids
+    with session_scope(engine) as session:  # the third was taken over by another poller meanwhile
+        session.exec(select(Source).where(Source.id == ids[2])).one().lease_owner = "other"
+    due = clock() + timedelta(minutes=15)
+    results = [(source, PollOutcome(
+        outcome="not_modified" if source.id == ids[0] else "unchanged", started_at=clock(), finished_at=clock(),
+        next_due_at=due, http_status=304 if source.id == ids[0] else 200, etag=f'"e{source.id}"', entries=7,
+        body_hash="ab" * 32)) for source in sorted(sources, key=lambda s: s.id or 0)]
+    with session_scope(engine) as session:
+        assert finish_polls(session=session, owner="me", results=results) == set(ids[:2])
+    with Session(engine) as session:
+        rows = {s.id: s for s in session.exec(select(Source).where(col(Source.id).in_(ids)))}
+        polls = list(session.exec(select(Poll).order_by(col(Poll.source_id))))
+    for sid in ids[:2]:
+        assert rows[sid].lease_owner is None and rows[sid].lease_until is None and rows[sid].next_due_at == due
+        assert rows[sid].last_success_at == clock() and rows[sid].failures == 0
+    # A 304 keeps the validators it sent; a poll that read the same bytes stores the ones it was sent.
+    assert rows[ids[0]].etag is None and rows[ids[0]].body_hash is None
+    assert rows[ids[1]].etag == f'"e{ids[1]}"' and rows[ids[1]].body_hash == "ab" * 32
+    assert rows[ids[1]].last_entry_count == 7
+    assert rows[ids[2]].lease_owner == "other" and rows[ids[2]].last_polled_at is None  # not ours: untouched
+    assert [(p.source_id, p.outcome, p.http_status, p.team_id) for p in polls] == [
+        (ids[0], "not_modified", 304, "T1"), (ids[1], "unchanged", 200, "T1")]
+
+
+def news(i: int, clock: Any, title: str = "") -> NormalisedItem:
+    item = normalise_entry(Entry(external_id=f"g{i}", url=f"https://news.example/{i}", title=title or f"Story {i}",
+                                 text="<p>Body</p>"), kind="news", default_outlet="Wire", max_chars=1000, now=clock())
+    assert item is not None
+    return item
+
+
+def test_a_url_another_poller_stored_meanwhile_is_linked_not_doubled(engine: Engine, clock: Any) -> None:
+    """PostgreSQL: the second INSERT of a URL waits for the first transaction, then does nothing, and the item
+    that transaction stored is linked. (SQLite has one writer: its second poll fails and is retried whole.)"""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("concurrent writers: PostgreSQL only")
+    first_id, second_id = seed(engine, clock, 2)
+    with Session(engine) as session:
+        first, second = session.get_one(Source, first_id), session.get_one(Source, second_id)
+    batch = [news(1, clock), news(2, clock)]
+    outcome: dict[str, Any] = {}
+
+    def other_poller() -> None:
+        try:
+            with session_scope(engine) as session:
+                outcome["counts"] = store_items(session=session, source=second, items=batch, now=clock())
+        except Exception as exc:  # reported below, with its type
+            outcome["error"] = exc
+
+    with session_scope(engine) as session:
+        counts = store_items(session=session, source=first, items=batch[:1], now=clock())
+        assert counts.new == 1
+        thread = threading.Thread(target=other_poller)
+        thread.start()
+        with engine.connect() as watcher:  # wait until the other poller's INSERT waits on this transaction
+            for _ in range(500):
+                waiting = watcher.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                                               "current_database() AND wait_event_type = 'Lock'")).scalar_one()
+                if waiting:
+                    break
+                time.sleep(0.02)
+            assert waiting, "the other poller never waited on the first one's row"
+    thread.join(30)
+    assert "error" not in outcome, outcome.get("error")
+    assert outcome["counts"] == StoreCounts(new=1, linked=1, new_ids=outcome["counts"].new_ids)
+    assert len(outcome["counts"].new_ids) == 1
+    with Session(engine) as session:
+        links = list(session.exec(select(ItemLink).where(ItemLink.external_id == "g1")))
+    assert len({link.item_id for link in links}) == 1 and {link.source_id for link in links} == {first_id, second_id}
+
+
+def test_an_edited_story_updates_its_item_in_place(engine: Engine, clock: Any) -> None:
+    (sid,) = seed(engine, clock, 1)
+    with Session(engine) as session:
+        source = session.get_one(Source, sid)
+    with session_scope(engine) as session:
+        assert store_items(session=session, source=source, items=[news(1, clock), news(2, clock)], now=clock()).new == 2
+    clock.now = clock() + timedelta(hours=1)
+    with session_scope(engine) as session:
+        counts = store_items(session=session, source=source, items=[news(1, clock, "Story 1, corrected"),
+                                                                     news(2, clock)], now=clock())
+    assert (counts.new, counts.updated, counts.unchanged) == (0, 1, 1)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT title, updated_at > first_seen_at FROM items ORDER BY id")).all()
+    assert [(title, bool(later)) for title, later in rows] == [("Story 1, corrected", True), ("Story 2", False)]
