@@ -34,6 +34,8 @@ import feedparser
 from sqlmodel import col, select
 
 import bot.analysis.briefing as briefing
+from bot.briefs.model import BriefInput, WrittenBrief
+from bot.briefs.writers import guarded_builtin, writer_for_team
 from bot.context import build_context
 from bot.core.jobs import family_of, job_function, metros_of
 from bot.core.rebrief import needs_brief
@@ -240,6 +242,25 @@ async def replay(ctx: Any, server: LocalServer, stream: Stream, clock: SimpleNam
         await fetcher.aclose()
 
 
+class SingleOutletBuiltin:
+    """A what-if, not in the code: one-outlet stories' briefs by the built-in writer, the LLM from a second outlet
+    on (and for every signal)."""
+
+    def __init__(self, llm: Any) -> None:
+        self.llm = llm
+
+    def for_team(self, team_id: str) -> SingleOutletBuiltin:
+        return SingleOutletBuiltin(writer_for_team(self.llm, team_id))
+
+    def input_hash(self, inp: BriefInput) -> str:
+        return str(self.llm.input_hash(inp))
+
+    def write(self, inp: BriefInput) -> WrittenBrief:
+        if inp.subject == "story" and len(set(inp.outlets)) <= 1:
+            return guarded_builtin(inp, "what-if: one outlet")
+        return self.llm.write(inp)  # type: ignore[no-any-return]
+
+
 def where_tokens(briefs: list[Brief], rebrief_ids: set[int]) -> None:
     """Each request's estimate split into its parts, for first briefs and re-briefs (a brief's headline names the
     request that wrote it: "Brief 7: …")."""
@@ -276,6 +297,8 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=7)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=24, help="polls a day, each followed by analysis (<= 96)")
+    parser.add_argument("--what-if-single-builtin", action="store_true",
+                        help="not in the code: the built-in writer writes every one-outlet story's brief")
     args = parser.parse_args()
     started, stream, clock = time.perf_counter(), Stream(args.seed), SimpleNamespace(now=DAY0)
     llm = ThreadingHTTPServer(("127.0.0.1", 0), FakeLLM)
@@ -287,6 +310,8 @@ def main() -> None:
             briefbot_llm_max_retries=0, briefbot_log_level="WARNING", _env_file=None))
         logging.getLogger("bot").setLevel(logging.WARNING)
         ctx.clock = lambda: clock.now
+        if args.what_if_single_builtin:
+            ctx._writer = SingleOutletBuiltin(ctx.brief_writer())
         print(f"{platform.system()} {platform.machine()}, Python {platform.python_version()}, SQLite "
               f"{sqlite3.sqlite_version}; --days {args.days} --seed {args.seed} --rounds {args.rounds}")
         asyncio.run(replay(ctx, server, stream, clock, args.days, args.rounds))
