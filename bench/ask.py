@@ -1,6 +1,6 @@
 """Question retrieval benchmark: `retrieve()` latency over one workspace's history as it grows.
 `.venv/bin/python bench/ask.py [--quick] [--sizes 10k,100k,1M] [--pg | --no-pg] [--pg-url URL] [--batch 5000]
-[--pg-load copy|insert] [--explain-at N] [--baseline FILE]`
+[--pg-load copy|insert] [--explain-at N] [--baseline FILE [--baseline-search FILE]]`
 
 Prints figures, asserts nothing. Runs on a SQLite file in a temp dir, then on a fresh schema in PostgreSQL when it
 is reachable (`--pg` insists on it, `--no-pg` skips it). Each database is built by `build_context` (the app's
@@ -24,8 +24,9 @@ Questions: 42 of varied shapes (names, topics, hiring, time phrases, long, missi
 second (warm) pass is reported, split into the SQL of `bot.storage.search.search` (its items and briefs queries)
 and the rest (ranking). The slowest questions are shown with how many items have every word and any word of
 their terms, and the plans of the slowest one at the largest size (`--explain-at` changes which size).
-`--baseline FILE` (an earlier bot/ask/retrieve.py, e.g. `git show bceaa8e:bot/ask/retrieve.py > /tmp/r.py`)
-also times that retrieve() on the same database, question by question beside the current one (before it on
+`--baseline FILE` (an earlier bot/ask/retrieve.py, e.g. `git show bceaa8e:bot/ask/retrieve.py > /tmp/r.py`;
+`--baseline-search FILE`: with the earlier bot/storage/search.py it calls) also times that retrieve() on the
+same database, question by question beside the current one (before it on
 every other question, after it on the rest, so neither gets the other's warm cache), so a change is compared
 with its baseline under the same load (it runs against the current bot/ package)."""
 
@@ -422,16 +423,26 @@ def timed_search() -> Iterator[Counter[str]]:
         retrieve_module.search, search_module._items, search_module._briefs = originals
 
 
-def load_baseline(path: str | None) -> Callable[..., Any] | None:
-    """retrieve() from an earlier bot/ask/retrieve.py, imported under its own name."""
-    if not path:
-        return None
-    spec = importlib.util.spec_from_file_location("baseline_retrieve", path)
+def load_module(name: str, path: str) -> Any:
+    """An earlier version of one of bot/'s modules, imported under its own name."""
+    spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
-        raise SystemExit(f"--baseline {path}: not a Python file")
+        raise SystemExit(f"{path}: not a Python file")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # its dataclasses look their module up
     spec.loader.exec_module(module)
+    return module
+
+
+def load_baseline(path: str | None, search_path: str | None = None) -> Callable[..., Any] | None:
+    """retrieve() from an earlier bot/ask/retrieve.py, calling the search() and items_by_id() of an earlier
+    bot/storage/search.py when `search_path` is given (else the current ones)."""
+    if not path:
+        return None
+    module = load_module("baseline_retrieve", path)
+    if search_path:
+        search = load_module("baseline_search", search_path)
+        module.search, module.items_by_id = search.search, search.items_by_id
     return module.retrieve  # type: ignore[no-any-return]
 
 
@@ -570,7 +581,7 @@ def first_token(tmp: str) -> list[tuple[str, str]]:
 
 
 def run(db: str, url: str, args: argparse.Namespace, tmp: str, vocab: Vocabulary) -> None:
-    baseline = load_baseline(args.baseline)
+    baseline = load_baseline(args.baseline, args.baseline_search)
     settings = Settings(database_url=url, briefbot_log_level="WARNING", _env_file=None)  # type: ignore[call-arg]
     ctx = build_context(settings)  # migrates: FTS5 tables and their triggers, or the GIN-indexed tsvectors
     engine, path = ctx.engine, settings.sqlite_path()
@@ -631,6 +642,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=5000, help="rows per transaction")
     ap.add_argument("--explain-at", type=size, help="the size at which to explain the slowest question")
     ap.add_argument("--baseline", help="an earlier bot/ask/retrieve.py to time beside the current one")
+    ap.add_argument("--baseline-search", help="with --baseline: the earlier bot/storage/search.py it calls")
     args = ap.parse_args()
     args.sizes = sorted({size(s) for s in args.sizes.split(",")}) if args.sizes else (
         [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.core.lifecycle import with_lifecycle
 from bot.core.question import Question
@@ -18,6 +18,7 @@ from bot.storage.vectors import nearest
 MIN_SCORE = 0.05  # below this share of the best text score a candidate is noise
 VECTOR_MARGIN = 0.15  # vector matches more than this below the best cosine are left out
 POOL = 40  # candidates per ranking before fusion
+RECENT = timedelta(days=7)  # searched first: older matches only when the last week holds too few (search.ENOUGH)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +59,8 @@ def _with_lifecycles(session: Session, team_id: str, found: list[Candidate], now
 
 def _ranked(session: Session, team_id: str, question: Question, terms: list[str], now: datetime,
             limit: int, vector: Sequence[float] | None) -> list[Candidate]:
-    found = search(session=session, team_id=team_id, terms=terms, since=question.since, until=question.until)
+    found = search(session=session, team_id=team_id, terms=terms, since=question.since, until=question.until,
+                   recent=now - RECENT)
     ranked = scored(question, found, now)
     group = focus(terms, ranked)  # the words say whether the question is about one story
     words = above(ranked, MIN_SCORE, keep=group)

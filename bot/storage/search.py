@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, bindparam, text
@@ -16,34 +16,59 @@ from bot.core.retrieval import Candidate
 from bot.storage.types import UTCDateTime
 
 TEXT_CHARS = 700  # of an item's text, for ranking and for the answer's context
-ENOUGH = 16  # items matching every word: when at least this many do, the slower any-word search is skipped
+ENOUGH = 16  # matches of one query: when at least this many, the wider queries after it are skipped
+NEWEST = 1000  # SQLite: matches read per query, newest stored first, and ranked; all of them when too few are kept
 _TERM = re.compile(r"[0-9a-z]+")
-# PostgreSQL: the stored generated tsvector columns of migration 0005 (GIN-indexed).
+# PostgreSQL: the stored generated tsvector columns of migration 0005, GIN-indexed (items with their UTC day,
+# migration 0012, so a recent window is matched inside the index instead of on every matching row).
 _PG_ITEMS = "i.search_tsv"
 _PG_BRIEFS = "b.search_tsv"
+_PG_DAY = "(COALESCE(i.published_at, i.first_seen_at) AT TIME ZONE 'UTC')::date"
+_AT = "COALESCE(i.published_at, i.first_seen_at)"
 
 
 def search(*, session: Session, team_id: str, terms: list[str], since: datetime | None = None,
-           until: datetime | None = None, items: int = 60, briefs: int = 30) -> list[Candidate]:
+           until: datetime | None = None, recent: datetime | None = None, items: int = 60,
+           briefs: int = 30) -> list[Candidate]:
     """Items and briefs of `team_id` matching `terms`, best first within each kind. Items matching every word
     are looked for first (an intersection: fast however common the words); when fewer than ENOUGH do, items
-    matching any two of the words; only then items matching any word, which ranks every match (slow when the
-    words are common). Measured in bench/ask.py."""
+    matching any two of the words; only then items matching any word. `recent` (a time before now): each of
+    those looks at the items from `recent` on first, and at the whole window only when they are fewer than
+    ENOUGH, so a question about a busy topic ranks its newest matches instead of every match.
+
+    Bounded cost: on PostgreSQL a window that starts at or after `recent` is matched inside the GIN index (the
+    item's day is its second column), so only that window's matching rows are read; on SQLite each query ranks
+    the NEWEST matches stored last (FTS5 reads its index newest first and stops), and ranks every match only
+    when those leave fewer than ENOUGH in the question's window. Measured in bench/ask.py."""
     words = [w for term in terms for w in _TERM.findall(term.lower()) if len(w) > 1]  # "eBay's" -> ebay, not s
     words = list(dict.fromkeys(words))
     if not words:
         return []
     postgres = session.get_bind().dialect.name == "postgresql"
-    params: dict[str, Any] = {"team": team_id, "since": since, "until": until, "q": _query(words, postgres, "or")}
+    asked: dict[str, Any] = {"team": team_id, "since": since, "until": until, "day": None}
+    if recent is not None and since is not None and since >= recent:
+        asked["day"] = since.astimezone(UTC).date()  # a recent window: matched in the index
+    windows = [asked]
+    if recent is not None and (since is None or recent > since) and (until is None or recent < until):
+        windows.insert(0, {**asked, "since": recent, "day": recent.astimezone(UTC).date()})  # the newest first
+    stages = (["and", "pairs"] if len(words) > 2 else ["and"] if len(words) == 2 else []) + ["or"]
     found: list[Candidate] = []
-    narrower = ["and", "pairs"] if len(words) > 2 else ["and"] if len(words) == 2 else []
-    for how in narrower:
-        found = _items(session, {**params, "q": _query(words, postgres, how)}, items, postgres)
+    newest: dict[tuple[str, str], tuple[dict[int, float], bool]] = {}  # SQLite: each query's newest matches, read once
+    for how in stages:
+        for window in windows:
+            every = window is windows[-1]  # the question's own window: rank every match if need be
+            found = _items(session, {**window, "q": _query(words, postgres, how)}, items, postgres, every, newest)
+            if len(found) >= ENOUGH:
+                break
         if len(found) >= ENOUGH:
             break
-    if len(found) < ENOUGH:
-        found = _items(session, params, items, postgres)
-    return found + _briefs(session, params, briefs, postgres)
+    kept: list[Candidate] = []
+    for window in windows:
+        kept = _briefs(session, {**window, "q": _query(words, postgres, "or")}, briefs, postgres,
+                       window is windows[-1], newest)
+        if len(kept) >= ENOUGH:
+            break
+    return found + kept
 
 
 def _query(words: list[str], postgres: bool, how: str) -> str:
@@ -66,21 +91,58 @@ def _window(column: str, params: dict[str, Any]) -> str:
     return clause
 
 
-def _items(session: Session, params: dict[str, Any], limit: int, postgres: bool) -> list[Candidate]:
-    at = "COALESCE(i.published_at, i.first_seen_at)"
-    columns = f"i.id, i.title, substr(i.text, 1, {TEXT_CHARS}) AS body, i.url, i.outlet, i.kind, {at} AS at, i.story_id"
-    where = f"i.team_id = :team{_window(at, params)}"
+def _items(session: Session, params: dict[str, Any], limit: int, postgres: bool, every: bool,
+           newest: dict[tuple[str, str], tuple[dict[int, float], bool]]) -> list[Candidate]:
+    """The team's best `limit` items for the query `q` in the window. SQLite: among the NEWEST matches stored
+    last; among every match when that leaves fewer than ENOUGH and `every` is set."""
+    columns = (f"i.id, i.title, substr(i.text, 1, {TEXT_CHARS}) AS body, i.url, i.outlet, i.kind, {_AT} AS at, "
+               "i.story_id")
+    where = f"i.team_id = :team{_window(_AT, params)}"
     if postgres:
+        day = f" AND {_PG_DAY} >= :day" if params["day"] is not None else ""
         sql = (f"SELECT {columns}, ts_rank({_PG_ITEMS}, q, 1) AS score FROM items i, to_tsquery('english', :q) q "
-               f"WHERE {_PG_ITEMS} @@ q AND {where} ORDER BY score DESC LIMIT {limit}")
-    else:
-        rank = "bm25(items_fts, 3.0, 2.0, 1.0)"  # title, outlet (a posting's company), text
-        sql = (f"SELECT {columns}, -{rank} AS score FROM items_fts JOIN items i ON i.id = items_fts.rowid "
-               f"WHERE items_fts MATCH :q AND {where} ORDER BY {rank} LIMIT {limit}")
+               f"WHERE {_PG_ITEMS} @@ q{day} AND {where} ORDER BY score DESC LIMIT {limit}")
+        return _item_rows(session, sql, params)
+    rank = "bm25(items_fts, 3.0, 2.0, 1.0)"  # title, outlet (a posting's company), text
+    scores, complete = _newest(session, "items_fts", rank, params["q"], newest)
+    found: list[Candidate] = []
+    if scores:
+        sql = f"SELECT {columns}, 0.0 AS score FROM items i NOT INDEXED WHERE i.id IN ({_ids(scores)}) AND {where}"
+        found = _best(_item_rows(session, sql, params, scores), limit)
+    if complete or len(found) >= ENOUGH or not every:  # every match seen, or enough of the newest
+        return found
+    sql = (f"SELECT {columns}, -{rank} AS score FROM items_fts JOIN items i ON i.id = items_fts.rowid "
+           f"WHERE items_fts MATCH :q AND {where} ORDER BY {rank} LIMIT {limit}")
+    return _item_rows(session, sql, params)
+
+
+def _newest(session: Session, fts: str, rank: str, q: str,
+            memo: dict[tuple[str, str], tuple[dict[int, float], bool]]) -> tuple[dict[int, float], bool]:
+    """SQLite: the NEWEST matches of `q` in the FTS5 table `fts` stored last (it reads its index newest first and
+    stops), as {rowid: score (the negated `rank`)}, and whether they are every match. Kept in `memo`: the
+    recent window and the question's window rank the same matches."""
+    if (fts, q) not in memo:
+        rows = session.connection().execute(text(
+            f"SELECT rowid, {rank} FROM {fts} WHERE {fts} MATCH :q ORDER BY rowid DESC LIMIT {NEWEST}"), {"q": q}).all()
+        memo[fts, q] = {int(row[0]): -float(row[1]) for row in rows}, len(rows) < NEWEST
+    return memo[fts, q]
+
+
+def _ids(scores: dict[int, float]) -> str:
+    return ", ".join(str(int(i)) for i in scores)
+
+
+def _best(found: list[Candidate], limit: int) -> list[Candidate]:
+    return sorted(found, key=lambda c: (-c.text_score, -c.id))[:limit]
+
+
+def _item_rows(session: Session, sql: str, params: dict[str, Any],
+               scores: dict[int, float] | None = None) -> list[Candidate]:
+    """Candidates from an items query's rows, scored by its `score` column or by `scores` (item id: score)."""
     rows = session.connection().execute(_statement(sql), _used(sql, params)).all()
-    return [Candidate(kind="item", id=row.id, text_score=float(row.score), title=row.title, text=row.body or "",
-                      at=row.at, url=row.url, outlet=row.outlet, item_kind=row.kind,
-                      group=f"story:{row.story_id}" if row.story_id else "") for row in rows]
+    return [Candidate(kind="item", id=row.id, text_score=scores[row.id] if scores else float(row.score),
+                      title=row.title, text=row.body or "", at=row.at, url=row.url, outlet=row.outlet,
+                      item_kind=row.kind, group=f"story:{row.story_id}" if row.story_id else "") for row in rows]
 
 
 def items_by_id(*, session: Session, team_id: str, scores: dict[int, float]) -> list[Candidate]:
@@ -97,24 +159,38 @@ def items_by_id(*, session: Session, team_id: str, scores: dict[int, float]) -> 
                       group=f"story:{row.story_id}" if row.story_id else "") for row in rows]
 
 
-def _briefs(session: Session, params: dict[str, Any], limit: int, postgres: bool) -> list[Candidate]:
+def _briefs(session: Session, params: dict[str, Any], limit: int, postgres: bool, every: bool,
+            newest: dict[tuple[str, str], tuple[dict[int, float], bool]]) -> list[Candidate]:
+    columns = ("b.id, b.headline, b.summary, b.why_it_matters, b.entities, b.sources, b.created_at AS at, b.subject, "
+               "b.subject_id")
+    where = "b.team_id = :team" + _window("b.created_at", params)
     if postgres:
-        sql = ("SELECT b.id, ts_rank(" + _PG_BRIEFS + ", q, 1) AS score, b.headline, b.summary, b.why_it_matters, "
-               "b.entities, b.sources, b.created_at AS at, b.subject, b.subject_id FROM briefs b, "
-               "to_tsquery('english', :q) q WHERE " + _PG_BRIEFS + " @@ q AND b.team_id = :team"
-               + _window("b.created_at", params) + f" ORDER BY score DESC LIMIT {limit}")
-    else:
-        sql = ("SELECT b.id, -bm25(briefs_fts, 3.0, 1.0, 1.0, 2.0) AS score, b.headline, b.summary, "
-               "b.why_it_matters, b.entities, b.sources, b.created_at AS at, b.subject, b.subject_id FROM briefs_fts "
-               "JOIN briefs b ON b.id = briefs_fts.rowid WHERE briefs_fts MATCH :q AND b.team_id = :team"
-               + _window("b.created_at", params) + f" ORDER BY bm25(briefs_fts, 3.0, 1.0, 1.0, 2.0) LIMIT {limit}")
+        sql = (f"SELECT {columns}, ts_rank({_PG_BRIEFS}, q, 1) AS score FROM briefs b, to_tsquery('english', :q) q "
+               f"WHERE {_PG_BRIEFS} @@ q AND {where} ORDER BY score DESC LIMIT {limit}")
+        return _brief_rows(session, sql, params)
+    rank = "bm25(briefs_fts, 3.0, 1.0, 1.0, 2.0)"  # headline, summary, why it matters, entities
+    scores, complete = _newest(session, "briefs_fts", rank, params["q"], newest)
+    found: list[Candidate] = []
+    if scores:
+        sql = f"SELECT {columns}, 0.0 AS score FROM briefs b NOT INDEXED WHERE b.id IN ({_ids(scores)}) AND {where}"
+        found = _best(_brief_rows(session, sql, params, scores), limit)
+    if complete or len(found) >= ENOUGH or not every:
+        return found
+    sql = (f"SELECT {columns}, -{rank} AS score FROM briefs_fts JOIN briefs b ON b.id = briefs_fts.rowid "
+           f"WHERE briefs_fts MATCH :q AND {where} ORDER BY {rank} LIMIT {limit}")
+    return _brief_rows(session, sql, params)
+
+
+def _brief_rows(session: Session, sql: str, params: dict[str, Any],
+                scores: dict[int, float] | None = None) -> list[Candidate]:
+    """Candidates from a briefs query's rows, scored by its `score` column or by `scores` (brief id: score)."""
     rows = session.connection().execute(_statement(sql, sources=JSON(), entities=JSON()), _used(sql, params)).all()
     found = []
     for row in rows:
         sources = row.sources or []
         first = sources[0] if sources and isinstance(sources[0], dict) else {}
         found.append(Candidate(
-            kind="brief", id=row.id, text_score=float(row.score), title=row.headline,
+            kind="brief", id=row.id, text_score=scores[row.id] if scores else float(row.score), title=row.headline,
             text=f"{row.summary} {row.why_it_matters}".strip(), at=row.at, url=str(first.get("url") or ""),
             outlet=str(first.get("outlet") or ""), entities=tuple(str(e) for e in row.entities or []),
             group=f"{row.subject}:{row.subject_id}"))
