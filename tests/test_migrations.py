@@ -109,3 +109,42 @@ def test_processes_starting_together_on_an_empty_database_migrate_it_once(kind: 
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
+
+
+def test_head_revision_read_from_the_files_is_alembics_head() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from bot.storage.db import MIGRATIONS_DIR, head_revision
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    assert head_revision() == ScriptDirectory.from_config(config).get_current_head()
+
+
+def test_a_database_at_head_is_not_migrated_again_but_one_behind_is(db_url: str) -> None:
+    from sqlalchemy import MetaData
+
+    from bot.storage.db import _at_head, head_revision
+
+    engine = build_engine(make_settings(db_url))
+    assert _at_head(engine) and current_revision(engine) == head_revision()
+    # One step behind (the version table says so): the full path runs and brings it to head.
+    schema = MetaData()
+    schema.reflect(engine)
+    schema.drop_all(engine)
+    upgrade(engine, "0001")
+    assert not _at_head(engine)
+    upgrade(engine)
+    assert _at_head(engine) and current_revision(engine) == head_revision()
+    engine.dispose()
+
+
+def test_a_new_sqlite_file_takes_the_full_path(tmp_path: Path) -> None:
+    from bot.storage.db import _at_head
+
+    engine = build_engine(make_settings(f"sqlite:///{tmp_path / 'new.db'}"))
+    assert not _at_head(engine)
+    upgrade(engine)
+    assert _at_head(engine)
+    engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -12,6 +13,7 @@ from sqlalchemy import event, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, SQLModel, create_engine
 
 from bot.settings import Settings
@@ -107,7 +109,11 @@ def is_ours(name: str | None, type_: str, *_: Any) -> bool:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply Alembic migrations up to `revision` on `engine`."""
+    """Apply Alembic migrations up to `revision` on `engine`. A database already at the head costs one query:
+    every CLI command builds its context through here, and Alembic's import and the migration lock would
+    otherwise come before any of its work."""
+    if revision == "head" and _at_head(engine):
+        return
     from alembic import command
     from alembic.config import Config
 
@@ -117,6 +123,39 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         _hold_migration_lock(connection)
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
+
+
+_REVISION = re.compile(r"^(down_revision|revision)\s*(?::[^=\n]*)?=\s*['\"]([^'\"]+)['\"]", re.MULTILINE)
+
+
+def head_revision() -> str | None:
+    """The newest migration's revision, read from the migration files without Alembic (None unless there is
+    exactly one head)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in MIGRATIONS_DIR.joinpath("versions").glob("*.py"):
+        for name, value in _REVISION.findall(path.read_text("utf-8")):
+            (revisions if name == "revision" else parents).add(value)
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _at_head(engine: Engine) -> bool:
+    """True when the database records the head revision. Not on a new SQLite file (creating one is done under
+    the migration lock), nor where the version table cannot be read: those take the full path."""
+    if engine.dialect.name == "sqlite":
+        path = engine.url.database
+        if not path or path == ":memory:" or not Path(path).is_file() or Path(path).stat().st_size == 0:
+            return False
+    head = head_revision()
+    if head is None:
+        return False
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    except SQLAlchemyError:
+        return False
+    return [tuple(r) for r in rows] == [(head,)]
 
 
 @contextmanager
