@@ -5,6 +5,7 @@ are built by migration 0005; this module only queries them. Every query is bound
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -107,8 +108,9 @@ def _items(session: Session, params: dict[str, Any], limit: int, postgres: bool,
     scores, complete = _newest(session, "items_fts", rank, params["q"], newest)
     found: list[Candidate] = []
     if scores:
-        sql = f"SELECT {columns}, 0.0 AS score FROM items i NOT INDEXED WHERE i.id IN ({_ids(scores)}) AND {where}"
-        found = _best(_item_rows(session, sql, params, scores), limit)
+        sql = (f"SELECT {columns}, s.value AS score FROM json_each(:scores) s JOIN items i NOT INDEXED "
+               f"ON i.id = CAST(s.key AS INTEGER) WHERE {where} ORDER BY s.value DESC, i.id DESC LIMIT {limit}")
+        found = _item_rows(session, sql, {**params, "scores": json.dumps(scores)})
     if complete or len(found) >= ENOUGH or not every:  # every match seen, or enough of the newest
         return found
     sql = (f"SELECT {columns}, -{rank} AS score FROM items_fts JOIN items i ON i.id = items_fts.rowid "
@@ -122,27 +124,18 @@ def _newest(session: Session, fts: str, rank: str, q: str,
     stops), as {rowid: score (the negated `rank`)}, and whether they are every match. Kept in `memo`: the
     recent window and the question's window rank the same matches."""
     if (fts, q) not in memo:
-        rows = session.connection().execute(text(
-            f"SELECT rowid, {rank} FROM {fts} WHERE {fts} MATCH :q ORDER BY rowid DESC LIMIT {NEWEST}"), {"q": q}).all()
-        memo[fts, q] = {int(row[0]): -float(row[1]) for row in rows}, len(rows) < NEWEST
+        rows = session.connection().exec_driver_sql(
+            f"SELECT rowid, -{rank} FROM {fts} WHERE {fts} MATCH ? ORDER BY rowid DESC LIMIT {NEWEST}", (q,)).fetchall()
+        memo[fts, q] = dict(rows), len(rows) < NEWEST
     return memo[fts, q]
 
 
-def _ids(scores: dict[int, float]) -> str:
-    return ", ".join(str(int(i)) for i in scores)
-
-
-def _best(found: list[Candidate], limit: int) -> list[Candidate]:
-    return sorted(found, key=lambda c: (-c.text_score, -c.id))[:limit]
-
-
-def _item_rows(session: Session, sql: str, params: dict[str, Any],
-               scores: dict[int, float] | None = None) -> list[Candidate]:
-    """Candidates from an items query's rows, scored by its `score` column or by `scores` (item id: score)."""
+def _item_rows(session: Session, sql: str, params: dict[str, Any]) -> list[Candidate]:
+    """Candidates from an items query's rows, scored by its `score` column."""
     rows = session.connection().execute(_statement(sql), _used(sql, params)).all()
-    return [Candidate(kind="item", id=row.id, text_score=scores[row.id] if scores else float(row.score),
-                      title=row.title, text=row.body or "", at=row.at, url=row.url, outlet=row.outlet,
-                      item_kind=row.kind, group=f"story:{row.story_id}" if row.story_id else "") for row in rows]
+    return [Candidate(kind="item", id=row.id, text_score=float(row.score), title=row.title, text=row.body or "",
+                      at=row.at, url=row.url, outlet=row.outlet, item_kind=row.kind,
+                      group=f"story:{row.story_id}" if row.story_id else "") for row in rows]
 
 
 def items_by_id(*, session: Session, team_id: str, scores: dict[int, float]) -> list[Candidate]:
@@ -172,8 +165,9 @@ def _briefs(session: Session, params: dict[str, Any], limit: int, postgres: bool
     scores, complete = _newest(session, "briefs_fts", rank, params["q"], newest)
     found: list[Candidate] = []
     if scores:
-        sql = f"SELECT {columns}, 0.0 AS score FROM briefs b NOT INDEXED WHERE b.id IN ({_ids(scores)}) AND {where}"
-        found = _best(_brief_rows(session, sql, params, scores), limit)
+        sql = (f"SELECT {columns}, s.value AS score FROM json_each(:scores) s JOIN briefs b NOT INDEXED "
+               f"ON b.id = CAST(s.key AS INTEGER) WHERE {where} ORDER BY s.value DESC, b.id DESC LIMIT {limit}")
+        found = _brief_rows(session, sql, {**params, "scores": json.dumps(scores)})
     if complete or len(found) >= ENOUGH or not every:
         return found
     sql = (f"SELECT {columns}, -{rank} AS score FROM briefs_fts JOIN briefs b ON b.id = briefs_fts.rowid "
@@ -181,16 +175,15 @@ def _briefs(session: Session, params: dict[str, Any], limit: int, postgres: bool
     return _brief_rows(session, sql, params)
 
 
-def _brief_rows(session: Session, sql: str, params: dict[str, Any],
-                scores: dict[int, float] | None = None) -> list[Candidate]:
-    """Candidates from a briefs query's rows, scored by its `score` column or by `scores` (brief id: score)."""
+def _brief_rows(session: Session, sql: str, params: dict[str, Any]) -> list[Candidate]:
+    """Candidates from a briefs query's rows, scored by its `score` column."""
     rows = session.connection().execute(_statement(sql, sources=JSON(), entities=JSON()), _used(sql, params)).all()
     found = []
     for row in rows:
         sources = row.sources or []
         first = sources[0] if sources and isinstance(sources[0], dict) else {}
         found.append(Candidate(
-            kind="brief", id=row.id, text_score=scores[row.id] if scores else float(row.score), title=row.headline,
+            kind="brief", id=row.id, text_score=float(row.score), title=row.headline,
             text=f"{row.summary} {row.why_it_matters}".strip(), at=row.at, url=str(first.get("url") or ""),
             outlet=str(first.get("outlet") or ""), entities=tuple(str(e) for e in row.entities or []),
             group=f"{row.subject}:{row.subject_id}"))
