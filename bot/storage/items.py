@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Integer, String, Table, TypeDecorator, bindparam, case, insert, update
+from sqlalchemy import JSON, Integer, String, Table, TextClause, TypeDecorator, bindparam, case, insert, text, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, func, select
@@ -137,18 +139,59 @@ def _insert_items(session: Session, source: Source, rows: list[tuple[NormalisedI
     if not rows:
         return {}
     values = [_fitted(_ITEMS, _item_row(source, entry, now, backfill=backfill)) for entry, backfill in rows]
-    return {key: item_id for key, item_id in session.execute(_statement(session, "items"), values)}  # noqa: C416
+    if session.get_bind().dialect.name == "postgresql":
+        rows_out = session.execute(_PG_INSERT_ITEMS, _arrays(_ITEMS, values))
+    else:
+        rows_out = session.execute(_statement(session, "items"), values)
+    # Not dict(result): a Result has keys(), so dict() would read it as a mapping.
+    return {key: item_id for key, item_id in rows_out}  # noqa: C416
 
 
 def _insert_links(session: Session, source: Source, entries: list[NormalisedItem], ids: dict[str, int],
                   now: datetime) -> None:
     if not entries:
         return
-    session.execute(insert(_LINKS), [
-        _fitted(_LINKS, {"team_id": source.team_id, "item_id": ids[e.url_key], "source_id": source.id,
-                         "external_id": e.external_id, "content_hash": e.content_hash, "first_seen_at": now,
-                         "delisted_at": None, "missing_since": None})
-        for e in entries])
+    values = [_fitted(_LINKS, {"team_id": source.team_id, "item_id": ids[e.url_key], "source_id": source.id,
+                               "external_id": e.external_id, "content_hash": e.content_hash, "first_seen_at": now,
+                               "delisted_at": None, "missing_since": None})
+              for e in entries]
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_PG_INSERT_LINKS, _arrays(_LINKS, values))
+    else:
+        session.execute(insert(_LINKS), values)
+
+
+def _unnest_insert(table: Table, returning: str = "") -> TextClause:
+    """PostgreSQL: INSERT … SELECT FROM unnest(one array per column): one statement of fixed text whatever the
+    number of rows. A multi-row VALUES list of a wide table is a new, long query text per batch size, which
+    psycopg parses in Python each time (its cache keeps only short ones): most of a batch's insert time; and
+    an executemany is one statement per row."""
+    columns = [c for c in table.columns if not c.primary_key]
+    names = ", ".join(f'"{c.name}"' for c in columns)
+    arrays = ", ".join(f"CAST(:{c.name} AS {_pg_array_type(c)})" for c in columns)
+    picked = ", ".join(f'"{c.name}"::json' if isinstance(c.type, JSON) else f'"{c.name}"' for c in columns)
+    return text(f"INSERT INTO {table.name} ({names}) SELECT {picked} FROM unnest({arrays}) AS t({names}) "
+                f"{returning}")
+
+
+def _pg_array_type(column: Any) -> str:
+    column_type = column.type.impl_instance if isinstance(column.type, TypeDecorator) else column.type
+    if isinstance(column_type, String | JSON):  # text: a value too long for a VARCHAR is refused, not cut
+        return "text[]"
+    return f"{column_type.compile(dialect=postgresql.dialect())}[]"  # type: ignore[no-untyped-call]
+
+
+def _arrays(table: Table, rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Rows as one list per column, as `_unnest_insert` takes them (JSON serialised as the JSON type would)."""
+    out: dict[str, list[Any]] = {}
+    for column in table.columns:
+        if column.primary_key:
+            continue
+        values = [row[column.name] for row in rows]
+        if isinstance(column.type, JSON):
+            values = [None if v is None else json.dumps(v) for v in values]
+        out[column.name] = values
+    return out
 
 
 def _update_row(item_id: int, entry: NormalisedItem, now: datetime) -> dict[str, Any]:
@@ -173,6 +216,8 @@ def _text_columns(table: Table) -> tuple[tuple[str, int | None], ...]:
     return tuple(out)
 
 
+_PG_INSERT_ITEMS = _unnest_insert(_ITEMS, "ON CONFLICT (team_id, url_key) DO NOTHING RETURNING url_key, id")
+_PG_INSERT_LINKS = _unnest_insert(_LINKS)
 _TEXT_COLUMNS = {_ITEMS.name: _text_columns(_ITEMS), _LINKS.name: _text_columns(_LINKS)}
 _SURROGATE = re.compile("[\\ud800-\\udfff]")
 
