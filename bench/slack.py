@@ -1,6 +1,6 @@
 """Slack benchmark: slash-command ack latency over HTTP, and outbox delivery throughput, against the fake Slack.
 `.venv/bin/python bench/slack.py [--quick] [--pg | --no-pg] [--pg-url URL] [--rounds R] [--burst B] [--briefs N]
-[--channels C] [--web-workers W]`
+[--channels C] [--web-workers W] [--baseline DIR] [--commands-only] [--httpx]`
 
 Prints figures, asserts nothing; everything runs on 127.0.0.1. `briefbot serve` (the real Bolt app on uvicorn, W web
 processes) runs as its own processes, as in production; the fake Slack Web API from tests/slack_server.py, the
@@ -8,16 +8,24 @@ commands' client and the deliverer share this process and its GIL (so the delive
 SQLite file in a temp dir, then on a fresh schema in PostgreSQL when it is reachable (`--pg` insists on it,
 `--no-pg` skips it).
 
-Commands: R rounds of B concurrent signed `/brief list` and `/brief status` POSTs (httpx.AsyncClient); the ack
-is the HTTP answer, the reply is the post to the command's response_url as the fake Slack received it.
+Commands: R rounds of B concurrent signed `/brief list` and `/brief status` POSTs, one per keep-alive connection
+(written by hand, so the client's own CPU stays out of the figures; `--httpx` sends them with httpx.AsyncClient as
+before 2026-12-06, whose own time under 50 at once was most of each measured ack); the ack is the HTTP answer, the
+reply is the post to the command's response_url as the fake Slack received it.
 Deliveries: N briefs on N stories, each story's item carried by one of C sources, each source followed by its own
 channel; `route_and_schedule` puts them in the outbox (real routing), then `Deliverer.run_once` posts them with
-BRIEFBOT_CHANNEL_POST_INTERVAL=0 (the raw rate)."""
+BRIEFBOT_CHANNEL_POST_INTERVAL=0 (the raw rate).
+
+Side by side: `--baseline DIR` serves a second `briefbot serve` from another checkout of bot/ (PYTHONPATH=DIR, e.g.
+a `git worktree` of an earlier commit) beside the current one, on the same database; the rounds alternate between
+the two (baseline first in even rounds, current first in odd ones) so both see the same machine load.
+`--commands-only` skips the delivery measurement."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
@@ -30,7 +38,6 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -62,10 +69,11 @@ ACK_DEADLINE = 3.0  # Slack shows the user an error when a command is not acked 
 # ---- setup ----------------------------------------------------------------------------------------------------------
 
 
-@contextmanager
-def serving(settings: Settings, workers: int, tmp: str) -> Iterator[str]:
+@contextlib.contextmanager
+def serving(settings: Settings, workers: int, tmp: str, code: str | None = None) -> Iterator[str]:
     """`briefbot serve` as production runs it: its own processes (uvicorn with `workers` web workers) on
-    127.0.0.1, configured through the environment, so the bench's client and fake Slack don't share its GIL."""
+    127.0.0.1, configured through the environment, so the bench's client and fake Slack don't share its GIL.
+    `code`: serve the bot/ package of that checkout instead of this one (it goes first on PYTHONPATH)."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -74,8 +82,10 @@ def serving(settings: Settings, workers: int, tmp: str) -> Iterator[str]:
     env.update(DATABASE_URL=settings.database_url, SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET,
                SLACK_API_URL=settings.slack_api_url, BRIEFBOT_LOG_LEVEL="WARNING",
                BRIEFBOT_SLACK_TIMEOUT=str(settings.briefbot_slack_timeout))
+    if code is not None:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (code, env.get("PYTHONPATH")) if p)
     briefbot = Path(sys.executable).with_name("briefbot")
-    log_path = Path(tmp) / "serve.log"
+    log_path = Path(tmp) / f"serve-{port}.log"
     with log_path.open("wb") as log_file:
         proc = subprocess.Popen([str(briefbot), "serve", "--host", "127.0.0.1", "--port", str(port),
                                  "--workers", str(workers)], cwd=tmp, env=env, stdout=log_file,
@@ -104,7 +114,8 @@ def serving(settings: Settings, workers: int, tmp: str) -> Iterator[str]:
         problems = [line for line in log_path.read_text(errors="replace").splitlines()
                     if any(word in line for word in ("ERROR", "WARNING", "Traceback", "Error"))]
         if problems:
-            print(f"briefbot serve logged {len(problems)} problem lines; the first:\n  " + "\n  ".join(problems[:8]))
+            print(f"briefbot serve ({code or 'this checkout'}) logged {len(problems)} problem lines; the first:\n  "
+                  + "\n  ".join(problems[:8]))
 
 
 def seed(ctx: Context, n_briefs: int, n_channels: int) -> None:
@@ -155,44 +166,117 @@ def channel(c: int) -> str:
 # ---- the two measurements -------------------------------------------------------------------------------------------
 
 
-async def command_rounds(base: str, slack: SlackServer, rounds: int, burst: int) -> dict[str, Any]:
-    """`rounds` bursts of `burst` concurrent commands; each burst's replies are awaited before the next."""
-    sent: dict[str, float] = {}
-    acks: list[float] = []
-    statuses: Counter[str] = Counter()
-    limits = httpx.Limits(max_connections=burst, max_keepalive_connections=burst)
-    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
-        async def one(hook: str, text_: str) -> None:
-            body = command_body(text_, team_id=TEAM, channel_id=channel(len(sent) % 3),
-                                response_url=slack.hook_url(hook))
-            headers = sign(SECRET, body)
+class Connection:
+    """One keep-alive HTTP/1.1 connection, requests written and answers read by hand: a small fraction of a
+    millisecond of this process's CPU per request (httpx took a few, and under 50 at once that time was counted
+    in every ack)."""
+
+    def __init__(self, reader: asyncio.StreamReader | None, writer: asyncio.StreamWriter | None, host: str,
+                 client: httpx.AsyncClient | None = None) -> None:
+        self.reader, self.writer, self.host, self.client = reader, writer, host, client
+
+    @classmethod
+    async def open(cls, base: str, client: httpx.AsyncClient | None = None) -> Connection:
+        url = httpx.URL(base)
+        if client is not None:
+            return cls(None, None, f"{url.host}:{url.port}", client)
+        reader, writer = await asyncio.open_connection(url.host, url.port)
+        return cls(reader, writer, f"{url.host}:{url.port}")
+
+    def request(self, path: str, body: str, headers: dict[str, str]) -> bytes:
+        """The bytes of a POST (built before the clock starts)."""
+        raw = body.encode()
+        lines = [f"POST {path} HTTP/1.1", f"Host: {self.host}", f"Content-Length: {len(raw)}",
+                 *(f"{k}: {v}" for k, v in headers.items())]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode() + raw
+
+    async def send(self, request: bytes) -> tuple[int, float]:
+        if self.client is not None:  # --httpx
+            head, _, body = request.partition(b"\r\n\r\n")
+            headers = dict(line.split(": ", 1) for line in head.decode().split("\r\n")[3:])
             started = time.monotonic()
-            sent[hook] = started
+            response = await self.client.post("/slack/events", content=body, headers=headers)
+            return response.status_code, time.monotonic() - started
+        """The status and the seconds from writing `request` to the answer's last byte."""
+        assert self.reader is not None and self.writer is not None
+        started = time.monotonic()
+        self.writer.write(request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        await self.reader.readexactly(length)
+        return status, time.monotonic() - started
+
+    async def close(self) -> None:
+        if self.writer is None:
+            return
+        self.writer.close()
+        with contextlib.suppress(OSError):
+            await self.writer.wait_closed()
+
+
+async def command_rounds(bases: dict[str, str], slack: SlackServer, rounds: int, burst: int,
+                         use_httpx: bool = False) -> dict[str, Any]:
+    """`rounds` bursts of `burst` concurrent commands (one per keep-alive connection) to each server in `bases`
+    (label -> URL), the servers taking turns (in odd rounds in the reverse order); each burst's replies are awaited
+    before the next."""
+    sent: dict[str, float] = {}
+    acks: dict[str, list[float]] = {label: [] for label in bases}
+    statuses: dict[str, Counter[str]] = {label: Counter() for label in bases}
+    limits = httpx.Limits(max_connections=burst, max_keepalive_connections=burst)
+    clients = {label: httpx.AsyncClient(base_url=base, timeout=30, limits=limits) if use_httpx else None
+               for label, base in bases.items()}
+    conns = {label: [await Connection.open(base, clients[label]) for _ in range(burst)]
+             for label, base in bases.items()}
+    try:
+        async def one(label: str, conn: Connection, hook: str, request: bytes) -> None:
+            sent[hook] = time.monotonic()
             try:
-                response = await client.post("/slack/events", content=body, headers=headers)
-                statuses[str(response.status_code)] += 1
-            except httpx.HTTPError as exc:
-                statuses[type(exc).__name__] += 1
+                status, seconds = await asyncio.wait_for(conn.send(request), 30)
+            except (OSError, asyncio.IncompleteReadError, TimeoutError) as exc:
+                statuses[label][type(exc).__name__] += 1
                 return
-            acks.append(time.monotonic() - started)
+            statuses[label][str(status)] += 1
+            acks[label].append(seconds)
 
         for r in range(rounds):
-            hooks = [f"r{r}-{i}" for i in range(burst)]
-            await asyncio.gather(*(one(h, "list" if i % 2 == 0 else "status") for i, h in enumerate(hooks)))
-            deadline = time.monotonic() + 30
-            while len({c.method for c in slack.calls() if c.method.startswith(f"hooks/r{r}-")}) < burst:
-                if time.monotonic() > deadline:
-                    break
-                await asyncio.sleep(0.01)
-    first_reply: dict[str, float] = {}
-    failed = 0  # replies that say the command failed on briefbot's side
-    for call in slack.calls():
-        hook = call.method.removeprefix("hooks/")
-        if call.method.startswith("hooks/") and hook in sent and hook not in first_reply:
-            first_reply[hook] = call.at - sent[hook]
-            failed += str(call.params.get("text", "")).startswith("Sorry")
-    return {"acks": acks, "replies": list(first_reply.values()), "statuses": statuses, "sent": len(sent),
-            "failed": failed}
+            for label in (list(bases) if r % 2 == 0 else list(reversed(bases))):
+                hooks = [f"{label}-r{r}-{i}" for i in range(burst)]
+                requests = []
+                for i, (conn, hook) in enumerate(zip(conns[label], hooks, strict=True)):
+                    body = command_body("list" if i % 2 == 0 else "status", team_id=TEAM,
+                                        channel_id=channel(i % 3), response_url=slack.hook_url(hook))
+                    requests.append(conn.request("/slack/events", body, sign(SECRET, body)))
+                await asyncio.gather(*(one(label, conn, hook, request) for conn, hook, request
+                                       in zip(conns[label], hooks, requests, strict=True)))
+                deadline = time.monotonic() + 30
+                while len({c.method for c in slack.calls() if c.method.startswith(f"hooks/{label}-r{r}-")}) < burst:
+                    if time.monotonic() > deadline:
+                        break
+                    await asyncio.sleep(0.01)
+    finally:
+        for label_conns in conns.values():
+            for conn in label_conns:
+                await conn.close()
+        for client in clients.values():
+            if client is not None:
+                await client.aclose()
+    out: dict[str, Any] = {}
+    for label in bases:
+        first_reply: dict[str, float] = {}
+        failed = 0  # replies that say the command failed on briefbot's side
+        for call in slack.calls():
+            hook = call.method.removeprefix("hooks/")
+            if call.method.startswith(f"hooks/{label}-") and hook in sent and hook not in first_reply:
+                first_reply[hook] = call.at - sent[hook]
+                failed += str(call.params.get("text", "")).startswith("Sorry")
+        out[label] = {"acks": acks[label], "replies": list(first_reply.values()), "statuses": statuses[label],
+                      "sent": sum(1 for h in sent if h.startswith(f"{label}-")), "failed": failed}
+    return out
 
 
 def deliver_all(ctx: Context, slack: SlackServer) -> dict[str, Any]:
@@ -244,23 +328,32 @@ def run(db: str, url: str, args: argparse.Namespace, tmp: str) -> list[tuple[str
             rows.append(("seed", f"{args.briefs} stories, items, item links and briefs on {args.channels} "
                                  f"sources/channels in {time.perf_counter() - started:.1f} s"))
 
-            with serving(settings, args.web_workers, tmp) as base:
+            codes = {"current": None} if args.baseline is None else {"baseline": args.baseline, "current": None}
+            with contextlib.ExitStack() as servers:
+                bases = {label: servers.enter_context(serving(settings, args.web_workers, tmp, code))
+                         for label, code in codes.items()}
                 started = time.perf_counter()
-                cmd = asyncio.run(command_rounds(base, slack, args.rounds, args.burst))
+                results = asyncio.run(command_rounds(bases, slack, args.rounds, args.burst, args.httpx))
                 cmd_s = time.perf_counter() - started
-            acks_ms, replies_ms = [a * 1000 for a in cmd["acks"]], [r * 1000 for r in cmd["replies"]]
-            rows += [
-                ("commands", f"{args.rounds} rounds x {args.burst} concurrent = {cmd['sent']} signed /brief list and "
-                             f"/brief status in {cmd_s:.1f} s; HTTP {dict(cmd['statuses'])}; "
-                             f"briefbot serve --workers {args.web_workers}"),
-                ("  ack latency", f"p50 {pct(acks_ms, 50):.0f} ms, p99 {pct(acks_ms, 99):.0f} ms, max "
-                                  f"{max(acks_ms, default=0):.0f} ms; over {ACK_DEADLINE:.0f} s: "
-                                  f"{sum(a > ACK_DEADLINE * 1000 for a in acks_ms)}"),
-                ("  response_url reply", f"{len(replies_ms)}/{cmd['sent']} completed ({cmd['failed']} saying the "
-                                         f"command failed); after sending: p50 "
-                                         f"{pct(replies_ms, 50):.0f} ms, p99 {pct(replies_ms, 99):.0f} ms, max "
-                                         f"{max(replies_ms, default=0):.0f} ms"),
-            ]
+            rows.append(("commands", f"{args.rounds} rounds x {args.burst} concurrent signed /brief list and /brief "
+                                     f"status to each of {', '.join(codes)} in {cmd_s:.1f} s"
+                                     f"{' (httpx client)' if args.httpx else ''}; "
+                                     f"briefbot serve --workers {args.web_workers}"))
+            for label, cmd in results.items():
+                acks_ms, replies_ms = [a * 1000 for a in cmd["acks"]], [r * 1000 for r in cmd["replies"]]
+                name = "" if len(results) == 1 else f"{label} ({codes[label] or 'this checkout'}): "
+                rows += [
+                    (f"  {name}ack latency", f"p50 {pct(acks_ms, 50):.0f} ms, p99 {pct(acks_ms, 99):.0f} ms, max "
+                                             f"{max(acks_ms, default=0):.0f} ms; over {ACK_DEADLINE:.0f} s: "
+                                             f"{sum(a > ACK_DEADLINE * 1000 for a in acks_ms)}; HTTP "
+                                             f"{dict(cmd['statuses'])}"),
+                    (f"  {name}response_url reply", f"{len(replies_ms)}/{cmd['sent']} completed ({cmd['failed']} "
+                                                    f"saying the command failed); after sending: p50 "
+                                                    f"{pct(replies_ms, 50):.0f} ms, p99 {pct(replies_ms, 99):.0f} "
+                                                    f"ms, max {max(replies_ms, default=0):.0f} ms"),
+                ]
+            if args.commands_only:
+                return rows
 
             out = deliver_all(ctx, slack)
             ids, posted = out["ids"], out["posted"]
@@ -299,6 +392,11 @@ def main() -> None:
     pg.add_argument("--no-pg", action="store_true", help="SQLite only")
     ap.add_argument("--pg-url", default=PG_URL)
     ap.add_argument("--web-workers", type=int, default=2, help="briefbot serve --workers (its default is 2)")
+    ap.add_argument("--baseline", metavar="DIR", help="also serve DIR's bot/ (a checkout of an earlier commit), rounds "
+                                                     "alternating with this checkout's")
+    ap.add_argument("--commands-only", action="store_true", help="skip the delivery measurement")
+    ap.add_argument("--httpx", action="store_true", help="send the commands with httpx.AsyncClient (the client "
+                                                          "before 2026-12-06; its own CPU time counts in the acks)")
     args = ap.parse_args()
     defaults = (3, 20, 300, 10) if args.quick else (10, 50, 2000, 20)
     for name, value in zip(("rounds", "burst", "briefs", "channels"), defaults, strict=True):

@@ -17,6 +17,7 @@ from bot.context import Context
 from bot.slack.clients import installation_store, oauth_enabled, web_client
 from bot.slack.deps import deps_for
 from bot.slack.listeners import actions, commands, events, questions
+from bot.slack.listeners.background import Background
 from bot.storage.events import first_time
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,8 @@ def missing_settings(ctx: Context, *, socket_mode: bool) -> list[str]:
     return missing
 
 
-def build_app(ctx: Context, *, socket_mode: bool = False) -> App:
+def build_app(ctx: Context, *, socket_mode: bool = False, background: Background | None = None) -> App:
+    """The Bolt app; `background` runs the work after acks (the web server hands in one whose gate it marks)."""
     missing = missing_settings(ctx, socket_mode=socket_mode)
     if missing:
         raise SlackNotConfigured("Slack settings are missing (create the app from manifest.json at "
@@ -75,7 +77,7 @@ def build_app(ctx: Context, *, socket_mode: bool = False) -> App:
     if oauth_enabled(s):
         app.enable_token_revocation_listeners()
     app.middleware(_once_per_event(ctx))
-    deps = deps_for(ctx)
+    deps = deps_for(ctx, background)
     for listeners in (commands, actions, questions, events):
         listeners.register(app, deps)
     return app

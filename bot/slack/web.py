@@ -7,6 +7,9 @@ while it is read (a body over MAX_BODY_BYTES is refused with 413 without reading
 signature over the raw bytes (401), and only then its shape (UTF-8, a JSON object of bounded depth, a
 `payload=` field that is one; else 400). Each refusal is one log line, never a traceback; nothing unsigned is
 ever parsed.
+
+Acks come first: while a request to /slack/events is being answered (from its arrival at the app to the last
+byte of its response), the work that follows earlier acks waits (`AckGate`, see bot.slack.listeners.background).
 """
 
 from __future__ import annotations
@@ -24,12 +27,15 @@ from slack_bolt import App, BoltRequest
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.context import Context, build_context
 from bot.slack.app import build_app
+from bot.slack.listeners.background import AckGate, Background
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +143,8 @@ def _refused(request: Request, refusal: Refused) -> Response:
 
 def create_asgi(ctx: Context | None = None, app: App | None = None) -> Starlette:
     ctx = ctx or build_context()
-    bolt = app or build_app(ctx)
+    background = Background(ctx.settings.briefbot_listener_threads)
+    bolt = app or build_app(ctx, background=background)
     secret = ctx.settings.slack_signing_secret
     signing_key = secret.get_secret_value().encode() if secret else None
 
@@ -168,12 +175,43 @@ def create_asgi(ctx: Context | None = None, app: App | None = None) -> Starlette
     async def health(_: Request) -> Response:
         return PlainTextResponse("ok")
 
-    return Starlette(routes=[
+    asgi = Starlette(routes=[
         Route("/slack/events", events, methods=["POST"]),
         Route("/slack/install", oauth, methods=["GET"]),
         Route("/slack/oauth_redirect", oauth, methods=["GET"]),
         Route("/healthz", health, methods=["GET"]),
-    ])
+    ], middleware=[Middleware(AcksFirst, gate=background.gate)])
+    asgi.state.ack_gate = background.gate  # what the work after acks waits on (when `app` was built here)
+    return asgi
+
+
+class AcksFirst:
+    """ASGI middleware: marks `gate` busy from a request to /slack/events reaching the app until its response's
+    last byte is handed to the server (or the request fails)."""
+
+    def __init__(self, app: ASGIApp, gate: AckGate) -> None:
+        self.app, self.gate = app, gate
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") != "/slack/events":
+            await self.app(scope, receive, send)
+            return
+        self.gate.enter()
+        done = False
+
+        async def sending(message: Message) -> None:
+            nonlocal done
+            await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False) and not done:
+                done = True
+                self.gate.leave()
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            if not done:
+                done = True
+                self.gate.leave()
 
 
 def _bolt_request(request: Request, text: str) -> BoltRequest:
