@@ -34,8 +34,6 @@ import feedparser
 from sqlmodel import col, select
 
 import bot.analysis.briefing as briefing
-from bot.briefs.model import BriefInput, WrittenBrief
-from bot.briefs.writers import guarded_builtin, writer_for_team
 from bot.context import build_context
 from bot.core.jobs import family_of, job_function, metros_of
 from bot.core.rebrief import needs_brief
@@ -242,25 +240,6 @@ async def replay(ctx: Any, server: LocalServer, stream: Stream, clock: SimpleNam
         await fetcher.aclose()
 
 
-class SingleOutletBuiltin:
-    """A what-if, not in the code: one-outlet stories' briefs by the built-in writer, the LLM from a second outlet
-    on (and for every signal)."""
-
-    def __init__(self, llm: Any) -> None:
-        self.llm = llm
-
-    def for_team(self, team_id: str) -> SingleOutletBuiltin:
-        return SingleOutletBuiltin(writer_for_team(self.llm, team_id))
-
-    def input_hash(self, inp: BriefInput) -> str:
-        return str(self.llm.input_hash(inp))
-
-    def write(self, inp: BriefInput) -> WrittenBrief:
-        if inp.subject == "story" and len(set(inp.outlets)) <= 1:
-            return guarded_builtin(inp, "what-if: one outlet")
-        return self.llm.write(inp)  # type: ignore[no-any-return]
-
-
 def where_tokens(briefs: list[Brief], rebrief_ids: set[int]) -> None:
     """Each request's estimate split into its parts, for first briefs and re-briefs (a brief's headline names the
     request that wrote it: "Brief 7: …")."""
@@ -297,21 +276,20 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=7)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=24, help="polls a day, each followed by analysis (<= 96)")
-    parser.add_argument("--what-if-single-builtin", action="store_true",
-                        help="not in the code: the built-in writer writes every one-outlet story's brief")
+    parser.add_argument("--llm-single-reports", action="store_true",
+                        help="BRIEFBOT_LLM_SINGLE_REPORTS: the LLM briefs one-outlet stories too")
     args = parser.parse_args()
     started, stream, clock = time.perf_counter(), Stream(args.seed), SimpleNamespace(now=DAY0)
     llm = ThreadingHTTPServer(("127.0.0.1", 0), FakeLLM)
     Thread(target=llm.serve_forever, daemon=True).start()
     with tempfile.TemporaryDirectory() as tmp, LocalServer() as server:
+        single = {"briefbot_llm_single_reports": True} if args.llm_single_reports else {}
         ctx = build_context(Settings(
             database_url=f"sqlite:///{tmp}/briefs.db", briefbot_allow_private_urls=True, openai_api_key="bench",
             openai_base_url=f"http://127.0.0.1:{llm.server_address[1]}/v1", briefbot_brief_model="bench-model",
-            briefbot_llm_max_retries=0, briefbot_log_level="WARNING", _env_file=None))
+            briefbot_llm_max_retries=0, briefbot_log_level="WARNING", _env_file=None, **single))
         logging.getLogger("bot").setLevel(logging.WARNING)
         ctx.clock = lambda: clock.now
-        if args.what_if_single_builtin:
-            ctx._writer = SingleOutletBuiltin(ctx.brief_writer())
         print(f"{platform.system()} {platform.machine()}, Python {platform.python_version()}, SQLite "
               f"{sqlite3.sqlite_version}; --days {args.days} --seed {args.seed} --rounds {args.rounds}")
         asyncio.run(replay(ctx, server, stream, clock, args.days, args.rounds))
@@ -339,7 +317,9 @@ def main() -> None:
     print(f"stories {len(live)} ({sum(1 for s in live if len(s.outlets) > 1)} with 2+ outlets); signals by reason "
           f"{dict(Counter(reasons.values()))}, their briefs {dict(signal_briefs)}")
     print(f"briefs {len(briefs)} {dict(Counter(b.subject for b in briefs))} on {len(by_subject)} subjects, writers "
-          f"{dict(Counter(b.writer for b in briefs))}; re-briefs {len(rebriefs)} ({outlet_only} on a new outlet alone)"
+          f"{dict(Counter(b.writer for b in briefs))}, the built-in's notes "
+          f"{dict(Counter((b.writer_note or '')[:30] for b in briefs if b.writer == 'builtin'))}; re-briefs "
+          f"{len(rebriefs)} ({outlet_only} on a new outlet alone)"
           f" with {sum(b.prompt_tokens for _, b in rebriefs)} of {usage} usage prompt tokens")
     print(f"versions declined by the material-change rule {declined}; briefs reused by input hash "
           f"{sum(1 for b in briefs if (b.writer_note or '').startswith('reused'))}")

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     briefbot_daily_token_budget: int = Field(
         default=500_000, ge=0, description="LLM tokens per UTC day for each workspace's briefs (the default; "
         "`briefbot workspaces budget` sets a workspace's own).")
+    briefbot_llm_single_reports: bool = Field(
+        default=False, description="Whether the LLM briefs a story one outlet reports so far (default: the "
+        "built-in writer does, and the LLM writes once a second outlet reports it).")
     briefbot_prompts_dir: Path | None = Field(default=None, description="The prompts/ folder; default: found.")
 
     slack_bot_token: SecretStr | None = None

@@ -12,7 +12,7 @@ from functools import partial
 
 from bot.analysis.related import with_related
 from bot.briefs.model import WINDOW_DAYS, BriefDraft, BriefInput, RelatedRef, SourceRef, WrittenBrief
-from bot.briefs.writers import BriefWriter, writer_for_team
+from bot.briefs.writers import SINGLE_REPORT_NOTE, BriefWriter, BuiltinWriter, writer_for_team
 from bot.clock import Clock
 from bot.core.jobs import family_labels, function_label
 from bot.core.lifecycle import PullbackParams
@@ -37,6 +37,7 @@ SOURCE_TEXT = 300
 POSTING_TEXT = 200
 PULLBACK_DAYS = PullbackParams().window.days
 LEASE = timedelta(minutes=5)  # longer than the writer's slowest call with its retries
+SINGLE_REPORT = BuiltinWriter(SINGLE_REPORT_NOTE)
 
 
 class LeaseLostError(Exception):
@@ -64,10 +65,12 @@ class BriefingReport:
 
 def write_pending_briefs(*, engine: Engine, clock: Clock, writer: BriefWriter, team_id: str | None = None,
                          story_min_outlets: int = 2, owner: str | None = None, lease: timedelta = LEASE,
-                         concurrency: int = 1) -> BriefingReport:
+                         concurrency: int = 1, llm_single_reports: bool = False) -> BriefingReport:
     """Brief every signal and story that needs it. Each subject is leased while its brief is written, so
     several workers share a team's briefs and never write one twice. `concurrency` briefs are written at
-    once (an LLM call mostly waits); with 1, in subject order."""
+    once (an LLM call mostly waits); with 1, in subject order. A story one outlet reports so far is briefed by
+    the built-in writer, saying why (`SINGLE_REPORT_NOTE`), unless `llm_single_reports`
+    (BRIEFBOT_LLM_SINGLE_REPORTS) or the writer is the built-in one anyway (no LLM configured)."""
     owner = owner or new_owner("brief")
     report = BriefingReport()
     with session_scope(engine) as session:
@@ -88,7 +91,8 @@ def write_pending_briefs(*, engine: Engine, clock: Clock, writer: BriefWriter, t
                     if held is None:
                         return None, True, None
                     try:
-                        return _brief_one(engine, team, team_writer, clock, subject, held), False, None
+                        by = _writer_of(subject, team_writer, llm_single_reports)
+                        return _brief_one(engine, team, by, clock, subject, held), False, None
                     except LeaseLostError:  # another worker has it now: not done here
                         return None, True, None
             except Exception as exc:  # this subject's brief fails alone; it is tried again on the next pass
@@ -162,10 +166,22 @@ def _given(inp: BriefInput) -> Callable[[], BriefInput]:
     return lambda: inp
 
 
+def _writer_of(due: Due, team_writer: BriefWriter, llm_single_reports: bool) -> BriefWriter:
+    """The team's writer; but with an LLM, a story one outlet reports so far (nothing to combine) is briefed as
+    the article itself by the built-in writer, saying why, unless BRIEFBOT_LLM_SINGLE_REPORTS."""
+    single = due.subject == "story" and due.outlets <= 1
+    if not single or llm_single_reports or isinstance(team_writer, BuiltinWriter):
+        return team_writer
+    return SINGLE_REPORT
+
+
 def _wants_brief(last: Brief | None, due: Due) -> bool:
-    """A brief for this version of the subject, unless it has one or has not changed materially since."""
+    """A brief for this version of the subject, unless it has one or has not changed materially since. A single
+    report's built-in brief is never a story's last word once a second outlet reports it."""
     if last is not None and last.subject_version >= due.version:
         return False
+    if last is not None and _by_single_report(last) and due.outlets > 1:
+        return True
     return needs_brief(briefed_items=last.item_count if last else None,
                        briefed_outlets=last.outlet_count if last else None, items=due.items, outlets=due.outlets)
 
@@ -182,7 +198,8 @@ def _brief_one(engine: Engine, team: str, writer: BriefWriter, clock: Clock, due
         inp = due.make_input()
         seen = for_writer(inp, last)  # what the writer reads; the brief still cites every item of `inp`
         key = writer.input_hash(seen)
-        cached = brief_by_input_hash(session=session, input_hash=key)
+        # A single report's built-in brief is rewritten (it costs nothing) so that it keeps saying why.
+        cached = None if writer is SINGLE_REPORT else brief_by_input_hash(session=session, input_hash=key)
     if cached is not None and cached.team_id == team:
         draft = BriefDraft(headline=cached.headline, summary=cached.summary, why_it_matters=cached.why_it_matters,
                            entities=cached.entities, places=cached.places, event_type=cached.event_type)
@@ -202,12 +219,17 @@ def _brief_one(engine: Engine, team: str, writer: BriefWriter, clock: Clock, due
     return brief.id or 0
 
 
+def _by_single_report(brief: Brief) -> bool:
+    return brief.writer == "builtin" and brief.writer_note == SINGLE_REPORT_NOTE
+
+
 def for_writer(inp: BriefInput, last: Brief | None) -> BriefInput:
     """What the writer is sent. A first brief: the input. A re-brief: the earlier brief (first of the related
     lines) and only the items it did not cite; the items it covered move to `earlier`, still cited and still
     read by the built-in writer. With nothing new to show (a brief rewritten for an unchanged subject), the
-    input as a first brief sees it, so identical inputs still reuse a brief."""
-    if last is None:
+    input as a first brief sees it, so identical inputs still reuse a brief. After a single report's built-in
+    brief (the article itself), the whole input too: the LLM's first brief of the story reads every report."""
+    if last is None or _by_single_report(last):
         return inp
     briefed = {s.get("item_id") for s in last.sources if not s.get("related")}
     new = tuple(i for i in inp.items if i.item_id not in briefed)

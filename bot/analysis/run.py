@@ -117,7 +117,8 @@ def _analyse_team(run: _Pass, team: str, report: AnalysisReport, problems: list[
         return clustered
     briefs = write_pending_briefs(engine=run.engine, clock=run.clock, writer=run.writer, team_id=team,
                                   story_min_outlets=run.settings.briefbot_story_min_outlets, owner=run.owner,
-                                  lease=run.brief_lease, concurrency=run.concurrency)
+                                  lease=run.brief_lease, concurrency=run.concurrency,
+                                  llm_single_reports=run.settings.briefbot_llm_single_reports)
     report.briefs += briefs.written
     report.busy += briefs.busy
     problems += briefs.problems

@@ -1,5 +1,6 @@
-"""Choosing a writer: the LLM when one is configured and within budget, the built-in writer otherwise or
-when the LLM's answer cannot be used. Every brief records which writer made it and why."""
+"""Choosing a writer: the LLM when one is configured and within budget, the built-in writer otherwise, when
+the LLM's answer cannot be used, or for a story one outlet reports so far (`SINGLE_REPORT_NOTE`). Every brief
+records which writer made it and why."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from bot.briefs.guard import UnsafeDraftError, check_draft
 from bot.briefs.model import BriefInput, WrittenBrief, hashable
 
 BUILTIN_VERSION = "builtin-1"
+# Why the built-in writer wrote a story that one outlet reports so far, though an LLM is configured: its alert is
+# the article itself (title, outlet, lead, link); the LLM writes once there is something to combine.
+SINGLE_REPORT_NOTE = "single report: the LLM writes the brief once a second outlet reports the story"
 
 
 class BriefWriter(Protocol):
