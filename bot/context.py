@@ -95,7 +95,9 @@ class Context:
         """How briefs are written, for people: shown in `/brief status` and App Home."""
         if not llm_configured(self.settings):
             return "the built-in writer (no LLM is configured: set OPENAI_BASE_URL or OPENAI_API_KEY)"
-        return f"LLM {self.settings.briefbot_brief_model}, with the built-in writer when it fails"
+        singles = ("" if self.settings.briefbot_llm_single_reports
+                   else " and for a story one outlet has reported so far (BRIEFBOT_LLM_SINGLE_REPORTS)")
+        return f"LLM {self.settings.briefbot_brief_model}, with the built-in writer when it fails{singles}"
 
     def llm_budget(self, team_id: str) -> LLMBudget | None:
         """The workspace's LLM budget today, for `/brief status`, App Home and `briefbot status`; None when no LLM
