@@ -199,6 +199,9 @@ class Connection:
             return response.status_code, time.monotonic() - started
         """The status and the seconds from writing `request` to the answer's last byte."""
         assert self.reader is not None and self.writer is not None
+        if self.reader.at_eof():  # uvicorn closes a connection idle for 5 s; open it again, off the clock
+            self.writer.close()
+            self.reader, self.writer = await asyncio.open_connection(*self.host.rsplit(":", 1))
         started = time.monotonic()
         self.writer.write(request)
         head = await self.reader.readuntil(b"\r\n\r\n")
@@ -237,7 +240,7 @@ async def command_rounds(bases: dict[str, str], slack: SlackServer, rounds: int,
             sent[hook] = time.monotonic()
             try:
                 status, seconds = await asyncio.wait_for(conn.send(request), 30)
-            except (OSError, asyncio.IncompleteReadError, TimeoutError) as exc:
+            except (OSError, asyncio.IncompleteReadError, TimeoutError, httpx.HTTPError) as exc:
                 statuses[label][type(exc).__name__] += 1
                 return
             statuses[label][str(status)] += 1
