@@ -64,7 +64,7 @@ from sqlmodel import Session
 
 import bot.ask.retrieve as retrieve_module
 import bot.storage.search as search_module
-from bot.ask.retrieve import retrieve
+from bot.ask.retrieve import RECENT, retrieve
 from bot.context import build_context
 from bot.core.locations import parse_places
 from bot.core.question import entities_in, read_question
@@ -511,7 +511,7 @@ def plans(engine: Engine, question_text: str) -> list[str]:
     try:
         with Session(engine) as session:
             search_module.search(session=session, team_id=TEAM, terms=search_terms(question), since=question.since,
-                                 until=question.until)
+                                 until=question.until, recent=NOW - RECENT)
     finally:
         event.remove(engine, "before_cursor_execute", capture)
     postgres = engine.dialect.name == "postgresql"
