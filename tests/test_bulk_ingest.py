@@ -13,12 +13,17 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.demo.server import LocalServer, Route
+from bot.settings import Settings
 from bot.sources.base import Entry
 from bot.sources.item import NormalisedItem, normalise_entry
 from bot.storage.db import session_scope
 from bot.storage.items import StoreCounts, store_items
 from bot.storage.models import ItemLink, Poll, Source
 from bot.storage.sources import PollOutcome, add_source, claim_sources, finish_polls
+from tests.db_faults import refuse
+from tests.feeds import numbered, rss
+from tests.test_poller import add, poll
 
 LEASE = timedelta(minutes=5)
 
@@ -119,3 +124,26 @@ def test_an_edited_story_updates_its_item_in_place(engine: Engine, clock: Any) -
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT title, updated_at > first_seen_at FROM items ORDER BY id")).all()
     assert [(title, bool(later)) for title, later in rows] == [("Story 1, corrected", True), ("Story 2", False)]
+
+
+def test_a_304_the_database_refuses_to_record_fails_alone(settings: Settings, engine: Engine, server: LocalServer,
+                                                          clock: Any) -> None:
+    """Three sources answer 304 and are recorded together; the database refuses one's poll row, so the batch is
+    recorded again one by one: the other two are recorded, and the refused one's poll is recorded as a failure
+    to store (as when its items are refused), so it is retried."""
+    for i in range(3):
+        server.route(f"/feed/{i}", Route(body=rss(numbered(2, prefix=f"s{i}"))))
+    ids = [add(engine, clock, server.url(f"/feed/{i}")) for i in range(3)]
+    assert poll(settings, engine, clock).ok == 3
+    refuse(engine, "no_poll_row", "polls", f"NEW.source_id = {ids[1]} AND NEW.outcome = 'not_modified'",
+           events=("INSERT",))
+    clock.now += timedelta(seconds=settings.briefbot_poll_interval)
+    report = poll(settings, engine, clock)
+    assert (report.polled, report.not_modified, report.errors) == (3, 2, 1)
+    assert [(sid, kind) for sid, kind, _ in report.failures] == [(ids[1], "store")]
+    with Session(engine) as session:
+        outcomes = {(p.source_id, p.outcome) for p in session.exec(select(Poll))}
+        leases = [session.get_one(Source, sid).lease_owner for sid in ids]
+    assert outcomes == {(sid, "ok") for sid in ids} | {(ids[0], "not_modified"), (ids[1], "error"),
+                                                       (ids[2], "not_modified")}
+    assert leases == [None, None, None]
