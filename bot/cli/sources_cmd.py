@@ -12,7 +12,7 @@ from bot.cli.params import CHANNEL, SOURCE_ID, SPEC
 from bot.core.normalize import source_label
 from bot.core.routing import ALERT_POLICIES
 from bot.slack.clients import SlackClients
-from bot.slack.delivery import find_unpostable
+from bot.slack.unpostable import find_unpostable
 from bot.sources.base import SpecError
 from bot.sources.registry import ALIASES, KINDS
 from bot.storage.db import session_scope

@@ -14,7 +14,7 @@ from bot.core.llm_budget import RESET_AT, LLMBudget, tokens, use_line
 from bot.llm.client import llm_configured
 from bot.settings import mask_url_password
 from bot.slack.clients import SlackClients, SlackSetupError, oauth_enabled
-from bot.slack.delivery import find_unpostable
+from bot.slack.unpostable import find_unpostable
 from bot.storage.db import current_revision, session_scope
 from bot.storage.deliveries import outbox_counts
 from bot.storage.health import analysis_problems

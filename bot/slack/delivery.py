@@ -35,14 +35,12 @@ from bot.storage.deliveries import (
     alert_message_for,
     alert_unsent,
     claim_deliveries,
-    delivery_targets,
     mark_crashed,
     mark_refused,
     mark_retry,
     mark_sending,
     mark_sent,
     release,
-    waiting_deliveries,
 )
 from bot.storage.first_look import LOOK, mark_look_sent
 from bot.storage.models import AlertMessage, Delivery
@@ -66,41 +64,6 @@ CRASH_BACKOFF = timedelta(seconds=30)
 
 class ClientSource(Protocol):
     def for_team(self, team_id: str) -> WebClient | None: ...
-
-
-class TokenCheck(Protocol):
-    def unpostable_reason(self, team_id: str) -> str | None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Unpostable:
-    """A workspace whose channels follow sources (or wait for deliveries) that no token of briefbot's can post
-    to, and why: shown by `sources list`, `briefbot status` and the worker's log instead of waiting silently."""
-
-    team_id: str
-    channels: tuple[str, ...]
-    waiting: int  # deliveries due but not posted
-    reason: str
-
-    def describe(self) -> str:
-        where = f"channel{'s' if len(self.channels) != 1 else ''} {', '.join(self.channels)}"
-        waiting = f", {self.waiting} deliver{'y' if self.waiting == 1 else 'ies'} waiting" if self.waiting else ""
-        return f"nothing can be posted to workspace {self.team_id} ({where}{waiting}): {self.reason}"
-
-
-def find_unpostable(*, engine: Engine, tokens: TokenCheck, team_id: str | None = None) -> list[Unpostable]:
-    """Every workspace (or just `team_id`) with channels to post to and no way to post there."""
-    with session_scope(engine) as session:
-        targets = delivery_targets(session=session, team_id=team_id)
-        waiting = waiting_deliveries(session=session, team_id=team_id)
-    found = []
-    for team in sorted(set(targets) | {t for t, _ in waiting}):
-        reason = tokens.unpostable_reason(team)
-        if reason:
-            channels = targets.get(team, set()) | {c for t, c in waiting if t == team}
-            found.append(Unpostable(team_id=team, channels=tuple(sorted(channels)), reason=reason,
-                                    waiting=sum(n for (t, _), n in waiting.items() if t == team)))
-    return found
 
 
 @dataclass

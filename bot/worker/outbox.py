@@ -10,7 +10,8 @@ from datetime import datetime
 from bot.context import Context
 from bot.core.normalize import first_line
 from bot.slack.clients import SlackClients
-from bot.slack.delivery import Deliverer, DeliveryReport, Unpostable, find_unpostable
+from bot.slack.delivery import Deliverer, DeliveryReport
+from bot.slack.unpostable import Unpostable, find_unpostable
 from bot.storage.db import session_scope
 from bot.storage.deliveries import route_new_briefs
 from bot.storage.digests import enqueue_due_digests
