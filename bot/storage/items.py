@@ -107,6 +107,12 @@ def store_items(
         raced = sum(1 for key in fresh if key not in inserted)
         new, linked = new - raced, linked + raced
     _insert_links(session, source, new_links, ids, now)
+    # A copy stored first may have no text (a news search's entry is a headline and a link): the outlet's own
+    # entry, arriving second, gives the item its text. Never one source's text over another's.
+    fills = [e for e in new_links if e.text and e.kind == "news" and e.url_key not in inserted]
+    if fills:
+        session.execute(_FILL_TEXT, [{"b_id": ids[e.url_key], "b_text": _fitted(_ITEMS, {"text": e.text})["text"],
+                                      "b_now": now} for e in fills])
     if moved or rehashed:
         targets = [(e, ids[e.url_key]) for e in moved] + [(e, None) for e in rehashed]  # None: its item stays
         session.execute(_SET_LINK, [{"b_id": links[e.external_id][0], "b_item_id": item_id, "b_hash": e.content_hash}
@@ -260,6 +266,8 @@ _ITEM_IDS_BY_URL_KEY = sa_select(_ITEMS.c.url_key, _ITEMS.c.id).where(
 _SET_LINK = update(_LINKS).where(_LINKS.c.id == bindparam("b_id")).values(
     item_id=func.coalesce(bindparam("b_item_id", type_=Integer), _LINKS.c.item_id), content_hash=bindparam("b_hash"))
 _PUBLISHED = bindparam("b_published_at", type_=_ITEMS.c.published_at.type)
+_FILL_TEXT = (update(_ITEMS).where(_ITEMS.c.id == bindparam("b_id"), _ITEMS.c.kind == "news", _ITEMS.c.text == "")
+              .values(text=bindparam("b_text"), updated_at=bindparam("b_now", type_=_ITEMS.c.updated_at.type)))
 _UPDATE_ITEM = update(_ITEMS).where(_ITEMS.c.id == bindparam("b_id")).values(
     {**{c: bindparam(f"b_{c}", type_=_ITEMS.c[c].type) for c in (
         "title", "text", "outlet", "author", "job_title", "department", "employment_type", "remote", "locations",
