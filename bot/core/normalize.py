@@ -68,22 +68,24 @@ def canonical_url(url: str) -> str:
     one report read through a feed and through a news search is one item."""
     url = url.strip()
     parts = urlsplit(url)
-    if (parts.hostname or "").lower() in _REDIRECTORS and parts.path == "/url":
+    hostname = (parts.hostname or "").lower()
+    if hostname in _REDIRECTORS and parts.path == "/url":
         params = dict(parse_qsl(parts.query))
         target = params.get("url") or params.get("q") or ""
         if target.startswith(("http://", "https://")):
             return canonical_url(target)
-    if (parts.hostname or "").lower() == _GOOGLE_NEWS and "/articles/" in parts.path:
+    if hostname == _GOOGLE_NEWS and "/articles/" in parts.path:
         article = google_news_target(parts.path.rsplit("/", 1)[-1])
         if article is not None:
             return canonical_url(article)
     scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower().rstrip(".")
+    host = hostname.rstrip(".")
     if not host:
         return url
     netloc = host if ":" not in host else f"[{host}]"
-    if parts.port and parts.port != _DEFAULT_PORTS.get(scheme):
-        netloc = f"{netloc}:{parts.port}"
+    port = parts.port
+    if port and port != _DEFAULT_PORTS.get(scheme):
+        netloc = f"{netloc}:{port}"
     if parts.username:
         netloc = f"{parts.username}@{netloc}"
     query = [
@@ -134,6 +136,7 @@ _BLOCK_TAGS = frozenset(
      "section", "article", "blockquote", "pre", "hr", "dd", "dt", "header", "footer"}
 )
 _DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "svg")
+_DROP_OPEN = re.compile("<(?:" + "|".join(_DROP_TAGS) + ")", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -161,23 +164,28 @@ def strip_html(value: str) -> str:
         return ""
     value = scrub(value)
     if "<" not in value:
-        return _tidy(html.unescape(value))
+        return _tidy(html.unescape(value)) if "&" in value else _tidy(value, scrubbed=True)
     try:
         root = lxml.html.fragment_fromstring(value, create_parent="div")
     except (etree.ParserError, ValueError):
         return _tidy(html.unescape(re.sub(r"<[^>]*>", " ", value)))
-    for tag in _DROP_TAGS:
-        for el in root.iter(tag):
-            el.drop_tree()
+    if _DROP_OPEN.search(value):  # an element only comes from a start tag: none of these, nothing to drop
+        for tag in _DROP_TAGS:
+            for el in root.iter(tag):
+                el.drop_tree()
     for el in root.iter():
         if isinstance(el.tag, str) and el.tag.lower() in _BLOCK_TAGS:
             el.tail = "\n" + (el.tail or "")
     return _tidy(root.text_content())
 
 
-def _tidy(text: str) -> str:
-    lines = (_SPACES.sub(" ", line).strip() for line in scrub(text).split("\n"))  # entities can decode to controls
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+def _tidy(text: str, *, scrubbed: bool = False) -> str:
+    # Entities and markup can decode to controls, so text is scrubbed unless it is `value` as scrubbed already;
+    # the spaces never match a line break, so they are collapsed before the text is cut into lines.
+    text = _SPACES.sub(" ", text if scrubbed else scrub(text))
+    if "\n" not in text:
+        return text.strip()
+    return _BLANK_LINES.sub("\n\n", "\n".join(line.strip() for line in text.split("\n"))).strip()
 
 
 def one_line(text: str) -> str:
@@ -204,10 +212,12 @@ def cap_text(text: str, limit: int) -> str:
 
 
 CONTENT_HASH_VERSION = "v1"
+# What json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str) builds on every call, built once.
+_HASH_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str)
 
 
 def content_hash(fields: dict[str, Any]) -> str:
     """A versioned hash of an item's meaningful content: bump the version when the fields change,
     so old hashes read as 'changed' once instead of silently comparing different things."""
-    blob = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)
+    blob = _HASH_JSON.encode(fields)
     return f"{CONTENT_HASH_VERSION}:" + hashlib.sha256(blob.encode("utf-8")).hexdigest()

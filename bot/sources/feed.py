@@ -79,23 +79,33 @@ def parse_feed_bytes(doc: Document) -> Any:
 
 
 def entry_from(e: Any, base_url: str) -> Entry:
-    candidates = [e.get("link") or ""] + [ln.get("href", "") for ln in e.get("links", []) if ln.get("href")]
-    # Relative links are resolved against the feed; ids such as urn:/tag: are not links.
-    links = [urljoin(base_url, c.strip()) for c in candidates if c and c.strip()]
-    link = next((u for u in links if u.startswith(("http://", "https://"))), "")
-    content = e.get("content") or []
-    body = content[0].get("value", "") if content else e.get("summary", "")
-    guid = e.get("id") or link or _content_id(e, body)
-    source = e.get("source") or {}
+    get = dict.get  # feedparser's entries are dicts; its own `get` maps aliases none of these keys has
+    link = _first_link(e, base_url)
+    content = get(e, "content") or []
+    body = get(content[0], "value", "") if content else get(e, "summary", "")
+    guid = get(e, "id") or link or _content_id(e, body)
+    source = get(e, "source") or {}
     return Entry(
         external_id=str(guid),
         url=link,
-        title=_text(e.get("title")),
+        title=_text(get(e, "title")),
         text=body or "",
-        published_at=_date(e.get("published_parsed") or e.get("updated_parsed") or e.get("created_parsed")),
-        outlet=_text(source.get("title")) if isinstance(source, dict) else "",
-        author=_text(e.get("author")),
+        published_at=_date(get(e, "published_parsed") or get(e, "updated_parsed") or get(e, "created_parsed")),
+        outlet=_text(get(source, "title")) if isinstance(source, dict) else "",
+        author=_text(get(e, "author")),
     )
+
+
+def _first_link(e: Any, base_url: str) -> str:
+    """The first of the entry's link and its links' hrefs that is an http(s) URL once resolved against the feed
+    (ids such as urn:/tag: are not links). Every candidate is resolved, so one that cannot be still fails the
+    entry, but each distinct one only once (feedparser repeats the link among the links)."""
+    candidates = [dict.get(e, "link") or ""] + [ln.get("href", "") for ln in dict.get(e, "links", []) if ln.get("href")]
+    joined: dict[str, str] = {}
+    for c in candidates:
+        if c and c.strip() and c not in joined:
+            joined[c] = urljoin(base_url, c.strip())
+    return next((u for u in joined.values() if u.startswith(("http://", "https://"))), "")
 
 
 def _content_id(e: Any, body: str) -> str:
