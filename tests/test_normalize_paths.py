@@ -55,3 +55,10 @@ def test_a_later_link_that_cannot_be_read_still_skips_its_entry() -> None:
     parsed = feed.parse(Document(url="https://ex.example/feed/", body=ATOM))
     assert [e.url for e in parsed.entries] == ["https://ex.example/p/1"]
     assert len(parsed.warnings) == 1 and "skipped 1 of 2" in parsed.warnings[0]
+
+
+def test_every_dropped_element_goes_nested_or_repeated() -> None:
+    from bot.core.normalize import strip_html
+
+    assert strip_html("a<object><object>b</object></object>c<object>d</object>e") == "ace"
+    assert strip_html("x<script>1</script>y<style>2</style>z<script>3</script>w<svg><svg>4</svg></svg>v") == "xyzwv"

@@ -170,9 +170,9 @@ def strip_html(value: str) -> str:
     except (etree.ParserError, ValueError):
         return _tidy(html.unescape(re.sub(r"<[^>]*>", " ", value)))
     if _DROP_OPEN.search(value):  # an element only comes from a start tag: none of these, nothing to drop
-        for tag in _DROP_TAGS:
-            for el in root.iter(tag):
-                el.drop_tree()
+        # Listed first: dropping an element while iterating ends the walk there, and a later one stayed.
+        for el in list(root.iter(*_DROP_TAGS)):
+            el.drop_tree()
     for el in root.iter():
         if isinstance(el.tag, str) and el.tag.lower() in _BLOCK_TAGS:
             el.tail = "\n" + (el.tail or "")
