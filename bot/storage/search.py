@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -105,17 +106,29 @@ def _items(session: Session, params: dict[str, Any], limit: int, postgres: bool,
                f"WHERE {_PG_ITEMS} @@ q{day} AND {where} ORDER BY score DESC LIMIT {limit}")
         return _item_rows(session, sql, params)
     rank = "bm25(items_fts, 3.0, 2.0, 1.0)"  # title, outlet (a posting's company), text
-    scores, complete = _newest(session, "items_fts", rank, params["q"], newest)
+    return _sqlite_ranked(session, "items", "i", "items_fts", rank, columns, where, params, limit, every, newest,
+                          _item_rows)
+
+
+def _sqlite_ranked(session: Session, table: str, alias: str, fts: str, rank: str, columns: str, where: str,
+                   params: dict[str, Any], limit: int, every: bool,
+                   newest: dict[tuple[str, str], tuple[dict[int, float], bool]],
+                   rows: Callable[[Session, str, dict[str, Any]], list[Candidate]]) -> list[Candidate]:
+    """SQLite: the best `limit` rows of `table` (read as `alias` in `columns` and `where`) for the query `q` in
+    the window, among the NEWEST matches of `fts` stored last; among every match when that leaves fewer than
+    ENOUGH and `every` is set."""
+    scores, complete = _newest(session, fts, rank, params["q"], newest)
     found: list[Candidate] = []
     if scores:
-        sql = (f"SELECT {columns}, s.value AS score FROM json_each(:scores) s JOIN items i NOT INDEXED "
-               f"ON i.id = CAST(s.key AS INTEGER) WHERE {where} ORDER BY s.value DESC, i.id DESC LIMIT {limit}")
-        found = _item_rows(session, sql, {**params, "scores": json.dumps(scores)})
+        sql = (f"SELECT {columns}, s.value AS score FROM json_each(:scores) s JOIN {table} {alias} NOT INDEXED "
+               f"ON {alias}.id = CAST(s.key AS INTEGER) WHERE {where} "
+               f"ORDER BY s.value DESC, {alias}.id DESC LIMIT {limit}")
+        found = rows(session, sql, {**params, "scores": json.dumps(scores)})
     if complete or len(found) >= ENOUGH or not every:  # every match seen, or enough of the newest
         return found
-    sql = (f"SELECT {columns}, -{rank} AS score FROM items_fts JOIN items i ON i.id = items_fts.rowid "
-           f"WHERE items_fts MATCH :q AND {where} ORDER BY {rank} LIMIT {limit}")
-    return _item_rows(session, sql, params)
+    sql = (f"SELECT {columns}, -{rank} AS score FROM {fts} JOIN {table} {alias} ON {alias}.id = {fts}.rowid "
+           f"WHERE {fts} MATCH :q AND {where} ORDER BY {rank} LIMIT {limit}")
+    return rows(session, sql, params)
 
 
 def _newest(session: Session, fts: str, rank: str, q: str,
@@ -162,17 +175,8 @@ def _briefs(session: Session, params: dict[str, Any], limit: int, postgres: bool
                f"WHERE {_PG_BRIEFS} @@ q AND {where} ORDER BY score DESC LIMIT {limit}")
         return _brief_rows(session, sql, params)
     rank = "bm25(briefs_fts, 3.0, 1.0, 1.0, 2.0)"  # headline, summary, why it matters, entities
-    scores, complete = _newest(session, "briefs_fts", rank, params["q"], newest)
-    found: list[Candidate] = []
-    if scores:
-        sql = (f"SELECT {columns}, s.value AS score FROM json_each(:scores) s JOIN briefs b NOT INDEXED "
-               f"ON b.id = CAST(s.key AS INTEGER) WHERE {where} ORDER BY s.value DESC, b.id DESC LIMIT {limit}")
-        found = _brief_rows(session, sql, {**params, "scores": json.dumps(scores)})
-    if complete or len(found) >= ENOUGH or not every:
-        return found
-    sql = (f"SELECT {columns}, -{rank} AS score FROM briefs_fts JOIN briefs b ON b.id = briefs_fts.rowid "
-           f"WHERE briefs_fts MATCH :q AND {where} ORDER BY {rank} LIMIT {limit}")
-    return _brief_rows(session, sql, params)
+    return _sqlite_ranked(session, "briefs", "b", "briefs_fts", rank, columns, where, params, limit, every, newest,
+                          _brief_rows)
 
 
 def _brief_rows(session: Session, sql: str, params: dict[str, Any]) -> list[Candidate]:
