@@ -252,15 +252,19 @@ def finish_poll(*, session: Session, source: Source, owner: str, result: PollOut
             current.last_notes = result.notes
             if result.title and not current.title:
                 current.title = result.title[:MAX_TITLE]
-    poll = Poll(
-        team_id=current.team_id, source_id=current.id or 0, started_at=result.started_at,
-        finished_at=result.finished_at, outcome=result.outcome, http_status=result.http_status,
-        error_kind=result.error_kind, error=result.error, bytes_read=result.bytes_read, entries=result.entries,
-        items_new=result.items_new, items_updated=result.items_updated, items_linked=result.items_linked,
-        duration_ms=int((result.finished_at - result.started_at).total_seconds() * 1000), notes=result.notes,
-    )
+    poll = Poll(**_poll_values(current.team_id, current.id or 0, result))
     session.add(poll)
     return poll
+
+
+def _poll_values(team_id: str, source_id: int, result: PollOutcome) -> dict[str, Any]:
+    """The `polls` row of one poll, for `finish_poll` and `finish_polls`."""
+    return {"team_id": team_id, "source_id": source_id, "started_at": result.started_at,
+            "finished_at": result.finished_at, "outcome": result.outcome, "http_status": result.http_status,
+            "error_kind": result.error_kind, "error": result.error, "bytes_read": result.bytes_read,
+            "entries": result.entries, "items_new": result.items_new, "items_updated": result.items_updated,
+            "items_linked": result.items_linked, "notes": result.notes,
+            "duration_ms": int((result.finished_at - result.started_at).total_seconds() * 1000)}
 
 
 def next_due(*, session: Session) -> Source | None:
@@ -331,12 +335,7 @@ def finish_polls(*, session: Session, owner: str, results: list[tuple[Source, Po
             row |= {"b_etag": result.etag, "b_last_modified": result.last_modified, "b_body_hash": result.body_hash,
                     "b_last_entry_count": result.entries}
         rows[result.outcome].append(row)
-        polls.append(fit_values(_POLLS, {
-            "team_id": teams[source.id or 0], "source_id": source.id, "started_at": result.started_at,
-            "finished_at": result.finished_at, "outcome": result.outcome, "http_status": result.http_status,
-            "error_kind": None, "error": None, "bytes_read": result.bytes_read, "entries": result.entries,
-            "items_new": 0, "items_updated": 0, "items_linked": 0, "notes": result.notes,
-            "duration_ms": int((result.finished_at - result.started_at).total_seconds() * 1000)}))
+        polls.append(fit_values(_POLLS, _poll_values(teams[source.id or 0], source.id or 0, result)))
     for outcome, params in rows.items():
         if params:
             session.execute(_FINISHED[outcome], params)
