@@ -121,7 +121,10 @@ class Context:
         return self._embed
 
     def _build_embed(self) -> Embed | None:
-        from bot.llm.client import LLMError
+        from bot.llm.client import LLMError, embeddings_configured
+
+        if not embeddings_configured(self.settings):
+            return None  # the usual case: no embeddings, and no import of the OpenAI library for them
         from bot.llm.embeddings import embedder_for
 
         embedder = embedder_for(self.settings)

@@ -3,6 +3,8 @@ reports with no words in common join when their embeddings agree; a failing endp
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
 from typing import Any
 
@@ -87,3 +89,12 @@ def test_clustering_keeps_the_vectors_and_questions_find_items_by_meaning(
             "Online retailer signs deal for huge fulfillment site near Seattle"}
         other = by_meaning.ask(replace(conversation, team_id="T2"), question, store=False)
         assert other.sources == []  # another workspace's vectors are never searched
+
+
+def test_without_embeddings_the_openai_library_is_not_imported(settings: Settings) -> None:
+    """The demo and every pass without an embedding model never import the OpenAI library (about a second)."""
+    script = ("import sys; from bot.context import build_context; from tests.conftest import make_settings; "
+              f"ctx = build_context(make_settings({settings.database_url!r})); "
+              "assert ctx.embed() is None; print('openai' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "False", done.stderr

@@ -52,6 +52,11 @@ def llm_configured(settings: Settings) -> bool:
     return bool(key or (settings.openai_base_url or "").strip())
 
 
+def embeddings_configured(settings: Settings) -> bool:
+    """BRIEFBOT_EMBEDDING_MODEL and an endpoint are both set (read without importing the OpenAI library)."""
+    return bool((settings.briefbot_embedding_model or "").strip()) and llm_configured(settings)
+
+
 def build_client(settings: Settings, *, timeout: float = DEFAULT_TIMEOUT,
                  max_retries: int = DEFAULT_MAX_RETRIES) -> OpenAI:
     """The one OpenAI client. Call from the composition root, only when `llm_configured(settings)`."""

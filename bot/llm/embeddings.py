@@ -23,7 +23,7 @@ from bot.llm.client import (
     LLMUnavailable,
     build_client,
     client_bound,
-    llm_configured,
+    embeddings_configured,
 )
 from bot.llm.deadline import DeadlinePassed, within
 from bot.llm.replies import unusable
@@ -115,9 +115,9 @@ def _unit_vectors(data: Any, expected: int, model: str) -> list[tuple[float, ...
 
 def embedder_for(settings: Settings) -> Embedder | None:
     """The embedder when BRIEFBOT_EMBEDDING_MODEL and an endpoint are both set; None otherwise."""
-    model = (settings.briefbot_embedding_model or "").strip()
-    if not model or not llm_configured(settings):
+    if not embeddings_configured(settings):
         return None
+    model = (settings.briefbot_embedding_model or "").strip()
     client = build_client(settings, timeout=settings.briefbot_llm_timeout,
                           max_retries=settings.briefbot_llm_max_retries)
     return Embedder(client, model)
