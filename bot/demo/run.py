@@ -71,7 +71,7 @@ def run_demo(*, db_path: str, echo: Echo) -> None:
         clock = DemoClock(DAY1)
         ctx.clock = clock
         llm = "configured" if settings.openai_api_key or settings.openai_base_url else "not configured"
-        echo(f"briefbot demo: offline. Sample sources served at {server.url('/')}; fresh SQLite database {db}.")
+        echo(f"Sample sources served at {server.url('/')}; fresh SQLite database {db}.")
         echo(f"LLM {llm}: without one, the built-in writer writes briefs and answers list what they stand on.\n")
         asyncio.run(_follow_and_poll(ctx, clock, server, manifest, echo))
         _what_day_two_brought(ctx, echo)
