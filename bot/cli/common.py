@@ -1,5 +1,6 @@
 """What the CLI commands share: building the context, JSON output, time arguments. Tables and other plain
-text are bot/terminal's."""
+text are bot/terminal's. Every command imports this module, so what only some of them use (Slack's client, the
+table models behind the parameter types, lxml) is imported where it is used."""
 
 from __future__ import annotations
 
@@ -13,16 +14,27 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
-from bot.cli.params import TEAM
 from bot.clock import as_utc
 from bot.context import Context, StartupError, build_context
-from bot.core.normalize import first_line
 from bot.settings import Settings, mask_url_password
-from bot.slack.clients import SlackSetupError, oauth_enabled, token_team
-from bot.storage.db import session_scope
-from bot.storage.sources import count_sources
 from bot.terminal import short
 
+
+class DeferredType(click.ParamType[Any]):
+    """A parameter type of bot.cli.params, imported when a value is given: those types read their limits from
+    the table models, which a command that only reads (`sources list`) need not import. `name` is the type's own
+    (tests/test_cli_lazy.py checks it), so help and errors read the same."""
+
+    def __init__(self, name: str, attribute: str):
+        self.name, self.attribute = name, attribute
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from bot.cli import params
+
+        return getattr(params, self.attribute).convert(value, param, ctx)
+
+
+TEAM = DeferredType("team id", "TEAM")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 team_option = click.option("--team", "team", type=TEAM, default=None, help="Only this Slack team id (default: all).")
 # For what is written under a workspace (see team_for_writing).
@@ -50,6 +62,7 @@ def context(migrate: bool = True) -> Context:
         raise  # already names the setting
     except Exception as exc:  # an unreachable, locked, read-only or unusable database, said in one line
         from bot.cli.explain import explain
+        from bot.core.normalize import first_line
 
         where = mask_url_password(settings.database_url)
         explained = explain(exc, sqlite_path=settings.sqlite_path())
@@ -61,6 +74,10 @@ def team_for_writing(ctx: Context, team: str | None) -> str:
     """The workspace new follows and questions belong to: --team; else BRIEFBOT_DEFAULT_TEAM when it is set;
     else, in single-token mode, SLACK_BOT_TOKEN's own workspace (one auth.test), so the worker can post what
     is followed; else T_LOCAL."""
+    from bot.slack.clients import SlackSetupError, oauth_enabled, token_team
+    from bot.storage.db import session_scope
+    from bot.storage.sources import count_sources
+
     s = ctx.settings
     if team:
         return team

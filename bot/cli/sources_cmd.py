@@ -1,37 +1,55 @@
-"""`briefbot sources add | list | remove`."""
+"""`briefbot sources add | list | remove | import | export`. Each subcommand is built when it is looked up
+(`SourcesGroup`), with what its options need: `sources list`, run by hand and by scripts, starts without the
+source kinds, the OPML code or the table models (it reads through `storage/source_health`, plain SQL)."""
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Callable
 
 import click
 
-from bot.cli import opml_cmd
 from bot.cli.common import context, echo_json, json_option, owner_team_option, team_for_writing, team_option
-from bot.cli.params import CHANNEL, SOURCE_ID, SPEC
-from bot.core.normalize import source_label
-from bot.core.routing import ALERT_POLICIES
-from bot.slack.clients import SlackClients
-from bot.slack.unpostable import find_unpostable
-from bot.sources.base import SpecError
-from bot.sources.registry import ALIASES, KINDS
-from bot.storage.db import session_scope
-from bot.storage.sources import get_source, list_sources, remove_source
-from bot.terminal import ago, due, short, table
 
-KIND_CHOICES = sorted([*KINDS, *ALIASES])
+
+class SourcesGroup(click.Group):
+    """click's lazy group, one level down: a subcommand is added by its builder in `_BUILDERS` when it is
+    looked up, to run or for `sources --help` (which lists them all, so builds them all)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *_BUILDERS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        build = _BUILDERS.get(cmd_name)
+        if cmd_name not in self.commands and build is not None:
+            build(self)
+        return self.commands.get(cmd_name)
 
 
 def register(group: click.Group) -> None:
-    @group.group("sources")
+    @group.group("sources", cls=SourcesGroup)
     def sources() -> None:
         """What briefbot watches."""
 
+
+def _opml(sources: click.Group) -> None:
+    from bot.cli import opml_cmd
+
     opml_cmd.register(sources)  # import | export
+
+
+def _add(sources: click.Group) -> None:
+    import asyncio
+
+    from bot.cli.params import CHANNEL, SPEC
+    from bot.core.routing import ALERT_POLICIES
+    from bot.sources.base import SpecError
+    from bot.sources.registry import ALIASES, KINDS
+
+    kind_choices = sorted([*KINDS, *ALIASES])
 
     @sources.command("add")
     @click.argument("spec", type=SPEC)
-    @click.option("--kind", type=click.Choice(KIND_CHOICES, case_sensitive=False), default=None,
+    @click.option("--kind", type=click.Choice(kind_choices, case_sensitive=False), default=None,
                   help="Treat SPEC (a URL) as this kind, e.g. a job-board API endpoint at any host.")
     @click.option("--channel", type=CHANNEL, default=None, help="Slack channel id that follows the source.")
     @click.option("--alert", type=click.Choice(ALERT_POLICIES, case_sensitive=False), default=None,
@@ -74,17 +92,22 @@ def register(group: click.Group) -> None:
         click.echo(f"{verb} source {s.id}: {s.kind} {s.locator}" + (f" ({s.title})" if s.title else "")
                    + f" [{added.how}]" + followed)
 
+
+def _list(sources: click.Group) -> None:
     @sources.command("list")
     @team_option
     @json_option
     def list_(team: str | None, as_json: bool) -> None:
         """Every source with its health: last success, last error and why, next poll, item count."""
+        from bot.slack.unpostable import find_unpostable, lazy_tokens
+        from bot.storage.source_health import list_source_health
+
         ctx = context()
-        with session_scope(ctx.engine) as session:
-            health = list_sources(session=session, team_id=team)
+        with ctx.engine.connect() as connection:
+            health = list_source_health(connection, team)
         # Follows no token of briefbot's can post (another workspace's, or none): said, not left to wait silently.
         unpostable = {u.team_id: u for u in find_unpostable(
-            engine=ctx.engine, tokens=SlackClients(ctx.settings, ctx.engine), team_id=team)}
+            engine=ctx.engine, tokens=lazy_tokens(ctx.settings, ctx.engine), team_id=team)}
         if as_json:
             echo_json([h.as_dict() | {"unpostable": unpostable[h.source.team_id].reason
                                       if h.channels and h.source.team_id in unpostable else None} for h in health])
@@ -92,6 +115,9 @@ def register(group: click.Group) -> None:
         if not health:
             click.echo("no sources yet; add one with: briefbot sources add URL")
             return
+        from bot.core.normalize import source_label  # lxml, for the rows' names: only when there are rows
+        from bot.terminal import ago, due, short, table
+
         now = ctx.clock()
         rows = []
         for h in health:
@@ -106,6 +132,12 @@ def register(group: click.Group) -> None:
         for problem in unpostable.values():
             click.echo(f"warning: {problem.describe()}")
 
+
+def _remove(sources: click.Group) -> None:
+    from bot.cli.params import SOURCE_ID
+    from bot.storage.db import session_scope
+    from bot.storage.sources import get_source, remove_source
+
     @sources.command("remove")
     @click.argument("source_id", type=SOURCE_ID)
     @team_option
@@ -118,3 +150,7 @@ def register(group: click.Group) -> None:
                 raise click.ClickException(f"no source with id {source_id}")
             remove_source(session=session, source=source, now=ctx.clock())
         click.echo(f"removed source {source_id}; its items stay in the history")
+
+
+_BUILDERS: dict[str, Callable[[click.Group], None]] = {
+    "add": _add, "list": _list, "remove": _remove, "import": _opml, "export": _opml}
