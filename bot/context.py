@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,12 +27,13 @@ if TYPE_CHECKING:
     from bot.ask.service import Asker
     from bot.briefs.writers import BriefWriter
     from bot.fetch.http import Fetcher
+    from bot.ingest.parse_worker import ParseWorkers
     from bot.ingest.poller import Poller
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, weakref_slot=True)
 class Context:
     settings: Settings
     engine: Engine
@@ -42,6 +44,7 @@ class Context:
     _asker: Asker | None = field(default=None, init=False, repr=False)
     _embed: Embed | None = field(default=None, init=False, repr=False)
     _embed_built: bool = field(default=False, init=False, repr=False)
+    _parse_workers: ParseWorkers | None = field(default=None, init=False, repr=False)
 
     def fetcher(self) -> Fetcher:
         """A new HTTP client; build it inside the event loop that uses it, and close it there."""
@@ -52,7 +55,28 @@ class Context:
     def poller(self, fetcher: Fetcher) -> Poller:
         from bot.ingest.poller import Poller
 
-        return Poller(settings=self.settings, engine=self.engine, fetcher=fetcher, clock=self.clock)
+        return Poller(settings=self.settings, engine=self.engine, fetcher=fetcher, clock=self.clock,
+                      parser=self.parse_workers())
+
+    def parse_workers(self) -> ParseWorkers | None:
+        """The processes polls parse in (BRIEFBOT_PARSE_WORKERS; None for 0: inline). Built once, and started
+        by the first poll that reads a body, so commands that poll nothing never start them; closed with
+        `close()`, or when this context is collected or the interpreter exits."""
+        if self.settings.briefbot_parse_workers == 0:
+            return None
+        if self._parse_workers is None:
+            from bot.ingest.parse_worker import ParseWorkers
+
+            workers = ParseWorkers(size=self.settings.briefbot_parse_workers,
+                                   timeout=self.settings.briefbot_parse_timeout)
+            weakref.finalize(self, workers.close)
+            self._parse_workers = workers
+        return self._parse_workers
+
+    def close(self) -> None:
+        """Stop what this context started that outlives a command's work: the parse workers."""
+        if self._parse_workers is not None:
+            self._parse_workers.close()
 
     def brief_writer(self) -> BriefWriter:
         """The LLM writer when an endpoint is configured, with the built-in writer behind it; otherwise the

@@ -96,6 +96,12 @@ class Settings(BaseSettings):
     briefbot_concurrency: int = Field(default=32, ge=1)
     briefbot_per_host_concurrency: int = Field(default=4, ge=1)
     briefbot_max_text_chars: int = Field(default=4000, ge=200)
+    briefbot_parse_workers: int = Field(
+        default=1, ge=0, le=64, description="Processes that parse and normalise what a poll fetched, beside the "
+        "poller's own; 0 parses in the poller's event loop (no process, no BRIEFBOT_PARSE_TIMEOUT).")
+    briefbot_parse_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds one response may take to parse; the parse worker is then killed "
+        "and that source's poll fails (retried later).")
     briefbot_log_level: str = "INFO"
 
     @field_validator("briefbot_now")

@@ -1,5 +1,6 @@
-"""Poll sources: claim them with a lease, fetch concurrently, parse, normalise and store each one,
-record how it went, and schedule the next poll. One source failing never stops the others."""
+"""Poll sources: claim them with a lease, fetch concurrently, parse and normalise each one (in a parse worker
+process, `ingest/parse_worker`), store it, record how it went, and schedule the next poll. One source failing never
+stops the others."""
 
 from __future__ import annotations
 
@@ -8,18 +9,19 @@ import hashlib
 import logging
 import os
 import socket
-from collections import Counter
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
-from bot.core.normalize import first_line, one_line, scrub, strip_html
+from bot.core.normalize import first_line, scrub
 from bot.core.schedule import next_poll_at
 from bot.fetch.http import Fetcher
+from bot.ingest.pages import Normalised, NormaliseJob, Normalising, PageJob, PageRead
+from bot.ingest.parse_worker import ParseWorkers
 from bot.settings import Settings
-from bot.sources.base import Entry, SourceError
-from bot.sources.item import NormalisedItem, normalise_entry
+from bot.sources.base import SourceError
+from bot.sources.item import NormalisedItem
 from bot.sources.registry import get_kind
 from bot.storage.db import refresh_item_statistics, session_scope
 from bot.storage.fit import UnfitValueError
@@ -78,12 +80,16 @@ def poller_id() -> str:
 
 class Poller:
     def __init__(self, *, settings: Settings, engine: Engine, fetcher: Fetcher, clock: Clock,
-                 owner: str | None = None):
+                 owner: str | None = None, parser: ParseWorkers | None = None):
         self.settings = settings
         self.engine = engine
         self.fetcher = fetcher
         self.clock = clock
         self.owner = owner or poller_id()
+        self.parser = parser  # None: each page is parsed inline, in the event loop (tests of pure logic)
+        # Sources between their fetch and the end of their parse: bodies waiting for a parse worker are held in
+        # memory, so no more of them than fetches run at once.
+        self._reading = asyncio.Semaphore(settings.briefbot_concurrency)
         self._store_lock = asyncio.Lock()  # one writer at a time: SQLite has one, PostgreSQL is spared churn
         self._pending: list[tuple[Source, PollOutcome, asyncio.Future[None]]] = []  # polls waiting to be recorded
         self._tasks: set[asyncio.Task[None]] = set()  # the flushes under way (a reference, so none is collected)
@@ -133,7 +139,8 @@ class Poller:
         what it sent) is recorded on it, and never reaches the other sources of the batch."""
         started = self.clock()
         try:
-            fetched = await self._fetch_parse(source)
+            async with self._reading:
+                fetched = await self._fetch_parse(source)
         except SourceError as exc:
             return await self._finish_error(source, started, exc)
         except Exception as exc:  # a parser bug must not stop the other sources; say what happened
@@ -156,29 +163,30 @@ class Poller:
                             last_modified=source.last_modified)
         digest = hashlib.sha256(first.body)
         bytes_read = len(first.body)
-        parsed = kind.parse(first.document())
-        entries, warnings = list(parsed.entries), list(parsed.warnings)
-        # Boards and careers pages rarely name themselves; their postings name the company.
-        title = one_line(strip_html(parsed.title)) or _most_common_outlet(entries)
-        pages = 1
-        while parsed.next_url and pages < MAX_PAGES:
-            page = await self.fetcher.fetch(parsed.next_url)
-            digest.update(page.body)
-            bytes_read += len(page.body)
-            parsed = kind.parse(page.document())
-            entries.extend(parsed.entries)
-            warnings.extend(parsed.warnings)
-            pages += 1
+        host = _host(source.locator)
+        # A page that is the whole list is normalised with its parse, unless it is the same bytes as last time.
+        same = digest.hexdigest() == source.body_hash
+        page = await self._read_page(PageJob(kind.NAME, first.document(),
+                                             None if same else self._normalising(source, None, host)))
+        reads = [page]
+        title = page.title
+        while page.next_url and len(reads) < MAX_PAGES:
+            following = await self.fetcher.fetch(page.next_url)
+            digest.update(following.body)
+            bytes_read += len(following.body)
+            page = await self._read_page(PageJob(kind.NAME, following.document(), None, following=True))
+            reads.append(page)
         body_hash = digest.hexdigest()
+        entries_count = sum(r.entries_count for r in reads)
         fetched = _Fetched(outcome="unchanged", status=first.status, etag=_validator(first.etag, MAX_ETAG),
                            last_modified=_validator(first.last_modified, MAX_LAST_MODIFIED), body_hash=body_hash,
                            bytes_read=bytes_read,
-                           entries_count=len(entries), title=title,
+                           entries_count=entries_count, title=title,
                            # Postings close only after a poll that read the whole list (core/lifecycle).
-                           full_list=kind.ITEM_KIND == "job" and not parsed.next_url)
+                           full_list=kind.ITEM_KIND == "job" and not page.next_url)
         if body_hash == source.body_hash:
             return fetched  # the same bytes as last time: nothing to store
-        if not entries and (source.last_entry_count or 0) > 0:
+        if not entries_count and (source.last_entry_count or 0) > 0:
             if fetched.full_list and source.failures and source.last_error_kind == "empty":
                 # The second empty poll in a row: the board really is empty, and its postings close.
                 fetched.empty_since = source.last_error_at
@@ -187,20 +195,27 @@ class Poller:
                     if fetched.full_list else ""
                 raise SourceError("empty", f"the source returned no items (it had {source.last_entry_count} last "
                                            f"time); stored items are kept, and it will be retried{closing}")
-        now = self.clock()
-        default_outlet = title or _host(source.locator)
-        items: list[NormalisedItem] = []
-        skipped = 0
-        for entry in entries:
-            item = normalise_entry(entry, kind=kind.ITEM_KIND, default_outlet=default_outlet,
-                                   max_chars=self.settings.briefbot_max_text_chars, now=now,
-                                   source_url=source.locator)
-            if item is None:
-                skipped += 1
-            else:
-                items.append(item)
-        fetched.outcome, fetched.items, fetched.notes = "ok", items, _notes(entries, skipped, warnings)
+        if reads[0].items is not None:  # one page, the whole list: normalised with its parse
+            items, skipped = reads[0].items, reads[0].skipped
+        else:  # the pages of a list, now known to have changed: their entries normalised together
+            normalising = self._normalising(source, title or host, host)
+            done = await self._normalise(NormaliseJob(kind.NAME, [e for r in reads for e in r.entries or ()],
+                                                      normalising))
+            items, skipped = done.items, done.skipped
+        warnings = [w for r in reads for w in r.warnings]
+        fetched.outcome, fetched.items = "ok", items
+        fetched.notes = _notes(entries_count, sum(r.undated for r in reads), skipped, warnings)
         return fetched
+
+    async def _read_page(self, job: PageJob) -> PageRead:
+        return job.run() if self.parser is None else await self.parser.run(job)
+
+    async def _normalise(self, job: NormaliseJob) -> Normalised:
+        return job.run() if self.parser is None else await self.parser.run(job)
+
+    def _normalising(self, source: Source, outlet: str | None, host: str) -> Normalising:
+        return Normalising(outlet=outlet, host=host, max_chars=self.settings.briefbot_max_text_chars,
+                           now=self.clock(), source_url=source.locator)
 
     async def _finish_ok(self, source: Source, started: datetime, fetched: _Fetched) -> PollOutcome:
         async with self._store_lock:
@@ -420,19 +435,13 @@ class _Fetched:
     empty_since: datetime | None = None  # the second empty poll in a row: the first was then
 
 
-def _notes(entries: list[Entry], skipped: int, warnings: list[str]) -> str | None:
+def _notes(entries: int, undated: int, skipped: int, warnings: list[str]) -> str | None:
     notes = list(warnings)
-    undated = sum(1 for e in entries if e.published_at is None)
     if undated:
-        notes.append(f"{undated} of {len(entries)} items have no date; their first-seen time stands in")
+        notes.append(f"{undated} of {entries} items have no date; their first-seen time stands in")
     if skipped:
         notes.append(f"{skipped} items had neither a link nor a title and were skipped")
     return "; ".join(notes)[:2000] or None
-
-
-def _most_common_outlet(entries: list[Entry]) -> str:
-    counts = Counter(e.outlet for e in entries if e.outlet)
-    return counts.most_common(1)[0][0] if counts else ""
 
 
 def _host(url: str) -> str:
