@@ -61,6 +61,9 @@ BRIEF = {"summary": "Several reports describe one development; they agree on who
          "entities": ["Example Corp"], "places": ["United States"], "event_type": "expansion"}
 
 
+PASS_CALLS = Counter[int]()  # analysis passes by how many LLM calls each made
+
+
 def tokens(value: Any) -> int:
     return round(len(json.dumps(value, ensure_ascii=False)) / 4)
 
@@ -229,7 +232,9 @@ async def replay(ctx: Any, server: LocalServer, stream: Stream, clock: SimpleNam
                     await add_by_spec(spec=server.url(path), kind="greenhouse" if "boards" in path else "feed",
                                       team_id=TEAM, channel_id="C_BENCH", settings=ctx.settings, engine=ctx.engine,
                                       fetcher=fetcher, clock=ctx.clock)
-                polled, report = await ctx.poller(fetcher).poll(due_only=True), ctx.analyse(team_id=TEAM)
+                polled, before = await ctx.poller(fetcher).poll(due_only=True), len(log)
+                report = ctx.analyse(team_id=TEAM)
+                PASS_CALLS[len(log) - before] += 1
                 n.update(new=polled.items_new, updated=polled.items_updated, linked=polled.items_linked,
                          stories=len(report.stories_created), signals=len(report.signals_created),
                          briefs=len(report.briefs))
@@ -271,6 +276,12 @@ def where_tokens(briefs: list[Brief], rebrief_ids: set[int]) -> None:
                                    ((False, 14), (True, 12))))
 
 
+def growth_only(*, briefed_items: int | None, briefed_outlets: int | None, items: int, outlets: int) -> bool:
+    """`needs_brief` as if the outlets had not changed since the last brief: growth in items alone re-briefs."""
+    return needs_brief(briefed_items=briefed_items, briefed_outlets=None if briefed_outlets is None else outlets,
+                       items=items, outlets=outlets)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=7)
@@ -278,8 +289,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=24, help="polls a day, each followed by analysis (<= 96)")
     parser.add_argument("--llm-single-reports", action="store_true",
                         help="BRIEFBOT_LLM_SINGLE_REPORTS: the LLM briefs one-outlet stories too")
+    parser.add_argument("--what-if-growth-only", action="store_true",
+                        help="bench-only what-if, not in the code: a briefed subject is re-briefed on item growth "
+                             "alone, not on new outlets (a single report's built-in brief still gets the LLM's at a "
+                             "second outlet)")
+    parser.add_argument("--dump", type=Path, help="write every LLM request's messages to this file (JSON lines)")
     args = parser.parse_args()
     started, stream, clock = time.perf_counter(), Stream(args.seed), SimpleNamespace(now=DAY0)
+    if args.what_if_growth_only:
+        briefing.needs_brief = growth_only  # type: ignore[attr-defined]
     llm = ThreadingHTTPServer(("127.0.0.1", 0), FakeLLM)
     Thread(target=llm.serve_forever, daemon=True).start()
     with tempfile.TemporaryDirectory() as tmp, LocalServer() as server:
@@ -299,6 +317,9 @@ def main() -> None:
             fresh = [i for i in items if not i.backfill]
             naive = [naive_call_tokens(ctx, i) for i in fresh]
     llm.shutdown()
+    if args.dump:
+        args.dump.write_text("".join(json.dumps(r["messages"], ensure_ascii=False) + "\n" for r in FakeLLM.requests),
+                             encoding="utf-8")
     calls, est = len(FakeLLM.requests), sum(tokens(r["messages"]) for r in FakeLLM.requests)
     versions = {("story", s.id): s.version for s in stories} | {("signal", s.id): s.version for s in signals}
     reasons, live = {s.id: s.reason for s in signals}, [s for s in stories if s.merged_into is None]
@@ -325,6 +346,9 @@ def main() -> None:
           f"{sum(1 for b in briefs if (b.writer_note or '').startswith('reused'))}")
     print(f"LLM calls {calls}; prompt tokens: estimate {est} (messages), server usage {usage} (messages + schema); "
           f"completion tokens {sum(b.completion_tokens for b in briefs)}")
+    busy = {n: k for n, k in sorted(PASS_CALLS.items()) if n}
+    print(f"analysis passes {sum(PASS_CALLS.values())}, by LLM calls made (calls: passes) {busy}; one call per pass "
+          f"for all its subjects would make {sum(busy.values())} calls")
     where_tokens(briefs, {id(b) for _, b in rebriefs})
     k = 1000 / max(1, len(fresh))
     print(f"\nper 1,000 new (non-backfill) stored items ({len(fresh)}); prompt tokens = chars/4 of the messages:")

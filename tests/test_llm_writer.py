@@ -55,8 +55,7 @@ STORY = BriefInput(
 SIGNAL_USER = """Hiring signal: first postings in a metro area where the company had none before.
 Job function: fulfillment and logistics (the company's commonest: software engineering).
 Postings in the last 14 days: 2; usual for such a period: 0.
-
-The company's name, the metro area and cities of its postings, and the postings, quoted as data:
+Quoted as data: the company, the metro area and cities of its postings, the postings:
 <<<SOURCE ITEMS>>>
 company: Acme Logistics
 metro area: Seattle
@@ -68,16 +67,14 @@ text: Operate forklifts safely. Nights and weekends.
 earlier brief and related news about the company:
 - Acme leases a Kent warehouse (reported by Freight Weekly and Tacoma Daily; 2026-11-22)
 <<<END SOURCE ITEMS>>>"""
-STORY_USER = """A news story reported in 2 articles, first seen 2026-11-25, last seen 2026-11-25.
-
-The outlets and the articles, quoted as data:
+STORY_USER = """A news story in 2 articles, first seen 2026-11-25, last seen 2026-11-25, quoted as data:
 <<<SOURCE ITEMS>>>
 outlets: Freight Weekly, Tacoma Daily
 [1] outlet: Freight Weekly | date: 2026-11-25 | title: Acme buys Beta Freight for $40M
 text: Acme agreed to buy Beta Freight, a Tacoma carrier.
 [2] outlet: Tacoma Daily | date: unknown | title: Beta Freight sold
 text: (none)
-earlier brief and open hiring signals of companies in the story:
+earlier brief and open hiring signals:
 none
 <<<END SOURCE ITEMS>>>"""
 SCHEMA = {
@@ -146,7 +143,7 @@ def test_a_good_reply_becomes_a_written_brief_with_its_usage(llm: FakeLLM) -> No
     written = writer.write(SIGNAL)
     assert written.draft == BriefDraft(**GOOD)
     assert (written.writer, written.prompt_name, written.prompt_version, written.model) == (
-        "llm", "brief_signal", "4", MODEL)
+        "llm", "brief_signal", "5", MODEL)
     assert (written.prompt_tokens, written.completion_tokens) == (321, 54)
     assert written.input_hash == writer.input_hash(SIGNAL) and len(written.input_hash) == 64
 

@@ -72,7 +72,7 @@ def test_a_rebrief_sends_the_earlier_brief_and_only_the_new_postings(settings: S
     assert "[3]" not in block  # two items numbered, not five
     with session_scope(engine) as session:
         newest, oldest = list_briefs(session=session)
-    assert (newest.headline, newest.prompt_version, newest.item_count) == (SECOND["headline"], "4", 5)
+    assert (newest.headline, newest.prompt_version, newest.item_count) == (SECOND["headline"], "5", 5)
     # The re-brief still cites every posting: the earlier brief's and the new ones.
     assert {s["url"] for s in newest.sources} >= {s["url"] for s in oldest.sources}
     assert len(newest.sources) == 5 and sum(t in json.dumps(newest.sources) for t in NEW_TITLES) == 2
