@@ -129,7 +129,8 @@ def test_a_companys_news_and_signal_meet_on_its_page(engine: Engine, clock: Any,
     assert [(a["alias"], a["canonical"], a["origin"]) for a in page["aliases"]] == [
         ("KC Logistics", "Kestrel Commerce", "workspace")]
     assert set(page) == {"known", "team_id", "asked", "key", "name", "names", "aliases", "signals", "open_roles",
-                         "stories", "news_since"}
+                         "stories", "news_since", "instead_of"}
+    assert page["instead_of"] is None
 
     text = cli("company", "kestrel commerce inc.", "--team", "T1").output
     assert text.startswith("Kestrel Commerce (T1)\nalso known as: KC Logistics\n"), text
@@ -155,10 +156,10 @@ def test_each_workspace_sees_only_its_own(engine: Engine, clock: Any, cli: Any) 
 
 def test_an_unknown_company_says_so_and_suggests_close_names(engine: Engine, clock: Any, cli: Any) -> None:
     seed(engine, clock)
-    refused = cli("company", "Kestrel", "--team", "T1", code=1).output
+    refused = cli("company", "Kestral Comerce", "--team", "T1", code=1).output
     assert refused.count("\n") == 1, refused
-    assert refused.startswith("briefbot: T1 knows no company called 'Kestrel' (no job postings, hiring signals or "
-                              "recent stories under that name or its aliases); close names it knows: "
+    assert refused.startswith("briefbot: T1 knows no company called 'Kestral Comerce' (no job postings, hiring "
+                              "signals or recent stories under that name or its aliases); close names it knows: "
                               "'Kestrel Commerce'"), refused
     assert "`briefbot companies list`" in refused
     nothing = cli("company", "Zyxw Corp", "--team", "T1", code=1).output
@@ -166,6 +167,24 @@ def test_an_unknown_company_says_so_and_suggests_close_names(engine: Engine, clo
     for bad, why in (("\u200b", "needs at least one letter or digit"), ("x" * 301, "at most 300 characters")):
         out = cli("company", bad, "--team", "T1", code=1).output
         assert out.startswith("briefbot: no company page for") and why in out and out.count("\n") == 1, out
+
+
+def test_a_word_of_one_companys_name_shows_that_company(engine: Engine, clock: Any, cli: Any) -> None:
+    """"kestrel" is a word of one company's name only, so its page is shown, saying so; a word two companies'
+    names hold, or letters that are not a word, are only suggested."""
+    seed(engine, clock)
+    shown = cli("company", "kestrel", "--team", "T1").output
+    assert shown.startswith("(no company called 'kestrel'; Kestrel Commerce is the one name here that holds it)\n\n"
+                            "Kestrel Commerce (T1)\n"), shown
+    assert json.loads(cli("company", "KESTREL", "--team", "T1", "--json").output)["instead_of"] == "KESTREL"
+    assert "(no company called" not in cli("company", "Kestrel Commerce", "--team", "T1").output
+    letters = cli("company", "Kest", "--team", "T1", code=1).output
+    assert "knows no company called 'Kest'" in letters and "'Kestrel Commerce'" in letters, letters
+    with session_scope(engine) as session:
+        add_alias(session=session, team_id="T1", alias="Kestrel Air", canonical_name="Kestrel Air Cargo",
+                  created_by="U1", now=clock())
+    both = cli("company", "kestrel", "--team", "T1", code=1).output
+    assert "knows no company called 'kestrel'" in both and "'Kestrel Commerce'" in both and "'Kestrel Air'" in both
 
 
 # ---- /brief company in Slack ---------------------------------------------------------------------------------------
@@ -209,9 +228,13 @@ def test_slack_company_page(slack_ctx: Any, clock: Any, brief_command: Any) -> N
     assert reply.endswith("*Aliases:* KC Logistics → Kestrel Commerce")
     assert len(reply) < 4000
 
-    _, unknown = brief_command("company Kestrel")
-    assert unknown == ("This workspace has no company called *Kestrel*: no job postings, hiring signals or recent "
-                       "stories under that name or its aliases. Close names it knows: *Kestrel Commerce*. "
+    _, held = brief_command("company Kestrel")
+    assert held is not None and held.startswith(
+        "_No company called *Kestrel*; *Kestrel Commerce* is the one name here that holds it._\n\n"
+        "*Kestrel Commerce* (also KC Logistics)\n\n"), held
+    _, unknown = brief_command("company Kestral Comerce")
+    assert unknown == ("This workspace has no company called *Kestral Comerce*: no job postings, hiring signals or "
+                       "recent stories under that name or its aliases. Close names it knows: *Kestrel Commerce*. "
                        "`/brief alias` lists the aliases; `/brief list` this channel's follows.")
     _, other = brief_command("company KC Logistics", team_id="T2")
     assert other is not None and other.startswith("This workspace has no company called *KC Logistics*")

@@ -9,7 +9,7 @@ from bot.cli.common import context, echo_json, json_option, owner_team_option, t
 from bot.core.jobs import family_labels
 from bot.core.open_roles import summary_lines
 from bot.storage.companies import AliasError
-from bot.storage.company_page import CompanyPage, close_names, company_page
+from bot.storage.company_page import CompanyPage, look_up_company
 from bot.storage.db import session_scope
 from bot.terminal import short, table
 
@@ -26,10 +26,10 @@ def register(group: click.Group) -> None:
         team_id = team_for_writing(ctx, team)
         try:
             with session_scope(ctx.engine) as session:
-                page = company_page(session=session, team_id=team_id, name=name, now=ctx.clock())
-                close = [] if page.known else close_names(session=session, team_id=team_id, name=page.asked)
+                found = look_up_company(session=session, team_id=team_id, name=name, now=ctx.clock())
         except AliasError as exc:
             raise click.ClickException(f"no company page for {short(name, 60)!r}: {exc}") from exc
+        page, close = found.page, found.close
         if not page.known:
             hint = f"; close names it knows: {', '.join(repr(short(n, 60)) for n in close)}" if close else ""
             raise click.ClickException(
@@ -37,8 +37,11 @@ def register(group: click.Group) -> None:
                 f"recent stories under that name or its aliases){hint}; `briefbot companies list` lists the "
                 "aliases and `briefbot sources list` the boards followed")
         if as_json:
-            echo_json(page.as_dict())
+            echo_json({**page.as_dict(), "instead_of": found.instead_of})
             return
+        if found.instead_of is not None:
+            click.echo(f"(no company called {short(found.instead_of, 60)!r}; {short(page.name, 60)} is the one "
+                       "name here that holds it)\n")
         click.echo("\n".join(page_lines(page)))
 
 

@@ -93,9 +93,29 @@ def company_page(*, session: Session, team_id: str, name: str, now: datetime) ->
                        known=known)
 
 
-def close_names(*, session: Session, team_id: str, name: str, limit: int = MAX_CLOSE) -> list[str]:
-    """Company names the workspace knows (its job postings', its signals', its aliases') that are close to
-    `name`: spelled alike, or one holding the other as a word ("Kestrel" and "Kestrel Commerce")."""
+@dataclass(frozen=True, slots=True)
+class CompanyLookup:
+    page: CompanyPage  # the page shown, or the unknown name's (known False)
+    close: list[str]  # when nothing is shown: close names to suggest
+    instead_of: str | None = None  # the name asked for, when the page is that of the one company holding it
+
+
+def look_up_company(*, session: Session, team_id: str, name: str, now: datetime) -> CompanyLookup:
+    """The page for `name`. A name the workspace does not know that only one of its company names holds as a
+    whole word or the first words ("kestrel" for "Kestrel Commerce") shows that company's page, saying so;
+    otherwise the close names are suggested. Raises storage.companies.AliasError like `company_page`."""
+    page = company_page(session=session, team_id=team_id, name=name, now=now)
+    if page.known:
+        return CompanyLookup(page, [])
+    holding, alike = _close(session, team_id, page.asked)
+    if len(holding) == 1 and (one := _holding_words(page.asked, holding[0])):
+        found = company_page(session=session, team_id=team_id, name=one, now=now)
+        if found.known:
+            return CompanyLookup(found, [], instead_of=page.asked)
+    return CompanyLookup(page, list(dict.fromkeys([*holding, *alike]))[:MAX_CLOSE])
+
+
+def _close(session: Session, team_id: str, name: str, limit: int = MAX_CLOSE) -> tuple[list[str], list[str]]:
     known = {*session.exec(select(Item.outlet).where(Item.team_id == team_id, Item.kind == "job").distinct()),
              *session.exec(select(Signal.company).where(Signal.team_id == team_id).distinct()),
              *(n for pair in session.exec(select(CompanyAlias.alias, CompanyAlias.canonical)
@@ -103,11 +123,20 @@ def close_names(*, session: Session, team_id: str, name: str, limit: int = MAX_C
     by_fold = {n.casefold(): n for n in sorted(known) if n and n.strip()}
     wanted = " ".join(name.split()).casefold()
     if not wanted:
-        return []
+        return [], []
     holding = [n for f, n in by_fold.items() if f != wanted and (wanted in f.split() or f in wanted.split()
                                                                  or f.startswith(wanted) or wanted.startswith(f))]
     alike = [by_fold[f] for f in difflib.get_close_matches(wanted, list(by_fold), n=limit, cutoff=0.6)]
-    return list(dict.fromkeys([*holding, *alike]))[:limit]
+    return holding, alike
+
+
+def _holding_words(asked: str, known: str) -> str | None:
+    """`known` when it holds `asked` as one of its words or as its first words ("Kestrel" and "Kestrel Commerce"
+    are held by "Kestrel Commerce"); letters alone are not enough ("Kes" is not)."""
+    wanted, words = " ".join(asked.split()).casefold().split(), known.casefold().split()
+    if (len(wanted) == 1 and wanted[0] in words) or words[:len(wanted)] == wanted:
+        return known
+    return None
 
 
 def _shown_names(names: list[str], shown: str, key: str) -> tuple[str, ...]:

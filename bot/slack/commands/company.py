@@ -12,7 +12,7 @@ from bot.slack.commands.parse import USAGE, one_name
 from bot.slack.deps import Deps
 from bot.slack.escape import escape, join_within, link, truncate_mrkdwn
 from bot.storage.companies import AliasError
-from bot.storage.company_page import CompanyPage, close_names, company_page
+from bot.storage.company_page import CompanyPage, look_up_company
 from bot.storage.db import session_scope
 
 MAX_GROUPS = 6
@@ -28,13 +28,16 @@ def company(deps: Deps, req: Request) -> str:
         return "Usage: " + USAGE["company"]
     try:
         with session_scope(deps.engine) as session:
-            page = company_page(session=session, team_id=req.team_id, name=name, now=deps.clock())
-            close = [] if page.known else close_names(session=session, team_id=req.team_id, name=page.asked)
+            found = look_up_company(session=session, team_id=req.team_id, name=name, now=deps.clock())
     except AliasError as exc:
         return f"Couldn't look up *{escape(name[:_NAME_TEXT])}*: {escape(str(exc))}."
-    if not page.known:
-        return unknown_reply(page.asked, close)
-    return page_reply(page)
+    if not found.page.known:
+        return unknown_reply(found.page.asked, found.close)
+    if found.instead_of is not None:
+        return (f"_No company called *{escape(found.instead_of[:_NAME_TEXT])}*; "
+                f"*{escape(found.page.name[:_NAME_TEXT])}* is the one name here that holds it._\n\n"
+                + page_reply(found.page))
+    return page_reply(found.page)
 
 
 def unknown_reply(asked: str, close: list[str]) -> str:
