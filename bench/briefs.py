@@ -40,7 +40,7 @@ from bot.core.rebrief import needs_brief
 from bot.demo.server import LocalServer, Route
 from bot.ingest.add import add_by_spec
 from bot.llm.brief_writer import PROMPT_FOR, prompt_values
-from bot.llm.prompts import render
+from bot.llm.prompts import load_all, render
 from bot.settings import Settings
 from bot.storage.db import session_scope
 from bot.storage.models import Brief, Item, Signal, Story
@@ -202,8 +202,8 @@ class Stream:
         return routes
 
 
-def naive_call_tokens(ctx: Any, item: Item) -> int:
-    """One brief for this item alone, built by the pipeline's own input builders and prompts."""
+def naive_call_tokens(ctx: Any, item: Item, prompts: dict[str, Any] | None = None) -> int:
+    """One brief for this item alone, built by the pipeline's own input builders and prompts (or `prompts`)."""
     if item.kind == "job":
         function = job_function(item.job_title or item.title, item.department)
         subject = SimpleNamespace(id=0, version=1, item_count=1, functions=[[function, 1]], company=item.outlet,
@@ -214,7 +214,7 @@ def naive_call_tokens(ctx: Any, item: Item) -> int:
         when = item.published_at or item.first_seen_at
         story = SimpleNamespace(id=0, version=1, item_count=1, outlets=[item.outlet], first_at=when, last_at=when)
         inp = briefing.story_input(story, [item])  # type: ignore[arg-type]
-    return tokens(render(ctx.prompts[PROMPT_FOR[inp.subject]], **prompt_values(inp)))
+    return tokens(render((prompts or ctx.prompts)[PROMPT_FOR[inp.subject]], **prompt_values(inp)))
 
 
 async def replay(ctx: Any, server: LocalServer, stream: Stream, clock: SimpleNamespace, days: int, rounds: int) -> None:
@@ -293,6 +293,8 @@ def main() -> None:
                         help="bench-only what-if, not in the code: a briefed subject is re-briefed on item growth "
                              "alone, not on new outlets (a single report's built-in brief still gets the LLM's at a "
                              "second outlet)")
+    parser.add_argument("--naive-prompts", type=Path, metavar="DIR",
+                        help="also price the naive baseline with the prompt files in DIR (a fixed yardstick)")
     parser.add_argument("--dump", type=Path, help="write every LLM request's messages to this file (JSON lines)")
     args = parser.parse_args()
     started, stream, clock = time.perf_counter(), Stream(args.seed), SimpleNamespace(now=DAY0)
@@ -316,6 +318,8 @@ def main() -> None:
             stories, signals = list(session.exec(select(Story))), list(session.exec(select(Signal)))
             fresh = [i for i in items if not i.backfill]
             naive = [naive_call_tokens(ctx, i) for i in fresh]
+            yardstick = load_all(args.naive_prompts) if args.naive_prompts else None
+            naive_fixed = [naive_call_tokens(ctx, i, yardstick) for i in fresh] if yardstick else []
     llm.shutdown()
     if args.dump:
         args.dump.write_text("".join(json.dumps(r["messages"], ensure_ascii=False) + "\n" for r in FakeLLM.requests),
@@ -355,6 +359,10 @@ def main() -> None:
     print(f"{'':<24}{'LLM calls':>10}{'prompt tokens':>15}{'tokens/call':>12}")
     for name, n, total in (("pipeline", calls, est), ("naive, 1 call per item", len(naive), sum(naive))):
         print(f"{name:<24}{n * k:>10.1f}{total * k:>15,.0f}{total / max(1, n):>12,.0f}")
+    if naive_fixed:
+        print(f"{'naive, prompts of DIR':<24}{len(naive_fixed) * k:>10.1f}{sum(naive_fixed) * k:>15,.0f}"
+              f"{sum(naive_fixed) / max(1, len(naive_fixed)):>12,.0f}   (--naive-prompts {args.naive_prompts})")
+        print(f"pipeline / naive with the prompts of DIR: prompt tokens {est / max(1, sum(naive_fixed)):.3f}")
     print(f"pipeline / naive: calls {calls / max(1, len(naive)):.3f}, prompt tokens {est / max(1, sum(naive)):.3f}; "
           f"run {time.perf_counter() - started:.1f} s")
 
