@@ -7,9 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from bot.core.hiring_question import scoped
 from bot.core.lifecycle import with_lifecycle
 from bot.core.question import Question
 from bot.core.retrieval import Candidate, above, focus, focused, fused, scored, search_terms
+from bot.storage.hiring_question import question_scope, scoped_postings
 from bot.storage.lifecycle import lifecycles
 from bot.storage.search import items_by_id, search
 from bot.storage.transactions import Session
@@ -60,7 +62,12 @@ def _with_lifecycles(session: Session, team_id: str, found: list[Candidate], now
 def _ranked(session: Session, team_id: str, question: Question, terms: list[str], now: datetime,
             limit: int, vector: Sequence[float] | None) -> list[Candidate]:
     found = search(session=session, team_id=team_id, terms=terms, since=question.since, until=question.until,
-                   recent=now - RECENT)
+                   recent=now - RECENT, now=now)
+    scope = question_scope(session, team_id=team_id, question=question)
+    if scope is not None:  # a hiring question about one company: its postings, not every board's
+        ids = scoped_postings(session, team_id=team_id, scope=scope, since=question.since, until=question.until,
+                              limit=POOL)
+        found = scoped(found, scope, items_by_id(session=session, team_id=team_id, scores=dict.fromkeys(ids, 0.0)))
     ranked = scored(question, found, now)
     group = focus(terms, ranked)  # the words say whether the question is about one story
     words = above(ranked, MIN_SCORE, keep=group)

@@ -12,6 +12,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot.core.companies import CompanyIdentity, canonical
+from bot.core.hiring_question import held_by
 from bot.core.open_roles import OpenRoles, open_roles
 from bot.storage.briefs import latest_briefs
 from bot.storage.companies import AliasEntry, checked_name, company_identity, list_aliases
@@ -108,8 +109,8 @@ def look_up_company(*, session: Session, team_id: str, name: str, now: datetime)
     if page.known:
         return CompanyLookup(page, [])
     holding, alike = _close(session, team_id, page.asked)
-    if len(holding) == 1 and (one := _holding_words(page.asked, holding[0])):
-        found = company_page(session=session, team_id=team_id, name=one, now=now)
+    if len(holding) == 1 and held_by(page.asked, holding[0]):
+        found = company_page(session=session, team_id=team_id, name=holding[0], now=now)
         if found.known:
             return CompanyLookup(found, [], instead_of=page.asked)
     return CompanyLookup(page, list(dict.fromkeys([*holding, *alike]))[:MAX_CLOSE])
@@ -128,15 +129,6 @@ def _close(session: Session, team_id: str, name: str, limit: int = MAX_CLOSE) ->
                                                                  or f.startswith(wanted) or wanted.startswith(f))]
     alike = [by_fold[f] for f in difflib.get_close_matches(wanted, list(by_fold), n=limit, cutoff=0.6)]
     return holding, alike
-
-
-def _holding_words(asked: str, known: str) -> str | None:
-    """`known` when it holds `asked` as one of its words or as its first words ("Kestrel" and "Kestrel Commerce"
-    are held by "Kestrel Commerce"); letters alone are not enough ("Kes" is not)."""
-    wanted, words = " ".join(asked.split()).casefold().split(), known.casefold().split()
-    if (len(wanted) == 1 and wanted[0] in words) or words[:len(wanted)] == wanted:
-        return known
-    return None
 
 
 def _shown_names(names: list[str], shown: str, key: str) -> tuple[str, ...]:

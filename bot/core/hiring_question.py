@@ -1,0 +1,82 @@
+"""A hiring question about one company ("what else has Kestrel posted in logistics?", "is TikTok hiring in
+Seattle?"): which of the workspace's hiring companies it names, and which job families its words ask about,
+so its answer is that company's postings in those families, not any board's that shares a word with it.
+Pure: the question, the company names and the job taxonomy in, answers out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from bot.core.companies import CompanyIdentity
+from bot.core.jobs import OTHER, family_of, job_function
+from bot.core.question import Question
+from bot.core.retrieval import Candidate
+
+
+@dataclass(frozen=True, slots=True)
+class HiringScope:
+    company: str  # the company's key (through the workspace's aliases)
+    names: frozenset[str]  # the names its postings are filed under here
+    families: frozenset[str]  # job families the question names ("logistics"); empty: every family
+
+
+def held_by(asked: str, name: str) -> bool:
+    """Whether `name` holds `asked` as one of its words or as its first words ("Kestrel" and "Kestrel Commerce"
+    are held by "Kestrel Commerce"); letters alone are not enough ("Kes" is not)."""
+    wanted, words = asked.casefold().split(), name.casefold().split()
+    return bool(wanted) and ((len(wanted) == 1 and wanted[0] in words) or words[:len(wanted)] == wanted)
+
+
+def hiring_scope(question: Question, identity: CompanyIdentity, companies: Iterable[str]) -> HiringScope | None:
+    """The scope of a hiring question that names exactly one of the workspace's hiring companies (`companies`:
+    the names on its job postings), by any of its names or a word of exactly one of them; None for a question
+    not about hiring, or naming no such company, or several."""
+    if not question.about_jobs:
+        return None
+    by_key: dict[str, set[str]] = {}
+    for name in companies:
+        key = identity.key(name)
+        if key is not None:
+            by_key.setdefault(key, set()).add(name)
+    named: set[str] = set()
+    for entity in question.entities:
+        key = identity.key(entity)
+        if key in by_key:
+            named.add(key)
+            continue
+        holding = {k for k, names in by_key.items() if any(held_by(entity, n) for n in names)}
+        if len(holding) == 1:
+            named |= holding
+    if len(named) != 1:
+        return None
+    company = named.pop()
+    return HiringScope(company=company, names=frozenset(by_key[company]), families=asked_families(question))
+
+
+def asked_families(question: Question) -> frozenset[str]:
+    """The job families the question's words name: "logistics" and "warehouse" are fulfillment and logistics,
+    "sales" is sales; words no job title uses name none."""
+    return frozenset(family_of(f) for term in question.terms if (f := job_function(term)) != OTHER)
+
+
+def scoped(found: list[Candidate], scope: HiringScope, postings: list[Candidate]) -> list[Candidate]:
+    """What full-text search `found`, without other companies' postings (they do not answer a question about
+    this one's) or the company's postings in families other than those asked about; and the company's
+    `postings` in those families, found or not, each scored as the best matching item: they answer it whether
+    or not they repeat the question's words."""
+    kept = [c for c in found if c.kind != "item" or c.item_kind != "job" or _answers(c, scope)]
+    best = max((c.text_score for c in kept if c.kind == "item"), default=1.0)
+    wanted = {c.id for c in postings}
+    kept = [replace(c, text_score=best) if c.kind == "item" and c.id in wanted else c for c in kept]
+    have = {c.id for c in kept if c.kind == "item"}
+    return kept + [replace(c, text_score=best) for c in postings if c.id not in have]
+
+
+def _answers(posting: Candidate, scope: HiringScope) -> bool:
+    """A posting of the company, in a family asked about or in none the taxonomy knows (a title it cannot
+    place may still be one)."""
+    if posting.outlet not in scope.names:
+        return False
+    function = job_function(posting.title)
+    return not scope.families or function == OTHER or family_of(function) in scope.families

@@ -1,0 +1,107 @@
+"""A hiring question about one company ("what else has Kestrel posted in logistics?") is answered with that
+company's postings in the families it asks about, not with any board's posting that shares a word with it:
+the pure scope and merge, then retrieval over a real database."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.ask.retrieve import retrieve
+from bot.core.companies import CompanyIdentity, builtin_identity, company_key
+from bot.core.hiring_question import HiringScope, asked_families, held_by, hiring_scope, scoped
+from bot.core.question import read_question
+from bot.core.retrieval import Candidate
+from tests.history import add_items, item, source
+
+NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+BOARDS = ["Kestrel Commerce", "Tidewater Freight", "Fernhill"]
+
+
+def scope_of(text: str, identity: CompanyIdentity | None = None,
+             companies: list[str] = BOARDS) -> HiringScope | None:
+    return hiring_scope(read_question(text, NOW), identity or builtin_identity(), companies)
+
+
+def test_the_company_is_found_by_any_of_its_names_or_a_word_of_one() -> None:
+    for text in ("What else has Kestrel posted in logistics?", "Is Kestrel Commerce hiring?",
+                 "Kestrel Commerce, Inc. job openings", "Which roles has KESTREL COMMERCE posted?"):
+        found = scope_of(text)
+        assert found is not None and found.company == "kestrel commerce", text
+        assert found.names == frozenset({"Kestrel Commerce"})
+    assert scope_of("What else has Kestrel posted in logistics?").families == frozenset(  # type: ignore[union-attr]
+        {"fulfillment_logistics"})
+    assert scope_of("Is Kestrel hiring?").families == frozenset()  # type: ignore[union-attr]
+
+
+def test_no_scope_without_one_hiring_company_or_without_hiring() -> None:
+    assert scope_of("What is Kestrel doing in logistics?") is None  # not about postings
+    assert scope_of("Who is hiring warehouse staff in Seattle?") is None  # no company named (Seattle is not one)
+    assert scope_of("Is Osprey hiring?") is None  # no board of that name
+    assert scope_of("Kes jobs") is None  # letters of a name are not a name
+    assert scope_of("Are Kestrel and Tidewater hiring?") is None  # two companies: every board answers
+    assert scope_of("Is Kestrel hiring?", companies=["Kestrel Commerce", "Kestrel Air"]) is None  # ambiguous word
+
+
+def test_an_alias_names_the_company_its_postings_are_filed_under() -> None:
+    identity = CompanyIdentity(aliases={"tiktok": "bytedance"}, written=(("TikTok", "tiktok"),
+                                                                         ("ByteDance", "bytedance")))
+    found = scope_of("What has TikTok posted in logistics?", identity, ["ByteDance", "ByteDance Inc.", "Fernhill"])
+    assert found is not None and found.company == "bytedance"
+    assert found.names == frozenset({"ByteDance", "ByteDance Inc."})
+
+
+def test_held_by_and_families() -> None:
+    assert held_by("Kestrel", "Kestrel Commerce") and held_by("kestrel commerce", "Kestrel Commerce")
+    assert held_by("Commerce", "Kestrel Commerce")
+    assert not held_by("Kes", "Kestrel Commerce") and not held_by("Kestrel Air", "Kestrel Commerce")
+    assert not held_by("", "Kestrel Commerce")
+    assert asked_families(read_question("warehouse and sales roles", NOW)) == {"fulfillment_logistics", "sales"}
+    assert asked_families(read_question("what has Kestrel posted lately", NOW)) == frozenset()
+
+
+def candidate(id: int, outlet: str, score: float, *, kind: str = "item", item_kind: str = "job") -> Candidate:
+    return Candidate(kind=kind, id=id, text_score=score, title=f"t{id}", text="", at=NOW, outlet=outlet,
+                     item_kind=item_kind)
+
+
+def test_scoped_keeps_the_company_and_lifts_its_postings_in_the_families() -> None:
+    scope = HiringScope(company=company_key("Kestrel Commerce"), names=frozenset({"Kestrel Commerce"}),
+                        families=frozenset({"fulfillment_logistics"}))
+    found = [candidate(1, "Tidewater Freight", 5.0), candidate(2, "Kestrel Commerce", 4.0),
+             candidate(3, "Kestrel Commerce", 1.0), candidate(4, "The Harbor Ledger", 3.0, item_kind="news"),
+             candidate(9, "Kestrel Commerce", 2.0, kind="brief", item_kind=""),
+             replace(candidate(6, "Kestrel Commerce", 3.5), title="Account Executive")]  # sales: not asked about
+    postings = [candidate(3, "Kestrel Commerce", 0.0), candidate(5, "Kestrel Commerce", 0.0)]
+    got = {(c.kind, c.id): c.text_score for c in scoped(found, scope, postings)}
+    assert got == {("item", 2): 4.0, ("item", 3): 4.0, ("item", 4): 3.0, ("brief", 9): 2.0, ("item", 5): 4.0}
+
+
+def test_retrieval_answers_with_the_companys_postings_in_the_family(engine: Engine) -> None:
+    kestrel = source(engine, "T1", "greenhouse:kestrel", NOW, kind="greenhouse")
+    tidewater = source(engine, "T1", "workable:tidewater", NOW, kind="workable")
+    other_team = source(engine, "T2", "greenhouse:kestrel", NOW, kind="greenhouse")
+    day = timedelta(days=1)
+    ids = add_items(engine, [
+        item("T1", kestrel, "Warehouse Associate", url="https://b.example/k/1", at=NOW - day, outlet="Kestrel Commerce",
+             kind="job", job_title="Warehouse Associate"),
+        item("T1", kestrel, "Inbound Logistics Lead", url="https://b.example/k/2", at=NOW - 2 * day,
+             outlet="Kestrel Commerce", kind="job", job_title="Inbound Logistics Lead"),
+        item("T1", kestrel, "Account Executive", url="https://b.example/k/3", at=NOW - day, outlet="Kestrel Commerce",
+             kind="job", job_title="Account Executive"),
+        item("T1", tidewater, "Logistics Coordinator", url="https://b.example/t/1", at=NOW - day,
+             outlet="Tidewater Freight", kind="job", job_title="Logistics Coordinator",
+             text="Logistics logistics logistics."),
+        item("T2", other_team, "Forklift Operator", url="https://b.example/x/1", at=NOW - day,
+             outlet="Kestrel Commerce", kind="job", job_title="Forklift Operator"),
+    ])
+    with Session(engine) as session:
+        found = retrieve(session, team_id="T1", question=read_question(
+            "What else has Kestrel posted in logistics?", NOW), now=NOW).candidates
+        broad = retrieve(session, team_id="T1", question=read_question(
+            "Who is hiring in logistics?", NOW), now=NOW).candidates
+    assert [c.id for c in found] == [ids[0], ids[1]]  # newest first; the warehouse role shares no word with it
+    assert {c.id for c in broad} >= {ids[1], ids[3]}  # no company named: every board's matching posting
