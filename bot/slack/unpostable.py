@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Protocol
 
 from bot.settings import Settings
 from bot.storage.post_targets import delivery_targets, waiting_deliveries
-from bot.storage.transactions import Engine
 
 if TYPE_CHECKING:
     from bot.slack.clients import SlackClients
+    from bot.storage.transactions import Engine  # annotations only: storage.transactions imports sqlmodel
 
 __all__ = ["TokenCheck", "Unpostable", "find_unpostable", "lazy_tokens"]
 
