@@ -192,3 +192,15 @@ def test_a_question_finds_a_company_under_its_aliases(db_url: str) -> None:
                                        user_id="U2"), "What has TikTok posted lately?")
     assert "bytedance" not in elsewhere.searched and elsewhere.sources == []
     context.engine.dispose()
+
+
+def test_the_extractive_answer_lists_every_source_it_was_given() -> None:
+    """Retrieval already caps the sources; the listing hides none of them (it once showed four a group)."""
+    from bot.ask.extractive import extractive_answer
+    from bot.core.types import Source
+
+    sources = [Source(n=n, kind="item", id=n, title=f"Role {n}", url=f"https://boards.example/{n}",
+                      outlet="Kestrel Commerce", at=NOW, item_kind="job") for n in range(1, 8)]
+    answer = extractive_answer("What has Kestrel posted?", sources)
+    assert [s.n for s in answer.sources] == list(range(1, 8))
+    assert answer.text.splitlines()[0] == "Job postings:" and all(f"[{n}] Role {n}" in answer.text for n in range(1, 8))

@@ -14,7 +14,6 @@ NO_LLM = ("No LLM is configured, so these are the stored briefs and items that b
 LLM_FAILED = "The LLM could not answer just now, so these are the stored briefs and items that best match."
 CUT_SHORT = "The LLM took too long, so this answer stops where it was cut off; the sources below are complete."
 GROUPS = (("brief", "Briefs"), ("news", "News"), ("job", "Job postings"))
-PER_GROUP = 4
 
 
 def extractive_answer(question: str, sources: Sequence[Source], *, note: str = NO_LLM) -> Answer:
@@ -22,7 +21,7 @@ def extractive_answer(question: str, sources: Sequence[Source], *, note: str = N
     shown: list[Source] = []
     for key, label in GROUPS:
         group = [s for s in sources if (s.kind == "brief") == (key == "brief") and
-                 (key == "brief" or (s.item_kind or "news") == key)][:PER_GROUP]
+                 (key == "brief" or (s.item_kind or "news") == key)]  # every source: retrieval capped them
         if not group:
             continue
         lines.append(f"{label}:")
