@@ -35,6 +35,9 @@ def test_the_company_is_found_by_any_of_its_names_or_a_word_of_one() -> None:
     assert scope_of("What else has Kestrel posted in logistics?").families == frozenset(  # type: ignore[union-attr]
         {"fulfillment_logistics"})
     assert scope_of("Is Kestrel hiring?").families == frozenset()  # type: ignore[union-attr]
+    lower = scope_of("what has kestrel commerce posted?")
+    assert lower is not None and lower.company == "kestrel commerce"
+    assert scope_of("what has fernhill posted in sales?") is not None
 
 
 def test_no_scope_without_one_hiring_company_or_without_hiring() -> None:
@@ -42,6 +45,8 @@ def test_no_scope_without_one_hiring_company_or_without_hiring() -> None:
     assert scope_of("Who is hiring warehouse staff in Seattle?") is None  # no company named (Seattle is not one)
     assert scope_of("Is Osprey hiring?") is None  # no board of that name
     assert scope_of("Kes jobs") is None  # letters of a name are not a name
+    assert scope_of("what has kestrel posted?") is None  # in lower case only a whole name is one
+    assert scope_of("who is hiring in sales?", companies=["Sales", "Fernhill"]) is None  # a job word, not a name
     assert scope_of("Are Kestrel and Tidewater hiring?") is None  # two companies: every board answers
     assert scope_of("Is Kestrel hiring?", companies=["Kestrel Commerce", "Kestrel Air"]) is None  # ambiguous word
 

@@ -30,8 +30,8 @@ def held_by(asked: str, name: str) -> bool:
 
 def hiring_scope(question: Question, identity: CompanyIdentity, companies: Iterable[str]) -> HiringScope | None:
     """The scope of a hiring question that names exactly one of the workspace's hiring companies (`companies`:
-    the names on its job postings), by any of its names or a word of exactly one of them; None for a question
-    not about hiring, or naming no such company, or several."""
+    the names on its job postings), by any of its names or a capitalised word of exactly one of them; None for
+    a question not about hiring, or naming no such company, or several."""
     if not question.about_jobs:
         return None
     by_key: dict[str, set[str]] = {}
@@ -48,10 +48,18 @@ def hiring_scope(question: Question, identity: CompanyIdentity, companies: Itera
         holding = {k for k, names in by_key.items() if any(held_by(entity, n) for n in names)}
         if len(holding) == 1:
             named |= holding
+    # Written in lower case ("what has tiktok posted?"), only a company's whole name counts, never a job word.
+    named |= {key for phrase in _phrases(question.terms)
+              if (key := identity.key(phrase)) in by_key and job_function(phrase) == OTHER}
     if len(named) != 1:
         return None
     company = named.pop()
     return HiringScope(company=company, names=frozenset(by_key[company]), families=asked_families(question))
+
+
+def _phrases(terms: tuple[str, ...]) -> list[str]:
+    """Each term, and each run of two or three in a row ("kestrel commerce")."""
+    return [" ".join(terms[i:i + n]) for n in (1, 2, 3) for i in range(len(terms) - n + 1)]
 
 
 def asked_families(question: Question) -> frozenset[str]:

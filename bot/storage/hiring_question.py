@@ -19,7 +19,7 @@ MAX_READ = 2000  # a company's newest postings read for one question: enough for
 
 def question_scope(session: Session, *, team_id: str, question: Question) -> HiringScope | None:
     """The hiring scope of `question` in the workspace, or None (bot.core.hiring_question.hiring_scope)."""
-    if not question.about_jobs or not question.entities:
+    if not question.about_jobs:
         return None
     companies = session.exec(select(Item.outlet).where(Item.team_id == team_id, Item.kind == "job").distinct())
     return hiring_scope(question, company_identity(session=session, team_id=team_id), [c for c in companies if c])
