@@ -14,6 +14,9 @@ from bot.core.question import Question
 from bot.core.retrieval import Candidate
 
 
+LIFT = 0.9  # a posting in the families asked about scores at least this share of the best word match
+
+
 @dataclass(frozen=True, slots=True)
 class HiringScope:
     company: str  # the company's key (through the workspace's aliases)
@@ -71,14 +74,15 @@ def asked_families(question: Question) -> frozenset[str]:
 def scoped(found: list[Candidate], scope: HiringScope, postings: list[Candidate]) -> list[Candidate]:
     """What full-text search `found`, without other companies' postings (they do not answer a question about
     this one's) or the company's postings in families other than those asked about; and the company's
-    `postings` in those families, found or not, each scored as the best matching item: they answer it whether
-    or not they repeat the question's words."""
+    `postings` in those families, found or not, each scored at least LIFT of the best matching item: they
+    answer it whether or not they repeat the question's words (those that do come first)."""
     kept = [c for c in found if c.kind != "item" or c.item_kind != "job" or _answers(c, scope)]
-    best = max((c.text_score for c in kept if c.kind == "item"), default=1.0)
+    lifted = LIFT * max((c.text_score for c in kept if c.kind == "item"), default=1.0)
     wanted = {c.id for c in postings}
-    kept = [replace(c, text_score=best) if c.kind == "item" and c.id in wanted else c for c in kept]
+    kept = [replace(c, text_score=max(c.text_score, lifted)) if c.kind == "item" and c.id in wanted else c
+            for c in kept]
     have = {c.id for c in kept if c.kind == "item"}
-    return kept + [replace(c, text_score=best) for c in postings if c.id not in have]
+    return kept + [replace(c, text_score=lifted) for c in postings if c.id not in have]
 
 
 def _answers(posting: Candidate, scope: HiringScope) -> bool:
