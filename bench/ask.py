@@ -1,6 +1,6 @@
 """Question retrieval benchmark: `retrieve()` latency over one workspace's history as it grows.
 `.venv/bin/python bench/ask.py [--quick] [--sizes 10k,100k,1M] [--pg | --no-pg] [--pg-url URL] [--batch 5000]
-[--pg-load copy|insert] [--explain-at N] [--baseline FILE [--baseline-search FILE]]`
+[--pg-load copy|insert] [--explain-at N] [--baseline FILE [--baseline-search FILE]] [--keep DIR]`
 
 Prints figures, asserts nothing. Runs on a SQLite file in a temp dir, then on a fresh schema in PostgreSQL when it
 is reachable (`--pg` insists on it, `--no-pg` skips it). Each database is built by `build_context` (the app's
@@ -28,7 +28,11 @@ their terms, and the plans of the slowest one at the largest size (`--explain-at
 `--baseline-search FILE`: with the earlier bot/storage/search.py it calls) also times that retrieve() on the
 same database, question by question beside the current one (before it on
 every other question, after it on the rest, so neither gets the other's warm cache), so a change is compared
-with its baseline under the same load (it runs against the current bot/ package)."""
+with its baseline under the same load (it runs against the current bot/ package).
+
+`--keep DIR`: each size gets its own database, kept for the next run (a SQLite file in DIR, a PostgreSQL schema
+named after DIR and the size) and reused when it holds that size already (a million items take minutes to
+build); the app's migrations run on it each time, as on a deployed database."""
 
 from __future__ import annotations
 
@@ -58,7 +62,7 @@ from pathlib import Path
 from typing import Any
 
 from common import PG_URL, code_version, databases, fresh_db, pct, print_rows
-from sqlalchemy import event, insert, text
+from sqlalchemy import create_engine, event, insert, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
@@ -580,6 +584,31 @@ def first_token(tmp: str) -> list[tuple[str, str]]:
     return measure(tmp)
 
 
+def kept_url(db: str, pg_url: str, keep: str, target: int) -> str:
+    """The kept database of one size (`--keep`): a SQLite file in `keep`, or a PostgreSQL schema named after it."""
+    name = f"bench_ask_{slug(Path(keep).name, 20).replace('-', '_')}_{target}"
+    if db == "sqlite":
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{Path(keep).resolve() / f'{name}.db'}"
+    admin = create_engine(pg_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{name}"'))
+    admin.dispose()
+    return f"{pg_url}{'&' if '?' in pg_url else '?'}options=-csearch_path%3D{name}"
+
+
+def stored(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM items WHERE team_id = :t"), {"t": TEAM}).scalar_one())
+
+
+def run_kept(db: str, args: argparse.Namespace, vocab: Vocabulary) -> None:
+    """`--keep`: each size on its own kept database, built when it is empty, reused when it holds that size."""
+    for target in args.sizes:
+        url = kept_url(db, args.pg_url, args.keep, target)
+        run(db, url, argparse.Namespace(**{**vars(args), "sizes": [target]}), args.keep, vocab)
+
+
 def run(db: str, url: str, args: argparse.Namespace, tmp: str, vocab: Vocabulary) -> None:
     baseline = load_baseline(args.baseline, args.baseline_search)
     settings = Settings(database_url=url, briefbot_log_level="WARNING", _env_file=None)  # type: ignore[call-arg]
@@ -591,8 +620,10 @@ def run(db: str, url: str, args: argparse.Namespace, tmp: str, vocab: Vocabulary
             version = conn.execute(text("SELECT sqlite_version()" if db == "sqlite" else "SHOW server_version"))
             print(f"\n== {db} {version.scalar_one()}; rows in by "
                   f"{'COPY' if copy else 'SQLAlchemy Core executemany'}, batches of {args.batch}")
-        teams = histories(engine, vocab)
-        have = 0
+        have = stored(engine)
+        if have and (len(args.sizes) != 1 or have != args.sizes[0]):
+            raise SystemExit(f"{url}: holds {have:,} items of {TEAM}, not {args.sizes}")
+        teams = [] if have else histories(engine, vocab)
         for target in args.sizes:
             if target >= 1_000_000 or target - have >= 500_000:
                 room = free_gb(tmp if db == "sqlite" else "/")
@@ -600,15 +631,18 @@ def run(db: str, url: str, args: argparse.Namespace, tmp: str, vocab: Vocabulary
                 if room < MIN_FREE_GB:
                     print(f"skipped {target:,} and larger: under {MIN_FREE_GB} GB free")
                     break
-            loaded = load(engine, teams, target - have, args.batch, copy)
+            if have == target:
+                rows = [("load", "none: the kept database holds these items already (--keep)")]
+            else:
+                loaded = load(engine, teams, target - have, args.batch, copy)
+                total_rows = loaded["items"] + loaded["stories"] + loaded["briefs"]
+                rows = [("load", f"+{loaded['items']:,} items, {loaded['stories']:,} stories, {loaded['briefs']:,} "
+                                 f"briefs (both workspaces) stored in {loaded['insert_s']:.1f} s = "
+                                 f"{loaded['items'] / loaded['insert_s']:,.0f} items/s ({total_rows:,} rows); "
+                                 f"generating them took {loaded['generate_s']:.1f} s"
+                                 + (f", VACUUM (ANALYZE) {loaded['analyze_s']:.1f} s" if db == "postgresql" else ""))]
             have = target
-            total_rows = loaded["items"] + loaded["stories"] + loaded["briefs"]
-            rows = [("load", f"+{loaded['items']:,} items, {loaded['stories']:,} stories, {loaded['briefs']:,} "
-                             f"briefs (both workspaces) stored in {loaded['insert_s']:.1f} s = "
-                             f"{loaded['items'] / loaded['insert_s']:,.0f} items/s ({total_rows:,} rows); generating "
-                             f"them took {loaded['generate_s']:.1f} s"
-                             + (f", VACUUM (ANALYZE) {loaded['analyze_s']:.1f} s" if db == "postgresql" else "")),
-                    ("  database size", f"{database_mb(engine, path):,.0f} MB")]
+            rows.append(("  database size", f"{database_mb(engine, path):,.0f} MB"))
             cold = ask_all(engine, baseline)  # the first pass after loading; the second, warm, is the one reported
             asked = ask_all(engine, baseline)
             rows += report(asked, cold)
@@ -636,6 +670,7 @@ def main() -> None:
     pg = ap.add_mutually_exclusive_group()
     pg.add_argument("--pg", action="store_true", help="run on PostgreSQL too, and fail if it is not reachable")
     pg.add_argument("--no-pg", action="store_true", help="SQLite only")
+    ap.add_argument("--no-sqlite", action="store_true", help="skip SQLite (with --pg: PostgreSQL only)")
     ap.add_argument("--pg-url", default=PG_URL)
     ap.add_argument("--pg-load", choices=["insert", "copy"], default="insert",
                     help="how rows go into PostgreSQL: Core executemany as on SQLite (default), or COPY")
@@ -643,6 +678,9 @@ def main() -> None:
     ap.add_argument("--explain-at", type=size, help="the size at which to explain the slowest question")
     ap.add_argument("--baseline", help="an earlier bot/ask/retrieve.py to time beside the current one")
     ap.add_argument("--baseline-search", help="with --baseline: the earlier bot/storage/search.py it calls")
+    ap.add_argument("--keep", help="a directory: each size's database is kept there (PostgreSQL: a schema named "
+                                   "after it) and reused by the next run with --keep")
+    ap.add_argument("--no-first-token", action="store_true", help="skip bench/first_token.py at the end")
     args = ap.parse_args()
     args.sizes = sorted({size(s) for s in args.sizes.split(",")}) if args.sizes else (
         [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000])
@@ -657,14 +695,18 @@ def main() -> None:
     vocab = vocabulary()
     print(f"history from {len(vocab.stories)} UCI stories, {len(set(vocab.common)):,} common words, "
           f"{len(vocab.postings):,} postings of {len(vocab.companies)} companies")
-    dbs = databases(args.pg_url, insist=args.pg, skip=args.no_pg)
+    dbs = [d for d in databases(args.pg_url, insist=args.pg, skip=args.no_pg) if not (args.no_sqlite and d == "sqlite")]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-ask-") as tmp:
         for db in dbs:
+            if args.keep:
+                run_kept(db, args, vocab)
+                continue
             with fresh_db(db, args.pg_url, tmp, "bench-ask") as url:
                 run(db, url, args, tmp, vocab)
-        print()
-        print_rows(first_token(tmp))
+        if not args.no_first_token:
+            print()
+            print_rows(first_token(tmp))
     print(f"\nload average (1 min) {load0:.2f} at start, {os.getloadavg()[0]:.2f} at end; "
           f"run {time.perf_counter() - started:.0f} s")
 

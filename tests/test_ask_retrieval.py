@@ -10,14 +10,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.ask.retrieve import retrieve
 from bot.core.question import read_question
 from bot.core.retrieval import Candidate, above, focus, focused
 from bot.storage.db import session_scope
-from bot.storage.models import Story
+from bot.storage.models import Item, Story
+from bot.storage.search import DAYS, day_tokens, rare_pairs, search
 from tests.conftest import corpus_path
 from tests.history import add_items, brief, item, load_uci, source
 
@@ -223,3 +225,49 @@ def test_a_focused_answer_puts_the_storys_brief_and_reports_first_newest_first()
     assert [x.id for x in focused(ranked, "", limit=5)] == [1, 2, 3, 5, 7]  # broad: two per story at most
     assert [x.id for x in above(ranked, 0.1)] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]  # 0.1 is under a tenth of 2.0
     assert [x.id for x in above(ranked, 0.1, keep="story:1")] == list(range(1, 12))  # its weakest report too
+
+
+# ---- bounded cost at scale: a window matched by its days, pairs of rarer words ----------------------------------
+
+
+def test_a_narrow_window_finds_its_items_by_day_also_after_an_item_moves(engine: Engine) -> None:
+    """SQLite matches a window of a few days by the days' tokens in the FTS5 index (migration 0013): an item's
+    day follows its time, also when the time is corrected later; PostgreSQL filters as before."""
+    feed = source(engine, "T1", "https://news.example/feed", NOW)
+    days = [NOW - timedelta(days=n, hours=1) for n in range(6)]
+    ids = add_items(engine, [item("T1", feed, f"Tanker seized near the port, day {n}", url=f"https://news.example/t{n}",
+                                  at=at) for n, at in enumerate(days)])
+
+    def found(since: datetime, until: datetime | None) -> set[int]:
+        with Session(engine) as session:
+            got = search(session=session, team_id="T1", terms=["tanker", "port"], since=since, until=until,
+                         recent=NOW - timedelta(days=7), now=NOW)
+        return {c.id for c in got if c.kind == "item"}
+
+    yesterday = datetime.combine((NOW - timedelta(days=1)).date(), datetime.min.time(), UTC)
+    assert found(yesterday, yesterday + timedelta(days=1)) == {ids[1]}
+    assert found(NOW - timedelta(days=3, hours=2), None) == set(ids[:4])  # to now: the last three days and today
+    with session_scope(engine) as session:  # a corrected date: the item leaves day 5 for yesterday
+        session.execute(update(Item).where(col(Item.id) == ids[5]).values(published_at=yesterday + timedelta(hours=9)))
+    assert found(yesterday, yesterday + timedelta(days=1)) == {ids[1], ids[5]}
+    assert found(NOW - timedelta(days=5, hours=12), NOW - timedelta(days=4, hours=12)) == set()
+
+
+def test_day_tokens_cover_the_utc_days_of_a_short_window_only() -> None:
+    since = datetime(2026, 11, 23, 22, 0, tzinfo=UTC)
+    assert day_tokens(since, datetime(2026, 11, 25, 0, 0, tzinfo=UTC), None) == ["d20261123", "d20261124"]
+    assert day_tokens(since, None, datetime(2026, 11, 24, 12, 0, tzinfo=UTC)) == ["d20261123", "d20261124",
+                                                                                  "d20261125"]  # a day ahead
+    assert day_tokens(since, None, None) == [] and day_tokens(None, since, NOW) == []
+    october = datetime(2026, 10, 1, tzinfo=UTC)
+    assert len(day_tokens(october, october + timedelta(days=DAYS), None)) == DAYS  # "last month"
+    assert day_tokens(october, october + timedelta(days=DAYS, hours=3), None) == []  # wide: every date's newest
+
+
+def test_the_any_two_query_pairs_rarer_words_only_when_two_are_rare() -> None:
+    words = ["penney", "jc", "ceo", "saying"]
+    assert rare_pairs(words, {"ceo", "saying"}) == [("penney", "jc")]
+    assert rare_pairs(words, {"jc", "ceo", "saying"}) == [("penney", "jc"), ("penney", "ceo"), ("penney", "saying")]
+    assert rare_pairs(words, set(words)) == rare_pairs(words, set()) == [
+        ("penney", "jc"), ("penney", "ceo"), ("penney", "saying"), ("jc", "ceo"), ("jc", "saying"),
+        ("ceo", "saying")]

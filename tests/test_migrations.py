@@ -27,7 +27,7 @@ def test_migrations_match_the_models(engine: Engine) -> None:
 
 def test_upgrade_is_idempotent_and_every_workspace_table_has_a_team_id(engine: Engine) -> None:
     upgrade(engine)
-    assert current_revision(engine) == "0012"
+    assert current_revision(engine) == "0013"
     tables = {t for t in inspect(engine).get_table_names() if not t.startswith(("items_fts", "briefs_fts"))}
     tables -= {"alembic_version", "slack_oauth_states"}
     tables -= {"work_leases"}  # holds no workspace data: lease names only, e.g. "cluster:T123"
@@ -101,7 +101,7 @@ def test_processes_starting_together_on_an_empty_database_migrate_it_once(kind: 
         for thread in threads:
             thread.join(timeout=90)
         assert errors == []
-        assert {current_revision(engine) for engine in engines} == {"0012"}
+        assert {current_revision(engine) for engine in engines} == {"0013"}
     finally:
         for engine in engines:
             engine.dispose()

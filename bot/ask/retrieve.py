@@ -62,7 +62,7 @@ def _with_lifecycles(session: Session, team_id: str, found: list[Candidate], now
 def _ranked(session: Session, team_id: str, question: Question, terms: list[str], now: datetime,
             limit: int, vector: Sequence[float] | None) -> list[Candidate]:
     found = search(session=session, team_id=team_id, terms=terms, since=question.since, until=question.until,
-                   recent=now - RECENT)
+                   recent=now - RECENT, now=now)
     scope = question_scope(session, team_id=team_id, question=question)
     if scope is not None:  # a hiring question about one company: its postings, not every board's
         ids = scoped_postings(session, team_id=team_id, scope=scope, since=question.since, until=question.until,
