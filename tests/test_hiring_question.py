@@ -38,6 +38,10 @@ def test_the_company_is_found_by_any_of_its_names_or_a_word_of_one() -> None:
     lower = scope_of("what has kestrel commerce posted?")
     assert lower is not None and lower.company == "kestrel commerce"
     assert scope_of("what has fernhill posted in sales?") is not None
+    two = ["Rhombus", "Rhombus Power"]  # two boards, one name inside the other: the longer name is read
+    assert scope_of("Is Rhombus Power hiring?", companies=two).company == "rhombus power"  # type: ignore[union-attr]
+    assert scope_of("is rhombus power hiring?", companies=two).company == "rhombus power"  # type: ignore[union-attr]
+    assert scope_of("is rhombus hiring?", companies=two).company == "rhombus"  # type: ignore[union-attr]
 
 
 def test_no_scope_without_one_hiring_company_or_without_hiring() -> None:

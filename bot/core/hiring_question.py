@@ -5,6 +5,7 @@ Pure: the question, the company names and the job taxonomy in, answers out."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
@@ -13,7 +14,7 @@ from bot.core.jobs import OTHER, family_of, job_function
 from bot.core.question import Question
 from bot.core.retrieval import Candidate
 
-
+_PIECE = re.compile(r"[^\W_]+")
 LIFT = 0.9  # a posting in the families asked about scores at least this share of the best word match
 
 
@@ -37,8 +38,14 @@ def hiring_scope(question: Question, identity: CompanyIdentity, companies: Itera
     a question not about hiring, or naming no such company, or several."""
     if not question.about_jobs:
         return None
+    asked = _pieces(" ".join((*question.entities, *question.terms)))
+    for entity in question.entities:  # an alias's other names (with_company_names adds them in the app)
+        if (key := identity.key(entity)) is not None:
+            asked |= _pieces(" ".join(identity.names(key)))
     by_key: dict[str, set[str]] = {}
     for name in companies:
+        if not asked & _pieces(name):  # keying every board's name costs more than the rest of the question
+            continue
         key = identity.key(name)
         if key is not None:
             by_key.setdefault(key, set()).add(name)
@@ -51,13 +58,20 @@ def hiring_scope(question: Question, identity: CompanyIdentity, companies: Itera
         holding = {k for k, names in by_key.items() if any(held_by(entity, n) for n in names)}
         if len(holding) == 1:
             named |= holding
-    # Written in lower case ("what has tiktok posted?"), only a company's whole name counts, never a job word.
-    named |= {key for phrase in _phrases(question.terms)
-              if (key := identity.key(phrase)) in by_key and job_function(phrase) == OTHER}
+    if not named:  # written in lower case ("what has tiktok posted?"): a company's whole name, never a job word
+        found = {phrase: key for phrase in _phrases(question.terms)
+                 if (key := identity.key(phrase)) in by_key and (" " in phrase or job_function(phrase) == OTHER)}
+        # the longest names read: "rhombus power" is Rhombus Power, not also Rhombus
+        named = {key for phrase, key in found.items()
+                 if not any(phrase != other and f" {phrase} " in f" {other} " for other in found)}
     if len(named) != 1:
         return None
     company = named.pop()
     return HiringScope(company=company, names=frozenset(by_key[company]), families=asked_families(question))
+
+
+def _pieces(text: str) -> set[str]:
+    return set(_PIECE.findall(text.casefold()))
 
 
 def _phrases(terms: tuple[str, ...]) -> list[str]:
