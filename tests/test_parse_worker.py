@@ -150,6 +150,17 @@ def test_a_job_that_raises_fails_alone_and_the_worker_stays(workers: ParseWorker
     assert first[0] == 1 and second[0] == 2 and first[1] == second[1] == workers.pids()[0] != os.getpid()
 
 
+def test_when_no_worker_can_start_the_jobs_fail_instead_of_waiting() -> None:
+    pool = ParseWorkers(size=1, timeout=5, start_method="no-such-method")
+    try:
+        with pytest.raises(SourceError) as info:
+            asyncio.run(asyncio.wait_for(pool.run(Answers(1)), 30))
+        assert info.value.kind == "parser"
+        assert str(info.value).startswith("no process could be started to read the response (ValueError: ")
+    finally:
+        pool.close()
+
+
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime

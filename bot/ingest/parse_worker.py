@@ -73,7 +73,7 @@ class ParseWorkers:
         return [pid for pid in (s.pid() for s in self._slots) if pid is not None]
 
     def close(self) -> None:
-        """Stop the workers (each ends once its socket closes; killed after 5 s) and the thread. Jobs not done
+        """Stop the workers (each ends once its socket closes; one still busy is killed) and the thread. Jobs not done
         fail with SourceError "parser"; later calls raise RuntimeError. Safe to call twice, or never started."""
         with self._lock:
             loop, thread, self._closed = self._loop, self._thread, True
@@ -92,6 +92,11 @@ class ParseWorkers:
             if self._closed:
                 raise RuntimeError("the parse workers are closed")
             if self._loop is None:
+                import multiprocessing.util
+
+                # Closed at exit before multiprocessing ends its daemon processes (priority >= 0), so no slot
+                # sees its worker end and starts another.
+                multiprocessing.util.Finalize(self, self.close, exitpriority=10)
                 loop = asyncio.new_event_loop()
                 self._slots = [_Slot(self, loop, self._queue) for _ in range(self.size)]
                 self._thread = threading.Thread(target=self._serve, args=(loop,), name="parse-workers", daemon=True)
@@ -176,7 +181,12 @@ class _Slot:
             try:
                 await self._one_worker()
             except (OSError, RuntimeError, ValueError) as exc:  # could not start one: try again shortly
-                log.warning("a parse worker could not be started (%s: %s)", type(exc).__name__, first_line(exc))
+                why = f"{type(exc).__name__}: {first_line(exc)}"
+                log.warning("a parse worker could not be started (%s)", why)
+                if not self.pool.pids():  # none to run the jobs waiting: they fail rather than wait forever
+                    while not self.queue.empty():
+                        _fail(self.queue.get_nowait(), SourceError("parser", f"no process could be started to "
+                                                                             f"read the response ({why})"))
                 await asyncio.sleep(1)
 
     async def _one_worker(self) -> None:
@@ -191,8 +201,9 @@ class _Slot:
             feeder.cancel()
             writer.close()
             pid, self.process = process.pid, None
-            code = await self.loop.run_in_executor(None, _end, process)
-            self._after(pid, code)
+            # Here the worker has ended (its socket did), or is being stopped: no thread needed to wait for it,
+            # and at exit the default executor takes no more work.
+            self._after(pid, _end(process))
 
     async def _feed(self, writer: asyncio.StreamWriter, room: asyncio.Semaphore) -> None:
         try:
@@ -286,8 +297,8 @@ def _fail(call: _Call, exc: BaseException) -> None:
 
 
 def _end(process: BaseProcess) -> int | None:
-    """Wait for a worker whose socket is closed to end (it does at once, unless busy); kill it after 5 s."""
-    process.join(5)
+    """Wait for a worker whose socket is closed to end (it does at once, unless busy: then it is killed)."""
+    process.join(0.5)
     if process.is_alive():
         process.kill()
         process.join(5)
