@@ -2,9 +2,11 @@
 question's time window is matched inside the index ("stocks" AND a day of the window) and only that window's
 matching items are ranked, whatever order the items were stored in (bot/storage/search.py; measured in
 bench/ask.py). The triggers write the day as they write the other columns, and an item whose time changes moves
-to its new day. `items` has no day column, so FTS5's 'rebuild' (which reads the content table) cannot fill this
-index: it is filled by INSERT ... SELECT here, as it would be again. (Not a view over items with the day: a
-view on items breaks the table rebuilds of Alembic's batch mode.) PostgreSQL: nothing (migration 0012 put the
+to its new day. `items` has no day column, so nothing may make FTS5 read the content table: not 'rebuild' or
+'integrity-check' (this index is filled by INSERT ... SELECT here, as it would be again), not highlight(),
+snippet() or a column of items_fts (search reads rowids and bm25 only; the text comes from items). A view over
+items with the day as the content table would allow those, but a view on items breaks the table rebuilds of
+Alembic's batch mode. PostgreSQL: nothing (migration 0012 put the
 day in its GIN index).
 
 Revision ID: 0013
