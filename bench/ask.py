@@ -30,6 +30,7 @@ same database, question by question beside the current one (before it on
 every other question, after it on the rest, so neither gets the other's warm cache), so a change is compared
 with its baseline under the same load (it runs against the current bot/ package).
 
+`--repeat N`: N warm passes, each question's median time reported (and its baseline's), for a shared machine.
 `--keep DIR`: each size gets its own database, kept for the next run (a SQLite file in DIR, a PostgreSQL schema
 named after DIR and the size) and reused when it holds that size already (a million items take minutes to
 build); the app's migrations run on it each time, as on a deployed database."""
@@ -55,7 +56,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -477,6 +478,16 @@ def ask_all(engine: Engine, baseline: Callable[..., Any] | None = None) -> list[
     return out
 
 
+def median_of(passes: list[list[Asked]]) -> list[Asked]:
+    """Each question's median pass (`--repeat`): its median time, and its baseline's median time, so one slow
+    moment of a shared machine does not decide a percentile of 42 questions."""
+    out = []
+    for timings in zip(*passes, strict=True):
+        middle = sorted(timings, key=lambda a: a.total)[len(timings) // 2]
+        out.append(replace(middle, baseline=sorted(a.baseline for a in timings)[len(timings) // 2]))
+    return out
+
+
 def fts_query(terms: list[str], postgres: bool, how: str = "or") -> str:
     """A match expression for `terms`: their words (two letters or more) joined by OR or by AND."""
     words = list(dict.fromkeys(w for t in terms for w in re.findall(r"[0-9a-z]+", t.lower()) if len(w) > 1))
@@ -644,7 +655,7 @@ def run(db: str, url: str, args: argparse.Namespace, tmp: str, vocab: Vocabulary
             have = target
             rows.append(("  database size", f"{database_mb(engine, path):,.0f} MB"))
             cold = ask_all(engine, baseline)  # the first pass after loading; the second, warm, is the one reported
-            asked = ask_all(engine, baseline)
+            asked = median_of([ask_all(engine, baseline) for _ in range(args.repeat)])
             rows += report(asked, cold)
             slowest = sorted(asked, key=lambda a: -a.total)[:5]
             for a in slowest:
@@ -681,6 +692,7 @@ def main() -> None:
     ap.add_argument("--keep", help="a directory: each size's database is kept there (PostgreSQL: a schema named "
                                    "after it) and reused by the next run with --keep")
     ap.add_argument("--no-first-token", action="store_true", help="skip bench/first_token.py at the end")
+    ap.add_argument("--repeat", type=int, default=1, help="warm passes; each question's median is reported")
     args = ap.parse_args()
     args.sizes = sorted({size(s) for s in args.sizes.split(",")}) if args.sizes else (
         [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000])
