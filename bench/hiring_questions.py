@@ -9,7 +9,8 @@ headlines as news beside them (../shared/corpus/news). Questions, generated mech
   the title; a company is its key, so "Wyetech" and "Wyetech LLC" are one), "What has <company> posted in
   <family label>?" ("... in data and machine learning?");
 - company: for every company with at least `--min` postings, "Is <company> hiring?";
-- lower case: the family set's questions in lower case (a Slack DM's usual spelling).
+- lower case: the family set's questions in lower case (a Slack DM's usual spelling);
+- any company: for every job family with at least `--min` postings, "Who is hiring in <family label>?".
 
 Each through `retrieve(..., limit=8)` as bot/ask/service.py calls it. Per set: precision of the job postings
 among the eight candidates (the company's, and in the family asked about for the family set), the share of
@@ -126,7 +127,7 @@ def measure(url: str, questions: list[tuple[str, set[int]]], labels: dict[int, t
             good = [i for i in jobs if i in relevant]
             precision.append(len(good) / len(jobs) if jobs else 0.0)
             recall.append(len(good) / min(LIMIT, len(relevant)))
-            foreign += any(labels[i][0] != company for i in jobs)
+            foreign += bool(company) and any(labels[i][0] != company for i in jobs)
             if SHOW and (len(good) < len(jobs) or not jobs):
                 wrong = [labels[i] for i in jobs if i not in relevant][:3]
                 print(f"  miss: {text!r}: {wrong} ({len(good)}/{len(jobs)})")
@@ -172,6 +173,14 @@ def main() -> None:
                         text = f"Is {shown[company]} hiring?"
                         sets["company"].append((text, ids))
                         company_of[text] = company
+                families: dict[str, set[int]] = defaultdict(set)
+                for (_, family), ids in by_family.items():
+                    families[family] |= ids
+                for family, ids in sorted(families.items()):
+                    if family != "other" and len(ids) >= args.min:
+                        text = f"Who is hiring in {names.get(family, family)}?"
+                        sets.setdefault("any company", []).append((text, ids))
+                        company_of[text] = ""
                 print(f"\n## {db}: {len(labels)} postings of {len(by_company)} companies, 300 headlines")
                 rows = []
                 for name, questions in sets.items():

@@ -30,36 +30,45 @@ def test_the_company_is_found_by_any_of_its_names_or_a_word_of_one() -> None:
     for text in ("What else has Kestrel posted in logistics?", "Is Kestrel Commerce hiring?",
                  "Kestrel Commerce, Inc. job openings", "Which roles has KESTREL COMMERCE posted?"):
         found = scope_of(text)
-        assert found is not None and found.company == "kestrel commerce", text
+        assert found is not None and found.companies == {"kestrel commerce"}, text
         assert found.names == frozenset({"Kestrel Commerce"})
     assert scope_of("What else has Kestrel posted in logistics?").families == frozenset(  # type: ignore[union-attr]
         {"fulfillment_logistics"})
     assert scope_of("Is Kestrel hiring?").families == frozenset()  # type: ignore[union-attr]
     lower = scope_of("what has kestrel commerce posted?")
-    assert lower is not None and lower.company == "kestrel commerce"
+    assert lower is not None and lower.companies == {"kestrel commerce"}
     assert scope_of("what has fernhill posted in sales?") is not None
     two = ["Rhombus", "Rhombus Power"]  # two boards, one name inside the other: the longer name is read
-    assert scope_of("Is Rhombus Power hiring?", companies=two).company == "rhombus power"  # type: ignore[union-attr]
-    assert scope_of("is rhombus power hiring?", companies=two).company == "rhombus power"  # type: ignore[union-attr]
-    assert scope_of("is rhombus hiring?", companies=two).company == "rhombus"  # type: ignore[union-attr]
+    for text, key in (("Is Rhombus Power hiring?", "rhombus power"), ("is rhombus power hiring?", "rhombus power"),
+                      ("is rhombus hiring?", "rhombus")):
+        assert scope_of(text, companies=two).companies == {key}  # type: ignore[union-attr]
 
 
-def test_no_scope_without_one_hiring_company_or_without_hiring() -> None:
+def test_no_scope_without_a_hiring_company_or_family_or_without_hiring() -> None:
     assert scope_of("What is Kestrel doing in logistics?") is None  # not about postings
-    assert scope_of("Who is hiring warehouse staff in Seattle?") is None  # no company named (Seattle is not one)
+    assert scope_of("Who is hiring in Seattle?") is None  # no company or family named (Seattle is not one)
     assert scope_of("Is Osprey hiring?") is None  # no board of that name
     assert scope_of("Kes jobs") is None  # letters of a name are not a name
     assert scope_of("what has kestrel posted?") is None  # in lower case only a whole name is one
-    assert scope_of("who is hiring in sales?", companies=["Sales", "Fernhill"]) is None  # a job word, not a name
-    assert scope_of("Are Kestrel and Tidewater hiring?") is None  # two companies: every board answers
     assert scope_of("Is Kestrel hiring?", companies=["Kestrel Commerce", "Kestrel Air"]) is None  # ambiguous word
+
+
+def test_several_companies_or_only_a_family() -> None:
+    both = scope_of("Are Kestrel and Tidewater hiring?")
+    assert both is not None and both.companies == {"kestrel commerce", "tidewater freight"}
+    assert both.names == {"Kestrel Commerce", "Tidewater Freight"}
+    family = scope_of("Who is hiring warehouse staff in Seattle?")
+    assert family == HiringScope(companies=frozenset(), names=frozenset(),
+                                 families=frozenset({"fulfillment_logistics"}))
+    sales = scope_of("who is hiring in sales?", companies=["Sales", "Fernhill"])  # a job word, not a company
+    assert sales is not None and sales.companies == frozenset() and sales.families == {"sales"}
 
 
 def test_an_alias_names_the_company_its_postings_are_filed_under() -> None:
     identity = CompanyIdentity(aliases={"tiktok": "bytedance"}, written=(("TikTok", "tiktok"),
                                                                          ("ByteDance", "bytedance")))
     found = scope_of("What has TikTok posted in logistics?", identity, ["ByteDance", "ByteDance Inc.", "Fernhill"])
-    assert found is not None and found.company == "bytedance"
+    assert found is not None and found.companies == {"bytedance"}
     assert found.names == frozenset({"ByteDance", "ByteDance Inc."})
 
 
@@ -70,6 +79,9 @@ def test_held_by_and_families() -> None:
     assert not held_by("", "Kestrel Commerce")
     assert asked_families(read_question("warehouse and sales roles", NOW)) == {"fulfillment_logistics", "sales"}
     assert asked_families(read_question("what has Kestrel posted lately", NOW)) == frozenset()
+    assert asked_families(read_question("Who is hiring in customer success or machine learning?", NOW)) == {
+        "customer_support", "data_ml"}
+    assert asked_families(read_question("Which hardware engineering jobs are open?", NOW)) == {"hardware_engineering"}
 
 
 def candidate(id: int, outlet: str, score: float, *, kind: str = "item", item_kind: str = "job") -> Candidate:
@@ -78,7 +90,7 @@ def candidate(id: int, outlet: str, score: float, *, kind: str = "item", item_ki
 
 
 def test_scoped_keeps_the_company_and_lifts_its_postings_in_the_families() -> None:
-    scope = HiringScope(company=company_key("Kestrel Commerce"), names=frozenset({"Kestrel Commerce"}),
+    scope = HiringScope(companies=frozenset({company_key("Kestrel Commerce")}), names=frozenset({"Kestrel Commerce"}),
                         families=frozenset({"fulfillment_logistics"}))
     found = [candidate(1, "Tidewater Freight", 5.0), candidate(2, "Kestrel Commerce", 4.0),
              candidate(3, "Kestrel Commerce", 1.0), candidate(4, "The Harbor Ledger", 3.0, item_kind="news"),

@@ -1,6 +1,6 @@
-"""A hiring question about one company ("what else has Kestrel posted in logistics?", "is TikTok hiring in
-Seattle?"): which of the workspace's hiring companies it names, and which job families its words ask about,
-so its answer is that company's postings in those families, not any board's that shares a word with it.
+"""A hiring question ("what else has Kestrel posted in logistics?", "is TikTok hiring?", "who is hiring in
+sales?"): which of the workspace's hiring companies it names, and which job families its words ask about, so
+its answer is those companies' postings in those families, not any board's that shares a word with it.
 Pure: the question, the company names and the job taxonomy in, answers out."""
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from bot.core.question import Question
 from bot.core.retrieval import Candidate
 
 _PIECE = re.compile(r"[^\W_]+")
-LIFT = 0.9  # a posting in the families asked about scores at least this share of the best word match
+LIFT = 0.9  # a posting that answers the question scores at least this share of the best word match
 
 
 @dataclass(frozen=True, slots=True)
 class HiringScope:
-    company: str  # the company's key (through the workspace's aliases)
-    names: frozenset[str]  # the names its postings are filed under here
+    companies: frozenset[str]  # the keys of the companies named (through the workspace's aliases); empty: any
+    names: frozenset[str]  # the names their postings are filed under here; empty: any company's
     families: frozenset[str]  # job families the question names ("logistics"); empty: every family
 
 
@@ -33,9 +33,9 @@ def held_by(asked: str, name: str) -> bool:
 
 
 def hiring_scope(question: Question, identity: CompanyIdentity, companies: Iterable[str]) -> HiringScope | None:
-    """The scope of a hiring question that names exactly one of the workspace's hiring companies (`companies`:
-    the names on its job postings), by any of its names or a capitalised word of exactly one of them; None for
-    a question not about hiring, or naming no such company, or several."""
+    """The scope of a hiring question: the workspace's hiring companies it names (`companies`: the names on its
+    job postings), by any of their names, a capitalised word of exactly one of them, or (written in lower case)
+    a whole name, and the job families its words name. None for a question not about hiring or naming neither."""
     if not question.about_jobs:
         return None
     asked = _pieces(" ".join((*question.entities, *question.terms)))
@@ -64,10 +64,11 @@ def hiring_scope(question: Question, identity: CompanyIdentity, companies: Itera
         # the longest names read: "rhombus power" is Rhombus Power, not also Rhombus
         named = {key for phrase, key in found.items()
                  if not any(phrase != other and f" {phrase} " in f" {other} " for other in found)}
-    if len(named) != 1:
+    families = asked_families(question)
+    if not named and not families:
         return None
-    company = named.pop()
-    return HiringScope(company=company, names=frozenset(by_key[company]), families=asked_families(question))
+    return HiringScope(companies=frozenset(named), names=frozenset(n for key in named for n in by_key[key]),
+                       families=families)
 
 
 def _pieces(text: str) -> set[str]:
@@ -80,19 +81,22 @@ def _phrases(terms: tuple[str, ...]) -> list[str]:
 
 
 def asked_families(question: Question) -> frozenset[str]:
-    """The job families the question's words name: "logistics" and "warehouse" are fulfillment and logistics,
-    "sales" is sales; words no job title uses name none."""
-    return frozenset(family_of(f) for term in question.terms if (f := job_function(term)) != OTHER)
+    """The job families the question's words name, read as job titles are, a word or two or three in a row:
+    "logistics" and "warehouse" are fulfillment and logistics, "customer success" is customer support,
+    "machine learning" data and machine learning; words no job title uses name none."""
+    return frozenset(family_of(f) for phrase in _phrases(question.terms) if (f := job_function(phrase)) != OTHER)
 
 
 def scoped(found: list[Candidate], scope: HiringScope, postings: list[Candidate]) -> list[Candidate]:
-    """What full-text search `found`, without other companies' postings (they do not answer a question about
-    this one's) or the company's postings in families other than those asked about; and the company's
-    `postings` in those families, found or not, each scored at least LIFT of the best matching item: they
-    answer it whether or not they repeat the question's words (those that do come first)."""
+    """What full-text search `found`, without postings that do not answer the question (another company's
+    when it names companies, or one in another family than those it asks about), and the scope's `postings`,
+    found or not, each scored at least LIFT of the best matching item: they answer it whether or not they
+    repeat its words (those that do come first)."""
     kept = [c for c in found if c.kind != "item" or c.item_kind != "job" or _answers(c, scope)]
-    lifted = LIFT * max((c.text_score for c in kept if c.kind == "item"), default=1.0)
-    wanted = {c.id for c in postings}
+    best = max((c.text_score for c in kept if c.kind == "item"), default=1.0)
+    lifted = LIFT * best
+    wanted = {c.id for c in postings} | {c.id for c in kept if c.kind == "item" and c.item_kind == "job"
+                                          and scope.families and _family(c) in scope.families}
     kept = [replace(c, text_score=max(c.text_score, lifted)) if c.kind == "item" and c.id in wanted else c
             for c in kept]
     have = {c.id for c in kept if c.kind == "item"}
@@ -100,9 +104,14 @@ def scoped(found: list[Candidate], scope: HiringScope, postings: list[Candidate]
 
 
 def _answers(posting: Candidate, scope: HiringScope) -> bool:
-    """A posting of the company, in a family asked about or in none the taxonomy knows (a title it cannot
-    place may still be one)."""
-    if posting.outlet not in scope.names:
+    """A posting of a company named (any, when none is), in a family asked about or in none the taxonomy knows
+    (a title it cannot place may still be one)."""
+    if scope.names and posting.outlet not in scope.names:
         return False
+    family = _family(posting)
+    return not scope.families or family == OTHER or family in scope.families
+
+
+def _family(posting: Candidate) -> str:
     function = job_function(posting.title)
-    return not scope.families or function == OTHER or family_of(function) in scope.families
+    return OTHER if function == OTHER else family_of(function)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -57,6 +57,7 @@ def family_labels() -> dict[str, str]:
     return labels
 
 
+@lru_cache(maxsize=4096)  # boards repeat titles ("Warehouse Associate" x 40); a title is matched once
 def job_function(title: str | None, department: str | None = None) -> str:
     """The taxonomy id for a posting: the title decides; the department breaks a tie when it says nothing."""
     title = title or ""

@@ -14,7 +14,7 @@ from bot.core.question import Question
 from bot.storage.companies import company_identity
 from bot.storage.models import Item
 
-MAX_READ = 2000  # a company's newest postings read for one question: enough for any family, bounded work
+MAX_READ = 400  # a company's latest stored postings read for one question: enough for its families, bounded work
 
 
 def question_scope(session: Session, *, team_id: str, question: Question) -> HiringScope | None:
@@ -27,12 +27,14 @@ def question_scope(session: Session, *, team_id: str, question: Question) -> Hir
 
 def scoped_postings(session: Session, *, team_id: str, scope: HiringScope, since: datetime | None,
                     until: datetime | None, limit: int) -> list[int]:
-    """The ids of the company's newest `limit` postings in the scope's families (every family when it names
-    none) first seen or posted inside the window."""
+    """The ids of the `limit` latest stored postings of the scope's companies in its families (every family when
+    it names none), first seen or posted inside the window; none when it names no company."""
+    if not scope.names:  # every board's newest postings would be a scan of the team's; search finds those
+        return []
     at = func.coalesce(Item.published_at, Item.first_seen_at)
     query = (select(Item.id, Item.job_title, Item.title, Item.department)
              .where(Item.team_id == team_id, Item.kind == "job", col(Item.outlet).in_(sorted(scope.names)))
-             .order_by(at.desc(), col(Item.id).desc()).limit(MAX_READ))
+             .order_by(col(Item.id).desc()).limit(MAX_READ))  # stored last first: read along the outlet index
     if since is not None:
         query = query.where(at >= since)
     if until is not None:
