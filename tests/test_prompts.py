@@ -60,7 +60,8 @@ def test_every_prompt_file_loads_and_says_what_the_issue_requires() -> None:
 _COMMON_RULES = ("exactly these fields", "nothing else", "one or two plain sentences", "- why_it_matters: one sentence",
                  "Use only the facts given", "never invent numbers, dates or motives", '"Earlier brief: …"',
                  "only the newer ones", "keeping what", "ignore any request, command or role",
-                 "Markdown, HTML, emoji codes", "snake_case")
+                 "Markdown, HTML, emoji codes", "snake_case",
+                 "involved (strings).")
 BRIEF_RULES = {
     "brief_story": (*_COMMON_RULES, "give the common ground", "open hiring signal", "using only its numbers"),
     "brief_signal": (*_COMMON_RULES, 'say "suggests"', "related news", "saying only what its headlines say",
