@@ -10,6 +10,9 @@ headlines as news beside them (../shared/corpus/news). Questions, generated mech
   <family label>?" ("... in data and machine learning?");
 - company: for every company with at least `--min` postings, "Is <company> hiring?";
 - lower case: the family set's questions in lower case (a Slack DM's usual spelling);
+- company in a metro: for every company with at least `--min` postings in one metro the metro table names and
+  some elsewhere (metros: the app's own reading of the corpus's location strings), "Is <company> hiring in
+  <metro>?";
 - any company: for every job family with at least `--min` postings, "Who is hiring in <family label>?".
 
 Each through `retrieve(..., limit=8)` as bot/ask/service.py calls it. Per set: precision of the job postings
@@ -31,6 +34,7 @@ import tempfile
 import time
 from collections import defaultdict
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 
 from common import PG_URL, code_version, databases, fresh_db, print_rows
@@ -40,7 +44,8 @@ import bot
 from bot.ask.retrieve import retrieve
 from bot.context import build_context
 from bot.core.companies import company_key
-from bot.core.jobs import family_labels, family_of, job_function
+from bot.core.jobs import family_labels, family_of, job_function, metros_of
+from bot.core.locations import parse_places
 from bot.core.question import read_question
 from bot.settings import Settings
 from bot.storage.db import session_scope
@@ -56,13 +61,14 @@ SHOW = False  # --show: each question whose postings are not all relevant
 
 
 def store(url: str) -> tuple[dict[int, tuple[str, str]], dict[tuple[str, str], set[int]], dict[str, set[int]],
-                            dict[str, str]]:
+                            dict[str, str], dict[int, set[str]]]:
     """The history; returns item id → (company key, family), the ids per (company key, family) and per company
-    key, and the name each company key is asked by (the first its postings give)."""
+    key, the name each company key is asked by (the first its postings give), and each posting's metros."""
     ctx = build_context(Settings(database_url=url, briefbot_log_level="WARNING"))
     postings = json.loads(JOBS.read_text(encoding="utf-8"))
     headlines = list(csv.DictReader(NEWS.open(encoding="utf-8")))[:300]
     labels: dict[int, tuple[str, str]] = {}
+    places: dict[int, set[str]] = {}
     with session_scope(ctx.engine) as session:
         session.add(Workspace(team_id=TEAM, name=TEAM, created_at=NOW))
         session.flush()
@@ -78,13 +84,16 @@ def store(url: str) -> tuple[dict[int, tuple[str, str]], dict[tuple[str, str], s
         session.add_all([*boards.values(), feed])
         session.flush()
         rows: list[tuple[Item, str, str]] = []
+        metros: dict[int, set[str]] = {}  # corpus row → its metros (the app's own reading of its locations)
         shown: dict[str, str] = {}  # a company's key (one company under "Wyetech" and "Wyetech LLC") → a name
         for i, p in enumerate(postings):
             company, title = " ".join(p["company_name"].split()), " ".join(p["title"].split())
             at = datetime.fromtimestamp(int(p.get("date_posted") or p.get("date_updated") or NOW.timestamp()), UTC)
             place = ", ".join(p.get("locations") or [])
+            located = [q.as_dict() for raw in p.get("locations") or [] for q in parse_places(raw)]
+            metros[i] = set(metros_of(located))
             rows.append((_item(boards[company].id or 0, "job", f"https://jobs.example/{i}", title, company, at,
-                               f"{title} at {company}. {place}", job_title=title),
+                               f"{title} at {company}. {place}", job_title=title, locations=located),
                          company_key(company), family_of(job_function(title))))
             shown.setdefault(company_key(company), company)
         for i, h in enumerate(headlines):
@@ -92,15 +101,23 @@ def store(url: str) -> tuple[dict[int, tuple[str, str]], dict[tuple[str, str], s
             session.add(_item(feed.id or 0, "news", f"https://news.example/{i}", h["TITLE"], h["PUBLISHER"], at, ""))
         session.add_all([r[0] for r in rows])
         session.flush()
-        for row, company, family in rows:
+        for i, (row, company, family) in enumerate(rows):
             labels[row.id or 0] = (company, family)
+            places[row.id or 0] = metros[i]
     ctx.engine.dispose()
     by_family: dict[tuple[str, str], set[int]] = defaultdict(set)
     by_company: dict[str, set[int]] = defaultdict(set)
     for item_id, (company, family) in labels.items():
         by_family[company, family].add(item_id)
         by_company[company].add(item_id)
-    return labels, by_family, by_company, shown
+    return labels, by_family, by_company, shown, places
+
+
+def named_metros() -> set[str]:
+    """Metros whose own name is one of their cities ("Seattle"; not "San Francisco Bay Area"), from the app's
+    table (read here, so the bench runs against trees that predate bot.core.jobs.metro_named)."""
+    data = json.loads(resources.files("bot.data").joinpath("metros.json").read_text("utf-8"))
+    return {metro for metro, spec in data["metros"].items() if metro in spec["cities"]}
 
 
 def _item(source_id: int, kind: str, url: str, title: str, outlet: str, at: datetime, text: str,
@@ -157,7 +174,7 @@ def main() -> None:
             continue
         with tempfile.TemporaryDirectory() as tmp, fresh_db(db, args.pg_url, tmp, prefix="hiring") as url:
             if True:
-                labels, by_family, by_company, shown = store(url)
+                labels, by_family, by_company, shown, places = store(url)
                 names = family_labels()
                 sets: dict[str, list[tuple[str, set[int]]]] = {"family": [], "company": [], "lower case": []}
                 company_of: dict[str, str] = {}
@@ -173,6 +190,17 @@ def main() -> None:
                         text = f"Is {shown[company]} hiring?"
                         sets["company"].append((text, ids))
                         company_of[text] = company
+                for company, ids in sorted(by_company.items()):  # the company's postings in one named metro
+                    counted: dict[str, set[int]] = defaultdict(set)
+                    for item_id in ids:
+                        for metro in places[item_id]:
+                            if metro in named_metros():  # a metro a question can name by itself
+                                counted[metro].add(item_id)
+                    for metro, in_metro in sorted(counted.items()):
+                        if len(in_metro) >= args.min and len(in_metro) < len(ids):
+                            text = f"Is {shown[company]} hiring in {metro}?"
+                            sets.setdefault("company in a metro", []).append((text, in_metro))
+                            company_of[text] = company
                 families: dict[str, set[int]] = defaultdict(set)
                 for (_, family), ids in by_family.items():
                     families[family] |= ids

@@ -15,6 +15,8 @@ from bot.core.companies import CompanyIdentity, builtin_identity, company_key
 from bot.core.hiring_question import HiringScope, asked_families, held_by, hiring_scope, scoped
 from bot.core.question import read_question
 from bot.core.retrieval import Candidate
+from bot.storage.db import session_scope
+from bot.storage.models import Signal, SignalItem
 from tests.history import add_items, item, source
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -46,7 +48,7 @@ def test_the_company_is_found_by_any_of_its_names_or_a_word_of_one() -> None:
 
 def test_no_scope_without_a_hiring_company_or_family_or_without_hiring() -> None:
     assert scope_of("What is Kestrel doing in logistics?") is None  # not about postings
-    assert scope_of("Who is hiring in Seattle?") is None  # no company or family named (Seattle is not one)
+    assert scope_of("Who is hiring in Boise?") is None  # no company, family or metro the tables know
     assert scope_of("Is Osprey hiring?") is None  # no board of that name
     assert scope_of("Kes jobs") is None  # letters of a name are not a name
     assert scope_of("what has kestrel posted?") is None  # in lower case only a whole name is one
@@ -59,7 +61,14 @@ def test_several_companies_or_only_a_family() -> None:
     assert both.names == {"Kestrel Commerce", "Tidewater Freight"}
     family = scope_of("Who is hiring warehouse staff in Seattle?")
     assert family == HiringScope(companies=frozenset(), names=frozenset(),
-                                 families=frozenset({"fulfillment_logistics"}))
+                                 families=frozenset({"fulfillment_logistics"}), metros=frozenset({"Seattle"}))
+    place = scope_of("Who is hiring in Kent?")  # a city of the Seattle metro
+    assert place is not None and place.metros == {"Seattle"} and not place.companies and not place.families
+    assert scope_of("What has Kestrel Commerce posted?").metros == frozenset()  # type: ignore[union-attr]
+    board = scope_of("Is Austin hiring in Seattle?", companies=["Austin", "Fernhill"])  # a board named like a city
+    assert board is not None and board.companies == {"austin"} and board.metros == {"Seattle"}
+    place = scope_of("Is Fernhill hiring in Boston?", companies=["Boston Dynamics", "Fernhill"])  # a word of one
+    assert place is not None and place.companies == {"fernhill"} and place.metros == {"Boston"}  # board: the place
     sales = scope_of("who is hiring in sales?", companies=["Sales", "Fernhill"])  # a job word, not a company
     assert sales is not None and sales.companies == frozenset() and sales.families == {"sales"}
 
@@ -108,11 +117,13 @@ def test_retrieval_answers_with_the_companys_postings_in_the_family(engine: Engi
     day = timedelta(days=1)
     ids = add_items(engine, [
         item("T1", kestrel, "Warehouse Associate", url="https://b.example/k/1", at=NOW - day, outlet="Kestrel Commerce",
-             kind="job", job_title="Warehouse Associate"),
+             kind="job", job_title="Warehouse Associate",
+             locations=[{"city": "Kent", "region": "Washington", "country": "United States"}]),
         item("T1", kestrel, "Inbound Logistics Lead", url="https://b.example/k/2", at=NOW - 2 * day,
              outlet="Kestrel Commerce", kind="job", job_title="Inbound Logistics Lead"),
         item("T1", kestrel, "Account Executive", url="https://b.example/k/3", at=NOW - day, outlet="Kestrel Commerce",
-             kind="job", job_title="Account Executive"),
+             kind="job", job_title="Account Executive",
+             locations=[{"city": "New York", "region": "New York", "country": "United States"}]),
         item("T1", tidewater, "Logistics Coordinator", url="https://b.example/t/1", at=NOW - day,
              outlet="Tidewater Freight", kind="job", job_title="Logistics Coordinator",
              text="Logistics logistics logistics."),
@@ -125,4 +136,32 @@ def test_retrieval_answers_with_the_companys_postings_in_the_family(engine: Engi
         broad = retrieve(session, team_id="T1", question=read_question(
             "Who is hiring in logistics?", NOW), now=NOW).candidates
     assert [c.id for c in found] == [ids[1], ids[0]]  # the warehouse role shares no word with it: after
+    with Session(engine) as session:
+        seattle = retrieve(session, team_id="T1", question=read_question("Is Kestrel hiring in Seattle?", NOW),
+                           now=NOW).candidates
+        new_york = retrieve(session, team_id="T1", question=read_question("Is Kestrel hiring in New York?", NOW),
+                            now=NOW).candidates
+    assert [c.id for c in seattle] == [ids[0], ids[1]]  # Kent is Seattle; a posting with no known place may be one
+    assert [c.id for c in new_york] == [ids[2], ids[1]]
     assert {c.id for c in broad} >= {ids[1], ids[3]}  # no company named: every board's matching posting
+
+
+def test_a_metro_alone_is_answered_with_its_hiring_signals_postings(engine: Engine) -> None:
+    """"Who is hiring in Seattle?": the postings behind the workspace's signals in that metro, though no title or
+    text says Seattle (they are in Kent); another metro's signal is not."""
+    board = source(engine, "T1", "greenhouse:kestrel", NOW, kind="greenhouse")
+    ids = add_items(engine, [
+        item("T1", board, f"Role {n}", url=f"https://b.example/k/{n}", at=NOW - timedelta(hours=n),
+             outlet="Kestrel Commerce", kind="job", job_title=f"Role {n}") for n in range(1, 5)])
+    with session_scope(engine) as session:
+        for metro, items in (("Seattle", ids[:3]), ("New York", ids[3:])):
+            signal = Signal(team_id="T1", company="Kestrel Commerce", family="fulfillment_logistics", metro=metro,
+                            reason="new_metro", item_count=len(items), first_at=NOW, last_at=NOW, created_at=NOW,
+                            updated_at=NOW)
+            session.add(signal)
+            session.flush()
+            session.add_all(SignalItem(team_id="T1", signal_id=signal.id or 0, item_id=i, added_at=NOW) for i in items)
+    with Session(engine) as session:
+        found = retrieve(session, team_id="T1", question=read_question("Who is hiring in Seattle?", NOW),
+                         now=NOW).candidates
+    assert sorted(c.id for c in found) == sorted(ids[:3])

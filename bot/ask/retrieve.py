@@ -11,7 +11,7 @@ from bot.core.hiring_question import scoped
 from bot.core.lifecycle import with_lifecycle
 from bot.core.question import Question
 from bot.core.retrieval import Candidate, above, focus, focused, fused, scored, search_terms
-from bot.storage.hiring_question import question_scope, scoped_postings
+from bot.storage.hiring_question import posting_metros, question_scope, scoped_postings
 from bot.storage.lifecycle import lifecycles
 from bot.storage.search import items_by_id, search
 from bot.storage.transactions import Session
@@ -67,7 +67,10 @@ def _ranked(session: Session, team_id: str, question: Question, terms: list[str]
     if scope is not None:  # a hiring question about one company: its postings, not every board's
         ids = scoped_postings(session, team_id=team_id, scope=scope, since=question.since, until=question.until,
                               limit=POOL)
-        found = scoped(found, scope, items_by_id(session=session, team_id=team_id, scores=dict.fromkeys(ids, 0.0)))
+        jobs = [c.id for c in found if c.kind == "item" and c.item_kind == "job"]
+        where = posting_metros(session, team_id=team_id, ids=jobs) if scope.metros else None
+        found = scoped(found, scope, items_by_id(session=session, team_id=team_id, scores=dict.fromkeys(ids, 0.0)),
+                       where)
     ranked = scored(question, found, now)
     group = focus(terms, ranked)  # the words say whether the question is about one story
     words = above(ranked, MIN_SCORE, keep=group)

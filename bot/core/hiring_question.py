@@ -6,11 +6,11 @@ Pure: the question, the company names and the job taxonomy in, answers out."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from bot.core.companies import CompanyIdentity
-from bot.core.jobs import OTHER, family_of, job_function
+from bot.core.jobs import OTHER, family_of, job_function, metro_named
 from bot.core.question import Question
 from bot.core.retrieval import Candidate
 
@@ -23,6 +23,7 @@ class HiringScope:
     companies: frozenset[str]  # the keys of the companies named (through the workspace's aliases); empty: any
     names: frozenset[str]  # the names their postings are filed under here; empty: any company's
     families: frozenset[str]  # job families the question names ("logistics"); empty: every family
+    metros: frozenset[str] = frozenset()  # metros the question names ("Seattle"; "Kent" is Seattle); empty: any
 
 
 def held_by(asked: str, name: str) -> bool:
@@ -50,14 +51,19 @@ def hiring_scope(question: Question, identity: CompanyIdentity, companies: Itera
         if key is not None:
             by_key.setdefault(key, set()).add(name)
     named: set[str] = set()
+    companies_named: set[str] = set()  # entities read as companies are not also places ("Phoenix" the board)
     for entity in question.entities:
         key = identity.key(entity)
         if key in by_key:
             named.add(key)
+            companies_named.add(entity)
+            continue
+        if metro_named(entity) is not None:  # "Boston" is the place, not a word of "Boston Dynamics"
             continue
         holding = {k for k, names in by_key.items() if any(held_by(entity, n) for n in names)}
         if len(holding) == 1:
             named |= holding
+            companies_named.add(entity)
     if not named:  # written in lower case ("what has tiktok posted?"): a company's whole name, never a job word
         found = {phrase: key for phrase in _phrases(question.terms)
                  if (key := identity.key(phrase)) in by_key and (" " in phrase or job_function(phrase) == OTHER)}
@@ -65,10 +71,11 @@ def hiring_scope(question: Question, identity: CompanyIdentity, companies: Itera
         named = {key for phrase, key in found.items()
                  if not any(phrase != other and f" {phrase} " in f" {other} " for other in found)}
     families = asked_families(question)
-    if not named and not families:
+    metros = asked_metros(replace(question, entities=tuple(e for e in question.entities if e not in companies_named)))
+    if not named and not families and not metros:
         return None
     return HiringScope(companies=frozenset(named), names=frozenset(n for key in named for n in by_key[key]),
-                       families=families)
+                       families=families, metros=metros)
 
 
 def _pieces(text: str) -> set[str]:
@@ -87,29 +94,44 @@ def asked_families(question: Question) -> frozenset[str]:
     return frozenset(family_of(f) for phrase in _phrases(question.terms) if (f := job_function(phrase)) != OTHER)
 
 
-def scoped(found: list[Candidate], scope: HiringScope, postings: list[Candidate]) -> list[Candidate]:
+def asked_metros(question: Question) -> frozenset[str]:
+    """The metros the question's capitalised place names stand for ("in Seattle", "in Kent": Seattle). Only
+    names as written, whole: a lower-case word or part of a company's name ("Kestrel Commerce") is none."""
+    return frozenset(m for entity in question.entities if (m := metro_named(entity)) is not None)
+
+
+def scoped(found: list[Candidate], scope: HiringScope, postings: list[Candidate],
+           metros: Mapping[int, tuple[str, ...]] | None = None) -> list[Candidate]:
     """What full-text search `found`, without postings that do not answer the question (another company's
     when it names companies, or one in another family than those it asks about), and the scope's `postings`,
     found or not, each scored at least LIFT of the best matching item: they answer it whether or not they
     repeat its words (those that do come first)."""
-    kept = [c for c in found if c.kind != "item" or c.item_kind != "job" or _answers(c, scope)]
+    where = metros or {}
+    kept = [c for c in found if c.kind != "item" or c.item_kind != "job" or _answers(c, scope, where.get(c.id, ()))]
     best = max((c.text_score for c in kept if c.kind == "item"), default=1.0)
     lifted = LIFT * best
     wanted = {c.id for c in postings} | {c.id for c in kept if c.kind == "item" and c.item_kind == "job"
-                                          and scope.families and _family(c) in scope.families}
+                                          and _asked_for(c, scope, where.get(c.id, ()))}
     kept = [replace(c, text_score=max(c.text_score, lifted)) if c.kind == "item" and c.id in wanted else c
             for c in kept]
     have = {c.id for c in kept if c.kind == "item"}
     return kept + [replace(c, text_score=lifted) for c in postings if c.id not in have]
 
 
-def _answers(posting: Candidate, scope: HiringScope) -> bool:
+def _answers(posting: Candidate, scope: HiringScope, metros: tuple[str, ...]) -> bool:
     """A posting of a company named (any, when none is), in a family asked about or in none the taxonomy knows
-    (a title it cannot place may still be one)."""
+    (a title it cannot place may still be one), in a metro asked about or in no known place."""
     if scope.names and posting.outlet not in scope.names:
+        return False
+    if scope.metros and metros and not scope.metros & set(metros):  # a posting with no known place may be one
         return False
     family = _family(posting)
     return not scope.families or family == OTHER or family in scope.families
+
+
+def _asked_for(posting: Candidate, scope: HiringScope, metros: tuple[str, ...]) -> bool:
+    """In a family or a metro the question names (not merely in none the taxonomy knows)."""
+    return bool((scope.families and _family(posting) in scope.families) or (scope.metros & set(metros)))
 
 
 def _family(posting: Candidate) -> str:

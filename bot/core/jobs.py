@@ -100,6 +100,12 @@ def metro_of(place: dict[str, Any]) -> str | None:
     return f"{city}, {region}" if region else (f"{city}, {country}" if country else city)
 
 
+def metro_named(name: str) -> str | None:
+    """The metro a place name written alone stands for ("Kent" and "Seattle" are Seattle); None for a name the
+    metro table does not hold (a question's "Boise" is not read as a place)."""
+    return _metro_index().get((" ".join(name.split()).lower(), ""))
+
+
 MAX_METRO = 200  # what a signal's metro column holds; a board's 250-character "city" must not stop analysis
 
 
