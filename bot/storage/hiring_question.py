@@ -57,11 +57,14 @@ def scoped_postings(session: Session, *, team_id: str, scope: HiringScope, since
 
 
 def posting_metros(session: Session, *, team_id: str, ids: list[int]) -> dict[int, tuple[str, ...]]:
-    """The metros of these postings of the team's (by id; the few a search found)."""
+    """The metros of these postings of the team's (by id; the few a search found). By primary key alone, the
+    team checked on each row: with the team in the WHERE, SQLite's planner without statistics scans the team's
+    index instead (300–400 ms at a million items)."""
     if not ids:
         return {}
-    rows = session.exec(select(Item.id, col(Item.locations)).where(Item.team_id == team_id, col(Item.id).in_(ids)))
-    return {item_id: tuple(_metros(locations)) for item_id, locations in rows if item_id is not None}
+    rows = session.exec(select(Item.id, Item.team_id, col(Item.locations)).where(col(Item.id).in_(ids)))
+    return {item_id: tuple(_metros(locations)) for item_id, team, locations in rows
+            if item_id is not None and team == team_id}
 
 
 def _signal_postings(session: Session, team_id: str, scope: HiringScope, limit: int) -> list[int]:

@@ -155,18 +155,21 @@ def lifecycles(*, session: Session, team_id: str, item_ids: Iterable[int] | None
     every posting under the company names `outlets` (as `storage.signals.company_outlets` gives them), within
     `team_id`. Postings not found (another team's, not job postings) are left out."""
     columns = sa_select(col(Item.id), col(Item.published_at), col(Item.first_seen_at), col(Item.closed_at),
-                        col(Item.closed_before_tracking), col(Item.repost_of)).where(col(Item.team_id) == team_id,
-                                                                          col(Item.kind) == "job")
+                        col(Item.closed_before_tracking), col(Item.repost_of), col(Item.team_id), col(Item.kind))
     queries = []
-    if item_ids is not None:
+    if item_ids is not None:  # by primary key alone, the team checked on each row: with the team in the WHERE,
+        # SQLite's planner without statistics scans the team's index instead (16 ms for 8 ids at a million items)
         queries += [columns.where(col(Item.id).in_(chunk)) for chunk in chunks(sorted(set(item_ids)))]
     if outlets is not None:
-        queries += [columns.where(col(Item.outlet).in_(chunk)) for chunk in chunks(sorted(set(outlets)))]
+        queries += [columns.where(col(Item.team_id) == team_id, col(Item.kind) == "job", col(Item.outlet).in_(chunk))
+                    for chunk in chunks(sorted(set(outlets)))]
     out: dict[int, Lifecycle] = {}
     for query in queries:
-        for item_id, published_at, first_seen_at, closed_at, before_tracking, repost_of in session.execute(query):
-            out[item_id or 0] = Lifecycle(item_id=item_id or 0, opened_at=opened_at(published_at, first_seen_at),
-                                          closed_at=closed_at, closed_before_tracking=before_tracking,
-                                          repost_of=repost_of)
+        for item_id, published_at, first_seen_at, closed_at, before_tracking, repost_of, team, kind in (
+                session.execute(query)):
+            if team == team_id and kind == "job":
+                out[item_id or 0] = Lifecycle(item_id=item_id or 0, opened_at=opened_at(published_at, first_seen_at),
+                                              closed_at=closed_at, closed_before_tracking=before_tracking,
+                                              repost_of=repost_of)
     return out
 
