@@ -2,12 +2,11 @@
 question's time window is matched inside the index ("stocks" AND a day of the window) and only that window's
 matching items are ranked, whatever order the items were stored in (bot/storage/search.py; measured in
 bench/ask.py). The triggers write the day as they write the other columns, and an item whose time changes moves
-to its new day. `items` has no day column, so nothing may make FTS5 read the content table: not 'rebuild' or
-'integrity-check' (this index is filled by INSERT ... SELECT here, as it would be again), not highlight(),
-snippet() or a column of items_fts (search reads rowids and bm25 only; the text comes from items). A view over
-items with the day as the content table would allow those, but a view on items breaks the table rebuilds of
-Alembic's batch mode. PostgreSQL: nothing (migration 0012 put the
-day in its GIN index).
+to its new day. The index is contentless (content=''): `items` has no day column, so an external-content index
+over it would fail whenever FTS5 read its content table (`SELECT count(*) FROM items_fts`, 'integrity-check',
+highlight()); search reads rowids and bm25 only, the text comes from items. It is filled by INSERT ... SELECT
+here, as it would be again ('rebuild' needs a content table). PostgreSQL: nothing (migration 0012 put the day
+in its GIN index).
 
 Revision ID: 0013
 Revises: 0012
@@ -47,8 +46,7 @@ def upgrade() -> None:
     new = ", ".join(f"new.{c}" for c in COLUMNS)
     old = ", ".join(f"old.{c}" for c in COLUMNS)
     _drop()
-    op.execute(f"CREATE VIRTUAL TABLE items_fts USING fts5({cols}, day, content='items', content_rowid='id', "
-               f"tokenize='{TOKENIZE}')")
+    op.execute(f"CREATE VIRTUAL TABLE items_fts USING fts5({cols}, day, content='', tokenize='{TOKENIZE}')")
     op.execute(f"CREATE TRIGGER items_fts_ai AFTER INSERT ON items BEGIN "
                f"INSERT INTO items_fts(rowid, {cols}, day) VALUES (new.id, {new}, {day('new')}); END")
     op.execute(f"CREATE TRIGGER items_fts_ad AFTER DELETE ON items BEGIN "
