@@ -1,7 +1,8 @@
 """CLI start-up (issue 15 item 3): how long a `briefbot` command takes, start to exit, before and after a change.
 `.venv/bin/python bench/cli_start.py [--baseline-rev REV] [--after-rev REV] [--runs N] [--sources N] [--no-bytecode]`
 
-Prints figures, asserts nothing. Times, as the median of N runs each (wall clock of the whole subprocess):
+Prints figures, asserts nothing. Times, as the median of N runs each, the wall clock of the whole subprocess and
+its CPU time (user + system, which a loaded shared machine inflates far less than the wall clock):
 `python -c "import json"` (the interpreter's own start, the floor), `briefbot --help`, and `briefbot sources list` on
 a fresh SQLite file (DATABASE_URL; one run first creates and migrates it, so the timed runs are a steady state with
 an empty source list). With `--sources N`, also `sources list` on a second file holding N polled feeds, each
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sqlite3
 import statistics
 import subprocess
@@ -31,6 +33,7 @@ import tempfile
 import time
 from io import BytesIO
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BASELINE = "c87854f"  # main just before the lazy CLI
@@ -85,13 +88,22 @@ def environment(work: Path, name: str, tree: Path | None = None) -> dict[str, st
     return env
 
 
-def run(argv: list[str], env: dict[str, str] | None, cwd: Path) -> tuple[float, str]:
+class Timed(NamedTuple):
+    wall: float  # seconds, start to exit
+    cpu: float  # user + system seconds of the process: what load on a shared machine inflates least
+    stdout: str
+
+
+def run(argv: list[str], env: dict[str, str] | None, cwd: Path) -> Timed:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.strip()[-500:]}")
-    return elapsed, done.stdout
+    cpu = (after.ru_utime - used.ru_utime) + (after.ru_stime - used.ru_stime)
+    return Timed(elapsed, cpu, done.stdout)
 
 
 def main() -> None:
@@ -122,7 +134,7 @@ def main() -> None:
         cwd = work / "cwd"
         run([sys.executable, "-c", "import json"], bare, cwd)
         for side, tree in trees.items():  # the tree asked for is the one imported; the database is migrated
-            _, where = run([sys.executable, "-c", "import bot; print(bot.__file__)"], envs[side], cwd)
+            where = run([sys.executable, "-c", "import bot; print(bot.__file__)"], envs[side], cwd).stdout
             if not Path(where.strip()).is_relative_to(tree):
                 raise SystemExit(f"{side}: imported {where.strip()}, not {tree}")
             run([sys.executable, "-c", ENTRY, "sources", "list"], envs[side], cwd)
@@ -134,20 +146,18 @@ def main() -> None:
         def env_for(label: str, side: str) -> dict[str, str]:
             return database(envs[side], work / f"{side}-{SEEDED}.db") if "followed" in label else envs[side]
 
-        outputs = {label: {side: run([sys.executable, "-c", ENTRY, *argv], env_for(label, side), cwd)[1]
+        outputs = {label: {side: run([sys.executable, "-c", ENTRY, *argv], env_for(label, side), cwd).stdout
                            for side in trees} for label, argv in commands.items()}
 
-        times: dict[tuple[str, str], list[float]] = {}
+        times: dict[tuple[str, str], list[Timed]] = {}
         for _ in range(args.runs):
-            times.setdefault((FLOOR_LABEL, ""), []).append(run([sys.executable, "-c", "import json"], bare, cwd)[0])
+            times.setdefault((FLOOR_LABEL, ""), []).append(run([sys.executable, "-c", "import json"], bare, cwd))
             for label, argv in commands.items():
                 for side in trees:
                     times.setdefault((f"briefbot {label}", side), []).append(
-                        run([sys.executable, "-c", ENTRY, *argv], env_for(label, side), cwd)[0]
+                        run([sys.executable, "-c", ENTRY, *argv], env_for(label, side), cwd)
                     )
 
-    median = {key: statistics.median(values) for key, values in times.items()}
-    floor = median[(FLOOR_LABEL, "")]
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     cache = "bytecode cached" if BYTECODE else "no bytecode cache"
     after_name = args.after_rev or "this checkout"
@@ -155,11 +165,15 @@ def main() -> None:
         f"CLI start-up: median of {args.runs} runs, before = {args.baseline_rev}, after = {after_name}, {cache}; "
         f"{os.cpu_count()} CPUs, load average {load}"
     )
-    print(f"{'command':<40}{'before':>9}{'after':>9}{'after - json':>14}")
-    print(f"{FLOOR_LABEL:<40}{'':>9}{floor:>8.3f}s")
-    for label in commands:
-        before, after = median[(f"briefbot {label}", "before")], median[(f"briefbot {label}", "after")]
-        print(f"{'briefbot ' + label:<40}{before:>8.3f}s{after:>8.3f}s{after - floor:>13.3f}s")
+    for measure in ("wall", "cpu"):
+        median = {key: statistics.median(getattr(t, measure) for t in timed) for key, timed in times.items()}
+        floor = median[(FLOOR_LABEL, "")]
+        what = "wall clock" if measure == "wall" else "CPU time (user + system)"
+        print(f"{what + ':':<40}{'before':>9}{'after':>9}{'after - json':>14}")
+        print(f"{FLOOR_LABEL:<40}{'':>9}{floor:>8.3f}s")
+        for label in commands:
+            before, after = median[(f"briefbot {label}", "before")], median[(f"briefbot {label}", "after")]
+            print(f"{'briefbot ' + label:<40}{before:>8.3f}s{after:>8.3f}s{after - floor:>13.3f}s")
     for label, output in outputs.items():
         same = "identical before and after" if output["before"] == output["after"] else "DIFFERS"
         print(f"{label} output: {same}")
