@@ -1,6 +1,6 @@
 """`briefbot sources list` reads plain SQL (storage/source_health, storage/post_targets) instead of the table
 models: its output, table and JSON, is byte for byte what the ORM listing printed (the expected texts below were
-printed by main at 506d82f from this same database, tests/golden/sources_list.json), on SQLite and PostgreSQL."""
+printed by main at 506d82f from this same database, tests/fixtures/sources_list_golden.json), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -96,7 +96,7 @@ def run(env: dict[str, str], *args: str) -> str:
     return result.output
 
 
-GOLDEN = Path(__file__).parent / "golden" / "sources_list.json"  # printed by main at 506d82f (the ORM listing)
+GOLDEN = Path(__file__).parent / "fixtures" / "sources_list_golden.json"  # printed by main at 506d82f (the ORM listing)
 NO_TOKEN = "no Slack token is set (SLACK_BOT_TOKEN, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for OAuth)"
 
 

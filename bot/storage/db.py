@@ -7,17 +7,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, SQLModel, create_engine
 
 from bot.settings import Settings
-from bot.storage import fit  # also registers the guard that fits text to its column before every flush
+
+# The ORM (sqlmodel, sqlalchemy.orm), PostgreSQL's dialect and the flush guard are imported where they are used:
+# every CLI command builds its engine here, and `sources list` reads without them (storage/source_health). The
+# guard that fits text before every flush (storage/fit) is registered by storage/models, which every flush needs.
+if TYPE_CHECKING:
+    from sqlmodel import Session, SQLModel
 
 
 def build_engine(settings: Settings, **kwargs: Any) -> Engine:
@@ -57,6 +59,11 @@ def _postgres_session(dbapi_conn: Any, _record: Any, *, lock_ms: int) -> None:
 def insert_if_absent(session: Session, model: type[SQLModel], keys: list[str], **values: Any) -> bool:
     """INSERT … ON CONFLICT (keys) DO NOTHING, on SQLite and PostgreSQL; True when this call inserted the row.
     On PostgreSQL a concurrent insert of the same key waits for the other transaction and then does nothing."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    from bot.storage import fit
+
     dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     table = model.__table__  # type: ignore[attr-defined]
     statement = dialect_insert(table).values(**fit.fit_values(table, values)).on_conflict_do_nothing(
@@ -78,6 +85,8 @@ def refresh_item_statistics(*, session: Session) -> None:
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session that commits on success and rolls back on error."""
+    from sqlmodel import Session
+
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session

@@ -12,6 +12,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from bot.core.routing import BriefFacts, ChannelAudience, Route, alert_policy, route
+from bot.storage import post_targets
 from bot.storage.channels import list_channels, list_mutes, list_watches, pause_channel, term_key
 from bot.storage.companies import company_identity
 from bot.storage.db import insert_if_absent
@@ -25,7 +26,6 @@ from bot.storage.models import (
     SignalItem,
     Source,
     Subscription,
-    Watch,
 )
 
 UNSENT = ("pending", "held", "paused")
@@ -383,25 +383,9 @@ def _record_alert(session: Session, delivery: Delivery, ts: str, now: datetime) 
 
 
 def delivery_targets(*, session: Session, team_id: str | None = None) -> dict[str, set[str]]:
-    """Per team, the channels its alerts would go to: those following a source or watching a term."""
-    targets: dict[str, set[str]] = {}
-    for model in (Subscription, Watch):
-        query = select(model.team_id, model.channel_id).distinct()
-        if team_id is not None:
-            query = query.where(model.team_id == team_id)
-        for team, channel in session.exec(query):
-            targets.setdefault(str(team), set()).add(str(channel))
-    return targets
-
-
-def waiting_deliveries(*, session: Session, team_id: str | None = None) -> dict[tuple[str, str], int]:
-    """(team, channel) → deliveries due and not yet posted (held and paused ones are not due)."""
-    query = (select(Delivery.team_id, Delivery.channel_id, func.count())
-             .where(col(Delivery.status).in_(("pending", "sending")))
-             .group_by(col(Delivery.team_id), col(Delivery.channel_id)))
-    if team_id is not None:
-        query = query.where(Delivery.team_id == team_id)
-    return {(str(team), str(channel)): int(n) for team, channel, n in session.exec(query)}
+    """Per team, the channels its alerts would go to (`post_targets.delivery_targets`, in the session's
+    transaction)."""
+    return post_targets.delivery_targets(session.connection(), team_id)
 
 
 def outbox_counts(*, session: Session, team_id: str | None = None) -> dict[str, int]:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from bot.storage import fit  # noqa: F401  registers the guard that fits text to its column before every flush
 from bot.storage.types import UTCDateTime
 
 

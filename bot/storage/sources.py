@@ -13,7 +13,9 @@ from sqlmodel import Session, col, select
 from bot.core.routing import ALERT_POLICIES, DIGEST, EVERY, alert_policy
 from bot.storage.db import insert_if_absent
 from bot.storage.fit import fit_text, fit_values
-from bot.storage.models import Item, ItemLink, Poll, Source, Subscription, Workspace
+from bot.storage.models import Item, Poll, Source, Subscription, Workspace
+from bot.storage.source_health import SourceHealth, sources_query, with_health
+from bot.storage.source_health import status_of as status_of  # slack/views reads it from here
 
 MAX_TITLE = 300  # sources.title
 
@@ -129,50 +131,10 @@ def remove_source(*, session: Session, source: Source, now: datetime) -> None:
         session.delete(sub)
 
 
-@dataclass(frozen=True, slots=True)
-class SourceHealth:
-    source: Source
-    item_count: int
-    channels: list[str]
-
-    def as_dict(self) -> dict[str, Any]:
-        s = self.source
-        return {
-            "id": s.id, "team_id": s.team_id, "kind": s.kind, "spec": s.spec, "locator": s.locator,
-            "title": s.title, "enabled": s.enabled, "channels": self.channels, "items": self.item_count,
-            "last_polled_at": _iso(s.last_polled_at), "last_success_at": _iso(s.last_success_at),
-            "last_error_at": _iso(s.last_error_at), "last_error_kind": s.last_error_kind,
-            "last_error": s.last_error, "failures": s.failures, "next_poll_at": _iso(s.next_due_at),
-            "notes": s.last_notes,
-            "status": status_of(s),
-        }
-
-
-def status_of(source: Source) -> str:
-    if not source.enabled:
-        return "paused"
-    if source.last_polled_at is None:
-        return "new"
-    if source.failures:
-        return "failing" if source.last_success_at is None or source.failures >= 3 else "retrying"
-    return "ok"
-
-
-def list_sources(*, session: Session, team_id: str | None = None) -> list[SourceHealth]:
-    query = select(Source).where(col(Source.removed_at).is_(None)).order_by(col(Source.id))
-    if team_id is not None:
-        query = query.where(Source.team_id == team_id)
-    sources = list(session.exec(query))
-    ids = [s.id for s in sources]
-    counts: dict[int, int] = {}
-    channels: dict[int, list[str]] = {}
-    if ids:
-        link_counts = select(ItemLink.source_id, func.count(func.distinct(ItemLink.item_id))).where(
-            col(ItemLink.source_id).in_(ids)).group_by(col(ItemLink.source_id))
-        counts = {int(sid): int(n) for sid, n in session.exec(link_counts).all()}
-        for sub in session.exec(select(Subscription).where(col(Subscription.source_id).in_(ids))):
-            channels.setdefault(sub.source_id, []).append(sub.channel_id)
-    return [SourceHealth(s, counts.get(s.id or 0, 0), sorted(channels.get(s.id or 0, []))) for s in sources]
+def list_sources(*, session: Session, team_id: str | None = None) -> list[SourceHealth[Source]]:
+    """`source_health.list_source_health` as `Source` rows: the same statement, mapped by the ORM."""
+    sources = list(session.scalars(select(Source).from_statement(sources_query(team_id))))
+    return with_health(session.connection(), sources)
 
 
 def claim_sources(
@@ -285,10 +247,6 @@ def item_count(*, session: Session, team_id: str | None = None) -> int:
     if team_id is not None:
         query = query.where(Item.team_id == team_id)
     return int(session.exec(query).one())
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 RECORDED_ONLY = ("not_modified", "unchanged")  # the outcomes `finish_polls` records: nothing was stored
