@@ -150,6 +150,17 @@ def test_a_job_that_raises_fails_alone_and_the_worker_stays(workers: ParseWorker
     assert first[0] == 1 and second[0] == 2 and first[1] == second[1] == workers.pids()[0] != os.getpid()
 
 
+def test_spawned_workers_serve_too() -> None:
+    """Where there is no fork server (Windows), the pool spawns its workers; the same jobs run there."""
+    pool = ParseWorkers(size=1, timeout=30, start_method="spawn")
+    try:
+        value, pid = asyncio.run(asyncio.wait_for(pool.run(Answers(7)), 60))
+        assert value == 7 and pid == pool.pids()[0] != os.getpid()
+    finally:
+        pool.close()
+    assert pool.pids() == []
+
+
 def test_when_no_worker_can_start_the_jobs_fail_instead_of_waiting() -> None:
     pool = ParseWorkers(size=1, timeout=5, start_method="no-such-method")
     try:

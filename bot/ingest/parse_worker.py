@@ -133,6 +133,8 @@ class ParseWorkers:
         """A new worker process, and our end of its socket (blocking: run it in a thread)."""
         import multiprocessing
 
+        if self.start_method == "forkserver" and "forkserver" not in multiprocessing.get_all_start_methods():
+            self.start_method = "spawn"  # Windows has no fork server
         context: Any = multiprocessing.get_context(self.start_method)  # a fork server's or spawn's
         if self.start_method == "forkserver":
             context.set_forkserver_preload(PRELOAD)
