@@ -66,7 +66,8 @@ def run_demo(*, db_path: str, echo: Echo) -> None:
         search = next(s for s in manifest["sources"] if s.get("news_search_url"))
         settings = Settings(database_url=f"sqlite:///{db}", briefbot_allow_private_urls=True,
                             briefbot_news_search_url=server.url(search["news_search_url"]),
-                            briefbot_default_team=TEAM, briefbot_log_level="WARNING")
+                            briefbot_default_team=TEAM, briefbot_log_level="WARNING",
+                            briefbot_parse_workers=0)  # a dozen small sources: a worker's start costs more
         ctx = build_context(settings)
         clock = DemoClock(DAY1)
         ctx.clock = clock
