@@ -247,3 +247,28 @@ def test_a_rate_limited_answer_waits_out_retry_after_and_posts_once(
     post(web, event_body(mention))
     posted = wait_for(lambda: slack.replies("C1", mention["ts"]), timeout=10)
     assert len(posted) == 1 and slack.count("chat.postMessage") == 2  # the 429, then the post
+
+
+def test_an_answer_citing_many_long_urls_stays_within_a_sections_text() -> None:
+    """Every [n] of a long answer linked to a long URL would pass Slack's 3,000 characters a section: the first
+    citations are linked while they fit, the rest stay plain [n] (linked under Sources), and the message passes
+    the Block Kit checks."""
+    from datetime import UTC, datetime
+
+    from bot.ask.model import Answer
+    from bot.core.types import Source
+    from bot.slack.blocks.answer import answer_message
+    from bot.slack.blocks.limits import check_message
+
+    sources = [Source(n=n, kind="item", id=n, title=f"Role {n}", url=f"https://boards.example/{'x' * 180}/{n}",
+                      outlet="Kestrel Commerce", at=datetime(2026, 11, 24, tzinfo=UTC), item_kind="job")
+               for n in range(1, 9)]
+    text = " ".join(f"Claim {n} [{n}]." for n in range(1, 9)) + " " + "More context. " * 130  # ~1,900 chars
+    message = answer_message(Answer(question="q", text=text, sources=sources, writer="llm"))
+    section = message.blocks[0]["text"]["text"]
+    assert len(section) <= 3000 and check_message(message) == []
+    assert f"<{sources[0].url}|[1]>" in section and "[8]" in section  # the first linked; the last plain
+    assert f"<{sources[7].url}|[8]>" not in section
+    short = answer_message(Answer(question="q", text="Claims [1] and [8].", sources=sources, writer="llm"))
+    assert f"<{sources[0].url}|[1]>" in short.blocks[0]["text"]["text"]  # room for every link: all linked
+    assert f"<{sources[7].url}|[8]>" in short.blocks[0]["text"]["text"]

@@ -10,6 +10,7 @@ from typing import Any
 from bot.ask.model import Answer
 from bot.core.types import Source, describe
 from bot.slack.blocks.alert import button, mrkdwn_object
+from bot.slack.blocks.limits import SECTION_TEXT
 from bot.slack.escape import join_within, link, mrkdwn, safe_url
 from bot.slack.model import Message
 
@@ -22,13 +23,23 @@ _CITE = re.compile(r"\[(\d{1,3})\]")
 
 
 def answer_mrkdwn(answer: Answer, *, limit: int = _ANSWER_TEXT) -> str:
-    """The answer text escaped for mrkdwn, each [n] a link to source n's URL when it has a safe one."""
+    """The answer text escaped for mrkdwn, each [n] a link to source n's URL when it has a safe one, as many as
+    fit in a section's SECTION_TEXT characters (the first ones; the rest stay plain [n], linked under Sources):
+    eight citations of long URLs would otherwise push the text past what Slack takes."""
     urls = {s.n: safe_url(s.url) for s in answer.sources}
     text = mrkdwn(answer.text, limit)
+    room = max(SECTION_TEXT - len(text), 0)
 
     def linked(match: re.Match[str]) -> str:
+        nonlocal room
         url = urls.get(int(match.group(1)))
-        return f"<{url}|[{match.group(1)}]>" if url else match.group(0)
+        if not url:
+            return match.group(0)
+        cited = f"<{url}|[{match.group(1)}]>"
+        if len(cited) - len(match.group(0)) > room:
+            return match.group(0)
+        room -= len(cited) - len(match.group(0))
+        return cited
 
     return _CITE.sub(linked, text)
 
