@@ -65,6 +65,10 @@ def test_several_companies_or_only_a_family() -> None:
     place = scope_of("Who is hiring in Kent?")  # a city of the Seattle metro
     assert place is not None and place.metros == {"Seattle"} and not place.companies and not place.families
     assert scope_of("What has Kestrel Commerce posted?").metros == frozenset()  # type: ignore[union-attr]
+    logistics = scope_of("Is Kestrel Logistics hiring?", companies=["Kestrel Logistics", "Fernhill"])
+    assert logistics is not None and logistics.families == frozenset()  # its name's word is no family
+    lower = scope_of("is kestrel logistics hiring in sales?", companies=["Kestrel Logistics", "Fernhill"])
+    assert lower is not None and lower.companies == {"kestrel logistics"} and lower.families == {"sales"}
     board = scope_of("Is Austin hiring in Seattle?", companies=["Austin", "Fernhill"])  # a board named like a city
     assert board is not None and board.companies == {"austin"} and board.metros == {"Seattle"}
     place = scope_of("Is Fernhill hiring in Boston?", companies=["Boston Dynamics", "Fernhill"])  # a word of one

@@ -36,7 +36,8 @@ def held_by(asked: str, name: str) -> bool:
 def hiring_scope(question: Question, identity: CompanyIdentity, companies: Iterable[str]) -> HiringScope | None:
     """The scope of a hiring question: the workspace's hiring companies it names (`companies`: the names on its
     job postings), by any of their names, a capitalised word of exactly one of them, or (written in lower case)
-    a whole name, and the job families its words name. None for a question not about hiring or naming neither."""
+    a whole name, the job families its other words name and the metros its other capitalised places stand for.
+    None for a question not about hiring or naming none of those."""
     if not question.about_jobs:
         return None
     asked = _pieces(" ".join((*question.entities, *question.terms)))
@@ -68,9 +69,13 @@ def hiring_scope(question: Question, identity: CompanyIdentity, companies: Itera
         found = {phrase: key for phrase in _phrases(question.terms)
                  if (key := identity.key(phrase)) in by_key and (" " in phrase or job_function(phrase) == OTHER)}
         # the longest names read: "rhombus power" is Rhombus Power, not also Rhombus
-        named = {key for phrase, key in found.items()
-                 if not any(phrase != other and f" {phrase} " in f" {other} " for other in found)}
-    families = asked_families(question)
+        longest = [phrase for phrase in found
+                   if not any(phrase != other and f" {phrase} " in f" {other} " for other in found)]
+        named = {found[phrase] for phrase in longest}
+        companies_named.update(longest)
+    # a company's own words name no family or place: "Is Kestrel Logistics hiring?" asks about every role
+    own = {w for name in companies_named for w in name.casefold().split()}
+    families = asked_families(replace(question, terms=tuple(t for t in question.terms if t not in own)))
     metros = asked_metros(replace(question, entities=tuple(e for e in question.entities if e not in companies_named)))
     if not named and not families and not metros:
         return None
