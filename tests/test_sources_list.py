@@ -1,6 +1,7 @@
 """`briefbot sources list` reads plain SQL (storage/source_health, storage/post_targets) instead of the table
 models: its output, table and JSON, is byte for byte what the ORM listing printed (the expected texts below were
-printed by main at 506d82f from this same database, tests/fixtures/sources_list_golden.json), on SQLite and PostgreSQL."""
+printed by main at 506d82f from this same database, tests/fixtures/sources_list_golden.json), on SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
