@@ -11,8 +11,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.ask.retrieve import retrieve
-from bot.core.companies import CompanyIdentity, builtin_identity, company_key
-from bot.core.hiring_question import HiringScope, asked_families, held_by, hiring_scope, scoped
+from bot.core.companies import CompanyIdentity, builtin_identity, company_key, held_by
+from bot.core.hiring_question import HiringScope, asked_families, hiring_scope, scoped
 from bot.core.question import read_question
 from bot.core.retrieval import Candidate
 from bot.storage.db import session_scope

@@ -64,7 +64,7 @@ def _ranked(session: Session, team_id: str, question: Question, terms: list[str]
     found = search(session=session, team_id=team_id, terms=terms, since=question.since, until=question.until,
                    recent=now - RECENT, now=now)
     scope = question_scope(session, team_id=team_id, question=question)
-    if scope is not None:  # a hiring question about one company: its postings, not every board's
+    if scope is not None:  # a hiring question: the postings of the companies, families and metros it names
         ids = scoped_postings(session, team_id=team_id, scope=scope, since=question.since, until=question.until,
                               limit=POOL)
         jobs = [c.id for c in found if c.kind == "item" and c.item_kind == "job"]

@@ -155,6 +155,13 @@ class CompanyIdentity:
         return min(counted, key=lambda n: (-counted[n], n)) if counted else target
 
 
+def held_by(asked: str, name: str) -> bool:
+    """Whether `name` holds `asked` as one of its words or as its first words ("Kestrel" and "Kestrel Commerce"
+    are held by "Kestrel Commerce"); letters alone are not enough ("Kes" is not)."""
+    wanted, words = asked.casefold().split(), name.casefold().split()
+    return bool(wanted) and ((len(wanted) == 1 and wanted[0] in words) or words[:len(wanted)] == wanted)
+
+
 def builtin_identity() -> CompanyIdentity:
     """The identity a workspace has before it adds aliases of its own."""
     written = tuple((n, company_key(n)) for a in builtin_aliases() for n in (a.canonical, a.alias))

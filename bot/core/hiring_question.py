@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from bot.core.companies import CompanyIdentity
+from bot.core.companies import CompanyIdentity, held_by
 from bot.core.jobs import OTHER, family_of, job_function, metro_named
 from bot.core.question import Question
 from bot.core.retrieval import Candidate
@@ -25,12 +25,6 @@ class HiringScope:
     families: frozenset[str]  # job families the question names ("logistics"); empty: every family
     metros: frozenset[str] = frozenset()  # metros the question names ("Seattle"; "Kent" is Seattle); empty: any
 
-
-def held_by(asked: str, name: str) -> bool:
-    """Whether `name` holds `asked` as one of its words or as its first words ("Kestrel" and "Kestrel Commerce"
-    are held by "Kestrel Commerce"); letters alone are not enough ("Kes" is not)."""
-    wanted, words = asked.casefold().split(), name.casefold().split()
-    return bool(wanted) and ((len(wanted) == 1 and wanted[0] in words) or words[:len(wanted)] == wanted)
 
 
 def hiring_scope(question: Question, identity: CompanyIdentity, companies: Iterable[str]) -> HiringScope | None:

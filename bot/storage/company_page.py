@@ -11,14 +11,13 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from bot.core.companies import CompanyIdentity, canonical
-from bot.core.hiring_question import held_by
+from bot.core.companies import CompanyIdentity, canonical, held_by
 from bot.core.open_roles import OpenRoles, open_roles
 from bot.storage.briefs import latest_briefs
 from bot.storage.companies import AliasEntry, checked_name, company_identity, list_aliases
 from bot.storage.company_news import company_names, story_matches
 from bot.storage.models import CompanyAlias, Item, Signal, Story
-from bot.storage.signals import company_postings
+from bot.storage.signals import company_postings, job_outlets
 from bot.storage.stories import story_items
 
 NEWS_WINDOW = timedelta(days=30)  # stories on the page: those updated in the last 30 days
@@ -117,7 +116,7 @@ def look_up_company(*, session: Session, team_id: str, name: str, now: datetime)
 
 
 def _close(session: Session, team_id: str, name: str, limit: int = MAX_CLOSE) -> tuple[list[str], list[str]]:
-    known = {*session.exec(select(Item.outlet).where(Item.team_id == team_id, Item.kind == "job").distinct()),
+    known = {*job_outlets(session=session, team_id=team_id),
              *session.exec(select(Signal.company).where(Signal.team_id == team_id).distinct()),
              *(n for pair in session.exec(select(CompanyAlias.alias, CompanyAlias.canonical)
                                           .where(CompanyAlias.team_id == team_id)) for n in pair)}

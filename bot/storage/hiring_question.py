@@ -1,5 +1,6 @@
-"""What a hiring question about one company reads from storage: the names the workspace's job postings are
-filed under, and one company's postings in the families asked about (bot.core.hiring_question)."""
+"""What a hiring question reads from storage (bot.core.hiring_question): the names the workspace's job postings
+are filed under, the named companies' postings in the families and metros asked about, a metro's hiring
+signals' postings, and the metros of the postings a search found."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from bot.core.jobs import family_of, job_function, metros_of
 from bot.core.question import Question
 from bot.storage.companies import company_identity
 from bot.storage.models import Item, Signal, SignalItem
+from bot.storage.signals import job_outlets
 
 MAX_READ = 400  # a company's latest stored postings read for one question: enough for its families, bounded work
 
@@ -22,8 +24,8 @@ def question_scope(session: Session, *, team_id: str, question: Question) -> Hir
     """The hiring scope of `question` in the workspace, or None (bot.core.hiring_question.hiring_scope)."""
     if not question.about_jobs:
         return None
-    companies = session.exec(select(Item.outlet).where(Item.team_id == team_id, Item.kind == "job").distinct())
-    return hiring_scope(question, company_identity(session=session, team_id=team_id), [c for c in companies if c])
+    return hiring_scope(question, company_identity(session=session, team_id=team_id),
+                        job_outlets(session=session, team_id=team_id))
 
 
 def scoped_postings(session: Session, *, team_id: str, scope: HiringScope, since: datetime | None,

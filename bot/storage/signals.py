@@ -33,11 +33,17 @@ def companies_changed_since(*, session: Session, team_id: str, since: datetime,
     return [(key, identity.display(key, names[key])) for key in sorted(names)]
 
 
+def job_outlets(*, session: Session, team_id: str) -> list[str]:
+    """Every company name the team's job postings are filed under (each once; none empty)."""
+    query = select(Item.outlet).where(Item.team_id == team_id, Item.kind == "job").distinct()
+    return [o for o in session.exec(query) if o]
+
+
 def company_outlets(*, session: Session, team_id: str, key: str, identity: CompanyIdentity) -> list[str]:
     """Every name the team's job postings give for the company `key` stands for ("TikTok", "TikTok Inc.")."""
-    query = select(Item.outlet).where(Item.team_id == team_id, Item.kind == "job").distinct()
     target = identity.key(key)
-    return sorted(o for o in session.exec(query) if o and target is not None and identity.key(o) == target)
+    return sorted(o for o in job_outlets(session=session, team_id=team_id)
+                  if target is not None and identity.key(o) == target)
 
 
 def company_postings(*, session: Session, team_id: str, company: str,
