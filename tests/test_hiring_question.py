@@ -16,7 +16,7 @@ from bot.core.hiring_question import HiringScope, asked_families, hiring_scope, 
 from bot.core.question import read_question
 from bot.core.retrieval import Candidate
 from bot.storage.db import session_scope
-from bot.storage.models import Signal, SignalItem
+from bot.storage.models import Item, Signal, SignalItem
 from tests.history import add_items, item, source
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -146,6 +146,14 @@ def test_retrieval_answers_with_the_companys_postings_in_the_family(engine: Engi
         new_york = retrieve(session, team_id="T1", question=read_question("Is Kestrel hiring in New York?", NOW),
                             now=NOW).candidates
     assert [c.id for c in seattle] == [ids[0], ids[1]]  # Kent is Seattle; a posting with no known place may be one
+    with session_scope(engine) as session:  # a row written by hand with places of another shape: skipped, not fatal
+        odd = session.get(Item, ids[1])
+        assert odd is not None
+        odd.locations = ["Seattle", None, {"city": 5}, {"city": "Tacoma", "region": "Washington"}]  # type: ignore[list-item]
+    with Session(engine) as session:
+        again = retrieve(session, team_id="T1", question=read_question("Is Kestrel hiring in Seattle?", NOW),
+                         now=NOW).candidates
+    assert [c.id for c in again] == [ids[0], ids[1]]  # Tacoma, the one readable place, is Seattle
     assert [c.id for c in new_york] == [ids[2], ids[1]]
     assert {c.id for c in broad} >= {ids[1], ids[3]}  # no company named: every board's matching posting
 

@@ -79,4 +79,9 @@ def _signal_postings(session: Session, team_id: str, scope: HiringScope, limit: 
 
 
 def _metros(locations: object) -> list[str]:
-    return metros_of(locations) if isinstance(locations, list) else []
+    """The metros of a stored `locations` value; a place of another shape than the normaliser writes (a row
+    written by hand, an older writer) is skipped, so one odd row cannot fail the question."""
+    if not isinstance(locations, list):
+        return []
+    return metros_of([p for p in locations if isinstance(p, dict) and all(
+        isinstance(p.get(field), str | None) for field in ("city", "region", "country"))])
