@@ -241,6 +241,11 @@ async def replay(ctx: Any, server: LocalServer, stream: Stream, clock: SimpleNam
             print(f"{day:>3} {rounds if day else 1:>5} {n['new']:>5} " + " ".join(f"{n[k]:>{len(k)}}" for k in (
                   "updated", "linked", "stories", "signals", "briefs")) + f" {len(log) - calls:>5} "
                   f"{sum(tokens(r['messages']) for r in log[calls:]):>8} {time.perf_counter() - started:5.2f}")
+        # The end of the stream: what waited for its re-brief interval is written now, and counted.
+        clock.now += timedelta(minutes=ctx.settings.briefbot_rebrief_minutes)
+        calls, report = len(log), ctx.analyse(team_id=TEAM)
+        print(f"end {1:>5} {0:>5} " + " ".join(f"{0:>{len(k)}}" for k in ("updated", "linked", "stories", "signals"))
+              + f" {len(report.briefs):>6} {len(log) - calls:>5} {sum(tokens(r['messages']) for r in log[calls:]):>8}")
     finally:
         await fetcher.aclose()
 
@@ -293,6 +298,8 @@ def main() -> None:
                         help="bench-only what-if, not in the code: a briefed subject is re-briefed on item growth "
                              "alone, not on new outlets (a single report's built-in brief still gets the LLM's at a "
                              "second outlet)")
+    parser.add_argument("--rebrief-minutes", type=int, default=None,
+                        help="BRIEFBOT_REBRIEF_MINUTES (default: the setting's default)")
     parser.add_argument("--naive-prompts", type=Path, metavar="DIR",
                         help="also price the naive baseline with the prompt files in DIR (a fixed yardstick)")
     parser.add_argument("--dump", type=Path, help="write every LLM request's messages to this file (JSON lines)")
@@ -303,7 +310,9 @@ def main() -> None:
     llm = ThreadingHTTPServer(("127.0.0.1", 0), FakeLLM)
     Thread(target=llm.serve_forever, daemon=True).start()
     with tempfile.TemporaryDirectory() as tmp, LocalServer() as server:
-        single = {"briefbot_llm_single_reports": True} if args.llm_single_reports else {}
+        single: dict[str, Any] = {"briefbot_llm_single_reports": True} if args.llm_single_reports else {}
+        if args.rebrief_minutes is not None:
+            single["briefbot_rebrief_minutes"] = args.rebrief_minutes
         ctx = build_context(Settings(
             database_url=f"sqlite:///{tmp}/briefs.db", briefbot_allow_private_urls=True, openai_api_key="bench",
             openai_base_url=f"http://127.0.0.1:{llm.server_address[1]}/v1", briefbot_brief_model="bench-model",
@@ -311,7 +320,8 @@ def main() -> None:
         logging.getLogger("bot").setLevel(logging.WARNING)
         ctx.clock = lambda: clock.now
         print(f"{platform.system()} {platform.machine()}, Python {platform.python_version()}, SQLite "
-              f"{sqlite3.sqlite_version}; --days {args.days} --seed {args.seed} --rounds {args.rounds}")
+              f"{sqlite3.sqlite_version}; --days {args.days} --seed {args.seed} --rounds {args.rounds}, "
+              f"re-brief interval {ctx.settings.briefbot_rebrief_minutes} minutes")
         asyncio.run(replay(ctx, server, stream, clock, args.days, args.rounds))
         with session_scope(ctx.engine) as session:
             items, briefs = list(session.exec(select(Item))), list(session.exec(select(Brief).order_by(col(Brief.id))))
@@ -346,6 +356,14 @@ def main() -> None:
           f"{dict(Counter((b.writer_note or '')[:30] for b in briefs if b.writer == 'builtin'))}; re-briefs "
           f"{len(rebriefs)} ({outlet_only} on a new outlet alone)"
           f" with {sum(b.prompt_tokens for _, b in rebriefs)} of {usage} usage prompt tokens")
+    llm_after = [(a, b) for a, b in rebriefs if b.writer == "llm" and b.writer_note != briefing.CARRIED_NOTE]
+    takeovers = [(a, b) for a, b in llm_after if a.writer == "builtin"]
+    gaps = sorted((b.created_at - a.created_at).total_seconds() / 3600 for a, b in llm_after if a.writer == "llm")
+    print(f"LLM briefs after an earlier brief: {len(takeovers)} after a single report's built-in brief, "
+          f"{len(gaps)} after the LLM's own" + (f" (hours since it: min {gaps[0]:.1f}, median "
+                                                 f"{gaps[len(gaps) // 2]:.1f}, max {gaps[-1]:.1f})" if gaps else "")
+          + f"; sources updates under the LLM's text (no call) "
+            f"{sum(1 for b in briefs if b.writer_note == briefing.CARRIED_NOTE)}")
     print(f"versions declined by the material-change rule {declined}; briefs reused by input hash "
           f"{sum(1 for b in briefs if (b.writer_note or '').startswith('reused'))}")
     print(f"LLM calls {calls}; prompt tokens: estimate {est} (messages), server usage {usage} (messages + schema); "

@@ -45,9 +45,10 @@ def llm() -> Iterator[FakeLLM]:
 
 
 def llm_context(db_url: str, llm: FakeLLM, clock: Any, budget: int, **extra: Any) -> Context:
+    # These signals grow within minutes and are re-briefed at once (the interval has its own tests).
     settings = make_settings(db_url, openai_base_url=llm.base_url, briefbot_brief_model="test-model",
                              briefbot_llm_timeout=2.0, briefbot_llm_max_retries=0, briefbot_daily_token_budget=budget,
-                             **extra)
+                             **{"briefbot_rebrief_minutes": 0, **extra})
     return context_for(settings, clock)
 
 

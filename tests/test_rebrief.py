@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
-from bot.core.rebrief import needs_brief
+from bot.core.rebrief import needs_brief, rebrief_waits
 
 
 @pytest.mark.parametrize(("briefed", "now", "expected"), [
@@ -20,3 +22,17 @@ from bot.core.rebrief import needs_brief
 def test_needs_brief(briefed: tuple[int, int] | None, now: tuple[int, int], expected: bool) -> None:
     items, outlets = briefed or (None, None)
     assert needs_brief(briefed_items=items, briefed_outlets=outlets, items=now[0], outlets=now[1]) is expected
+
+
+T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("briefed_at", "now", "interval", "expected"), [
+    (None, T0, timedelta(hours=2), False),  # a first brief never waits
+    (T0, T0 + timedelta(minutes=119), timedelta(hours=2), True),  # briefed too recently
+    (T0, T0 + timedelta(hours=2), timedelta(hours=2), False),  # the interval is over
+    (T0, T0 + timedelta(seconds=1), timedelta(0), False),  # 0: no interval
+    (T0, T0 - timedelta(days=1), timedelta(hours=2), True),  # a clock set back: waits rather than re-briefs
+])
+def test_rebrief_waits(briefed_at: datetime | None, now: datetime, interval: timedelta, expected: bool) -> None:
+    assert rebrief_waits(briefed_at=briefed_at, now=now, interval=interval) is expected

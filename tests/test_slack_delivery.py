@@ -277,6 +277,8 @@ def test_a_newer_brief_never_rewrites_an_alert_a_worker_is_posting(slack_ctx: An
     signal: the claimed alert keeps brief 1, and brief 2 follows as an update of the posted alert."""
     from bot.storage.deliveries import claim_deliveries
 
+    # Brief 2 a minute after brief 1: no re-brief interval (BRIEFBOT_REBRIEF_MINUTES has its own tests).
+    slack_ctx.settings = slack_ctx.settings.model_copy(update={"briefbot_rebrief_minutes": 0})
     source = hiring_alert(slack_ctx, "C1")
     route_and_schedule(slack_ctx)
     with Session(slack_ctx.engine, expire_on_commit=False) as session:

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from bot.analysis.related import with_related
@@ -17,7 +17,7 @@ from bot.clock import Clock
 from bot.core.jobs import family_labels, function_label
 from bot.core.lifecycle import PullbackParams
 from bot.core.normalize import cap_text, first_line
-from bot.core.rebrief import needs_brief
+from bot.core.rebrief import grew, needs_brief, rebrief_waits
 from bot.storage.briefs import brief_by_input_hash, latest_brief, latest_briefs, save_brief
 from bot.storage.db import session_scope
 from bot.storage.leases import Held, holding, new_owner
@@ -38,6 +38,7 @@ POSTING_TEXT = 200
 PULLBACK_DAYS = PullbackParams().window.days
 LEASE = timedelta(minutes=5)  # longer than the writer's slowest call with its retries
 SINGLE_REPORT = BuiltinWriter(SINGLE_REPORT_NOTE)
+CARRIED_NOTE = "sources updated: more outlets report it; the LLM rewrites the text when it grows by a third"
 
 
 class LeaseLostError(Exception):
@@ -61,16 +62,21 @@ class BriefingReport:
     written: list[int] = field(default_factory=list)  # new brief ids
     busy: int = 0  # subjects another worker was briefing
     problems: list[str] = field(default_factory=list)  # one line per subject whose brief failed
+    waiting: int = 0  # subjects changed materially but briefed less than the re-brief interval ago
 
 
 def write_pending_briefs(*, engine: Engine, clock: Clock, writer: BriefWriter, team_id: str | None = None,
                          story_min_outlets: int = 2, owner: str | None = None, lease: timedelta = LEASE,
-                         concurrency: int = 1, llm_single_reports: bool = False) -> BriefingReport:
+                         concurrency: int = 1, llm_single_reports: bool = False,
+                         rebrief_interval: timedelta = timedelta(0)) -> BriefingReport:
     """Brief every signal and story that needs it. Each subject is leased while its brief is written, so
     several workers share a team's briefs and never write one twice. `concurrency` briefs are written at
     once (an LLM call mostly waits); with 1, in subject order. A story one outlet reports so far is briefed by
     the built-in writer, saying why (`SINGLE_REPORT_NOTE`), unless `llm_single_reports`
-    (BRIEFBOT_LLM_SINGLE_REPORTS) or the writer is the built-in one anyway (no LLM configured)."""
+    (BRIEFBOT_LLM_SINGLE_REPORTS) or the writer is the built-in one anyway (no LLM configured).
+    A subject briefed less than `rebrief_interval` ago (BRIEFBOT_REBRIEF_MINUTES) waits for its next brief and is
+    counted in `waiting`, so that the caller keeps the briefs wanted; a single report's built-in brief never waits
+    for the LLM's first one."""
     owner = owner or new_owner("brief")
     report = BriefingReport()
     with session_scope(engine) as session:
@@ -78,7 +84,8 @@ def write_pending_briefs(*, engine: Engine, clock: Clock, writer: BriefWriter, t
     for team in teams:
         with session_scope(engine) as session:
             due = _stories_due(session, team, clock, story_min_outlets) + _signals_due(session, team, clock)
-            due = _needing(session, team, due)  # read first: only these are leased (and checked again)
+            due, waiting = _needing(session, team, due, clock(), rebrief_interval)  # only these are leased
+        report.waiting += waiting
         due = _linked(engine, team, clock, due)
         team_writer = writer_for_team(writer, team)  # within this workspace's own LLM budget
 
@@ -92,7 +99,7 @@ def write_pending_briefs(*, engine: Engine, clock: Clock, writer: BriefWriter, t
                         return None, True, None
                     try:
                         by = _writer_of(subject, team_writer, llm_single_reports)
-                        return _brief_one(engine, team, by, clock, subject, held), False, None
+                        return _brief_one(engine, team, by, clock, subject, held, rebrief_interval), False, None
                     except LeaseLostError:  # another worker has it now: not done here
                         return None, True, None
             except Exception as exc:  # this subject's brief fails alone; it is tried again on the next pass
@@ -140,12 +147,22 @@ def _signals_due(session: Session, team: str, clock: Clock) -> list[Due]:
                 partial(signal_input, signal, items.get(signal.id or 0, []))) for signal in signals]
 
 
-def _needing(session: Session, team: str, due: list[Due]) -> list[Due]:
-    """The subjects whose latest brief (read in one query per subject kind) says they need a new one."""
+def _needing(session: Session, team: str, due: list[Due], now: datetime, interval: timedelta
+             ) -> tuple[list[Due], int]:
+    """The subjects whose latest brief (read in one query per subject kind) says they need a new one now, and
+    how many more need one once their re-brief interval is over."""
     latest = {subject: latest_briefs(session=session, team_id=team, subject=subject,
                                      subject_ids=[d.subject_id for d in due if d.subject == subject])
               for subject in ("story", "signal")}
-    return [d for d in due if _wants_brief(latest[d.subject].get(d.subject_id), d)]
+    carried = {subject: [i for i, b in latest[subject].items() if b.writer_note == CARRIED_NOTE]
+               for subject in ("story", "signal")}
+    texts = {subject: latest_briefs(session=session, team_id=team, subject=subject, subject_ids=ids,
+                                    passing_over=CARRIED_NOTE) for subject, ids in carried.items()}
+    wanted = [(d, latest[d.subject].get(d.subject_id)) for d in due]
+    wanted = [(d, last) for d, last in wanted
+              if _wants_brief(last, d, texts[d.subject].get(d.subject_id, last))]
+    ready = [d for d, last in wanted if not _waits(last, d, now, interval)]
+    return ready, len(wanted) - len(ready)
 
 
 def _linked(engine: Engine, team: str, clock: Clock, due: list[Due]) -> list[Due]:
@@ -175,37 +192,53 @@ def _writer_of(due: Due, team_writer: BriefWriter, llm_single_reports: bool) -> 
     return SINGLE_REPORT
 
 
-def _wants_brief(last: Brief | None, due: Due) -> bool:
-    """A brief for this version of the subject, unless it has one or has not changed materially since. A single
-    report's built-in brief is never a story's last word once a second outlet reports it."""
-    if last is not None and last.subject_version >= due.version:
-        return False
-    if last is not None and _by_single_report(last) and due.outlets > 1:
+def _wants_brief(last: Brief | None, due: Due, text_of: Brief | None) -> bool:
+    """A brief for this version of the subject, unless it has one or has not changed materially since: since the
+    last brief, or since the brief whose text that one carries (`text_of`, the same brief but after a sources
+    update). A single report's built-in brief is never a story's last word once a second outlet reports it."""
+    if last is None or text_of is None:
         return True
-    return needs_brief(briefed_items=last.item_count if last else None,
-                       briefed_outlets=last.outlet_count if last else None, items=due.items, outlets=due.outlets)
+    if last.subject_version >= due.version:
+        return False
+    if _by_single_report(last) and due.outlets > 1:
+        return True
+    return (needs_brief(briefed_items=last.item_count, briefed_outlets=last.outlet_count, items=due.items,
+                        outlets=due.outlets)
+            or grew(briefed_items=text_of.item_count, items=due.items))
 
 
-def _brief_one(engine: Engine, team: str, writer: BriefWriter, clock: Clock, due: Due, held: Held) -> int | None:
+def _waits(last: Brief | None, due: Due, now: datetime, interval: timedelta) -> bool:
+    """Whether the subject's new brief waits for the re-brief interval. The LLM's first brief of a story after
+    its single report's built-in one does not: that is the story's first real brief."""
+    if last is None or (_by_single_report(last) and due.outlets > 1):
+        return False
+    return rebrief_waits(briefed_at=last.created_at, now=now, interval=interval)
+
+
+def _brief_one(engine: Engine, team: str, writer: BriefWriter, clock: Clock, due: Due, held: Held,
+               interval: timedelta = timedelta(0)) -> int | None:
     """A brief for this version of the subject, unless it has one or has not changed materially since its
     last; the new brief's id, or None. The writer runs outside any transaction (an LLM call holds no
     database connection), and the brief is saved only while the subject's lease is still ours
     (LeaseLostError otherwise)."""
     with session_scope(engine) as session:
         last = latest_brief(session=session, team_id=team, subject=due.subject, subject_id=due.subject_id)
-        if not _wants_brief(last, due):  # checked again under the lease: another worker may have written it
+        # The brief whose text the subject's alert shows: the last one, or the one a sources update took it from.
+        text_of = (latest_brief(session=session, team_id=team, subject=due.subject, subject_id=due.subject_id,
+                                passing_over=CARRIED_NOTE)
+                   if last is not None and last.writer_note == CARRIED_NOTE else last)
+        # Checked again under the lease: another worker may have written it.
+        if not _wants_brief(last, due, text_of) or _waits(last, due, clock(), interval):
             return None
         inp = due.make_input()
-        seen = for_writer(inp, last)  # what the writer reads; the brief still cites every item of `inp`
+        seen = for_writer(inp, text_of)  # what the writer reads; the brief still cites every item of `inp`
         key = writer.input_hash(seen)
         # A single report's built-in brief is rewritten (it costs nothing) so that it keeps saying why.
         cached = None if writer is SINGLE_REPORT else brief_by_input_hash(session=session, input_hash=key)
-    if cached is not None and cached.team_id == team:
-        draft = BriefDraft(headline=cached.headline, summary=cached.summary, why_it_matters=cached.why_it_matters,
-                           entities=cached.entities, places=cached.places, event_type=cached.event_type)
-        written = WrittenBrief(draft=draft, writer="builtin" if cached.writer == "builtin" else "llm",
-                               prompt_name=cached.prompt_name, prompt_version=cached.prompt_version,
-                               model=cached.model, input_hash=key, note="reused: identical input briefed before")
+    if text_of is not None and _carries_over(writer, text_of, due):
+        written = replace(_reused(text_of, f"carried:{text_of.id}"), note=CARRIED_NOTE)
+    elif cached is not None and cached.team_id == team:
+        written = _reused(cached, key)
     else:
         written = writer.write(seen)
         written = replace(written, input_hash=written.input_hash or key)
@@ -217,6 +250,22 @@ def _brief_one(engine: Engine, team: str, writer: BriefWriter, clock: Clock, due
                            outlets=due.outlets, now=clock())
     log.info("brief %s for %s %s v%s by %s", brief.id, inp.subject, inp.subject_id, inp.subject_version, written.writer)
     return brief.id or 0
+
+
+def _carries_over(writer: BriefWriter, text_of: Brief, due: Due) -> bool:
+    """Whether the LLM's text stays, with the sources and counts updated: the subject changed by new outlets
+    alone since that text was written (`core/rebrief.grew`), and an LLM would write the new one."""
+    return (text_of.writer == "llm" and not isinstance(writer, BuiltinWriter)
+            and not grew(briefed_items=text_of.item_count, items=due.items))
+
+
+def _reused(brief: Brief, key: str) -> WrittenBrief:
+    """An earlier brief's text, as if written again (no LLM call, no tokens)."""
+    draft = BriefDraft(headline=brief.headline, summary=brief.summary, why_it_matters=brief.why_it_matters,
+                       entities=brief.entities, places=brief.places, event_type=brief.event_type)
+    return WrittenBrief(draft=draft, writer="builtin" if brief.writer == "builtin" else "llm",
+                        prompt_name=brief.prompt_name, prompt_version=brief.prompt_version, model=brief.model,
+                        input_hash=key, note="reused: identical input briefed before")
 
 
 def _by_single_report(brief: Brief) -> bool:

@@ -118,11 +118,13 @@ def _analyse_team(run: _Pass, team: str, report: AnalysisReport, problems: list[
     briefs = write_pending_briefs(engine=run.engine, clock=run.clock, writer=run.writer, team_id=team,
                                   story_min_outlets=run.settings.briefbot_story_min_outlets, owner=run.owner,
                                   lease=run.brief_lease, concurrency=run.concurrency,
-                                  llm_single_reports=run.settings.briefbot_llm_single_reports)
+                                  llm_single_reports=run.settings.briefbot_llm_single_reports,
+                                  rebrief_interval=timedelta(minutes=run.settings.briefbot_rebrief_minutes))
     report.briefs += briefs.written
     report.busy += briefs.busy
     problems += briefs.problems
-    if not briefs.busy and not briefs.problems:  # every subject was seen to: nothing is left for other workers
+    # Every subject was seen to, and none waits for its re-brief interval: nothing is left for the next pass.
+    if not briefs.busy and not briefs.problems and not briefs.waiting:
         with session_scope(run.engine) as session:
             finish_work(session=session, team_id=team, kind="briefs", up_to=briefs_mark.seq)
     return True

@@ -7,29 +7,41 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, func, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.briefs.model import BriefInput, WrittenBrief
 from bot.storage.deliveries import subject_item_ids
 from bot.storage.models import Brief, Item, Signal
 
 
-def latest_brief(*, session: Session, team_id: str, subject: str, subject_id: int) -> Brief | None:
-    return session.exec(
-        select(Brief).where(Brief.team_id == team_id, Brief.subject == subject, Brief.subject_id == subject_id)
-        .order_by(col(Brief.subject_version).desc(), col(Brief.id).desc())
-    ).first()
+def latest_brief(*, session: Session, team_id: str, subject: str, subject_id: int,
+                 passing_over: str | None = None) -> Brief | None:
+    """The subject's newest brief; `passing_over` a writer note: the newest without it (briefs.CARRIED_NOTE:
+    the newest whose text was written for the subject, not carried over by a sources update)."""
+    query = select(Brief).where(Brief.team_id == team_id, Brief.subject == subject, Brief.subject_id == subject_id)
+    return session.exec(_passing_over(query, passing_over)
+                        .order_by(col(Brief.subject_version).desc(), col(Brief.id).desc())).first()
 
 
-def latest_briefs(*, session: Session, team_id: str, subject: str, subject_ids: list[int]) -> dict[int, Brief]:
+def latest_briefs(*, session: Session, team_id: str, subject: str, subject_ids: list[int],
+                  passing_over: str | None = None) -> dict[int, Brief]:
     """`latest_brief` for many subjects of one kind, in one query: subject id -> its newest brief."""
     newest: dict[int, Brief] = {}
     if subject_ids:
         query = select(Brief).where(Brief.team_id == team_id, Brief.subject == subject,
                                     col(Brief.subject_id).in_(subject_ids))
-        for brief in session.exec(query.order_by(col(Brief.subject_version), col(Brief.id))):
+        for brief in session.exec(_passing_over(query, passing_over).order_by(col(Brief.subject_version),
+                                                                               col(Brief.id))):
             newest[brief.subject_id] = brief  # the last one read is the newest
     return newest
+
+
+def _passing_over(query: SelectOfScalar[Brief], note: str | None) -> SelectOfScalar[Brief]:
+    if note is None:
+        return query
+    return query.where(or_(col(Brief.writer_note).is_(None), col(Brief.writer_note) != note))
 
 
 def brief_by_input_hash(*, session: Session, input_hash: str) -> Brief | None:
