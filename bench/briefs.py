@@ -259,7 +259,7 @@ def where_tokens(briefs: list[Brief], rebrief_ids: set[int]) -> None:
     calls = Counter[bool]()
     for brief in briefs:
         number = re.match(r"Brief (\d+):", brief.headline)
-        if number is None:
+        if number is None or brief.writer_note == briefing.CARRIED_NOTE:  # a sources update: its text's request
             continue
         messages = FakeLLM.requests[int(number.group(1)) - 1]["messages"]
         lines = str(messages[1]["content"]).splitlines()

