@@ -1,5 +1,6 @@
 """The posting lifecycle's rules on plain data (bot/core/lifecycle): closing and its guard against a broken
-board, when a posting is closed across sources, reposts, how long a posting is open, pullbacks."""
+board, when a posting is closed across sources, reposts, how long a posting is open, pullbacks and their
+explanation (bot/core/pullback_evidence)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from bot.core.lifecycle import (
     with_lifecycle,
 )
 from bot.core.lifecycle import detect_pullbacks as pullbacks
+from bot.core.pullback_evidence import explain_pullback, pullback_as_dict, pullback_lines
 from bot.core.signals import Posting
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
@@ -185,6 +187,61 @@ def test_pullback_parameters_and_groups_by_metro_and_company() -> None:
     assert [(f.company, f.metro, f.count) for f in found] == [("Acme", "Seattle", 4), ("Kestrel", "Reno", 2)]
     strict = pullbacks(tracked, now=NOW, params=PullbackParams(min_open=5))
     assert strict == []
+
+
+def burst(days_ago: int = 30, n: int = 8) -> list[Posting]:
+    """A hiring burst: `n` warehouse roles in Seattle posted the same day."""
+    return [posting(n_, days_ago=days_ago) for n_ in range(n)]
+
+
+def test_a_burst_filled_at_the_usual_pace_is_not_a_pullback() -> None:
+    """Eight roles posted together a month ago; four close over the last week, each a day or two after the last
+    (hires made one by one): half the group closed within the window, but not together."""
+    roles = burst()
+    gaps = [6.5, 4.5, 2.5, 0.5]  # days ago
+    filled = [TrackedPosting(p, closed_at=NOW - timedelta(days=gaps[n]) if n < 4 else None)
+              for n, p in enumerate(roles)]
+    assert pullbacks(filled, now=NOW) == []
+    assert explain_pullback(filled, ("Kestrel", "fulfillment_logistics", "Seattle"), now=NOW).closed_together == 2
+
+
+def test_the_same_roles_withdrawn_at_once_are_a_pullback_explained_as_such() -> None:
+    """The same four roles taken down within a day of each other: a pullback, and its explanation says they went
+    together."""
+    roles = burst()
+    withdrawn = [TrackedPosting(p, closed_at=NOW - timedelta(days=3, hours=n * 5) if n < 4 else None)
+                 for n, p in enumerate(roles)]
+    found = pullbacks(withdrawn, now=NOW)
+    assert [(f.metro, f.count, f.baseline) for f in found] == [("Seattle", 4, 8.0)]
+    evidence = explain_pullback(withdrawn, found[0].key, now=NOW)
+    assert (evidence.found, evidence.closed_together, evidence.opened_since) == (True, 4, 0)
+    why, thresholds = (text for _, text in pullback_lines(evidence)[:2])
+    assert "4 of the 8 roles open on" in why and "4 of them within 2 days of each other; 4 still open" in why
+    assert "at least 50% of them closed within it, as many within 2 days of each other" in thresholds
+    assert pullback_as_dict(evidence)["thresholds"]["together_hours"] == 48.0
+
+
+def test_the_explanation_counts_roles_opened_since_and_says_when_the_rule_no_longer_finds_it() -> None:
+    """Three new roles posted this week beside the four withdrawn: said, not subtracted (a batch partly taken
+    down while the rest is still being posted is still a pullback). Spread out again, the rule no longer finds
+    it and the explanation says so."""
+    withdrawn = [TrackedPosting(p, closed_at=NOW - timedelta(days=2) if n < 4 else None)
+                 for n, p in enumerate(burst())]
+    opened = [TrackedPosting(posting(20 + n, days_ago=3)) for n in range(3)]
+    opened.append(TrackedPosting(posting(30, days_ago=2), closed_at=NOW - timedelta(days=1)))  # gone again
+    evidence = explain_pullback(withdrawn + opened, ("Kestrel", "fulfillment_logistics", "Seattle"), now=NOW)
+    assert (evidence.found, evidence.opened_since) == (True, 3)
+    assert pullback_lines(evidence)[0][1].endswith("; 4 still open; 3 opened since")
+    assert pullback_as_dict(evidence)["opened_since"] == 3
+    narrow = PullbackParams(together=timedelta(hours=12))
+    assert explain_pullback(withdrawn, ("Kestrel", "fulfillment_logistics", "Seattle"), now=NOW,
+                            params=narrow).found  # all four went at once
+    spread = [TrackedPosting(p, closed_at=NOW - timedelta(days=n + 1) if n < 4 else None)
+              for n, p in enumerate(burst())]
+    evidence = explain_pullback(spread, ("Kestrel", "fulfillment_logistics", "Seattle"), now=NOW, params=narrow)
+    why = pullback_lines(evidence)[0][1]
+    assert not evidence.found and "closed by Dec 1, no two of them within 12 hours; 4 still open" in why
+    assert why.endswith("the rules no longer find it (a role reopened or was reposted, or the settings changed)")
 
 
 def test_track_joins_postings_with_their_lifecycles() -> None:

@@ -13,9 +13,13 @@ I/O, no clock; storage applies the decisions (`bot/storage/lifecycle`).
   metros as a posting closed within `REPOST_WINDOW` is that posting come back, not new demand. Each closed
   posting is matched once (three new roles after one closed are one repost and two new roles).
 - Long open: open more than `LONG_OPEN` (evergreen postings, hard-to-fill roles).
-- Pullback (`detect_pullbacks`): in one company, job-function family and metro, at least
-  `PullbackParams.min_open` postings were open `window` ago and at least `min_closed_share` of those closed
-  within the window (a closing whose posting was reposted is not one).
+- Pullback (`detect_pullbacks`): a company taking roles down, not filling them. In one company, job-function
+  family and metro, at least `PullbackParams.min_open` postings were open `window` ago, at least
+  `min_closed_share` of those closed within the window, and at least as many of them closed within `together`
+  of each other. Roles being filled close one by one, each when its hire is made, spread over weeks; a
+  withdrawal is one decision, and the roles go down together. So a hiring burst whose roles are later filled
+  at the usual pace (half of them closing over a week, a day or two apart) is not a pullback, and the same
+  roles taken down within two days are. A closing whose posting was reposted is not one.
 """
 
 from __future__ import annotations
@@ -252,7 +256,8 @@ def _day(moment: datetime) -> str:
 class PullbackParams:
     window: timedelta = timedelta(days=7)
     min_open: int = 4  # postings open in the group when the window began
-    min_closed_share: float = 0.5  # of those, at least this share closed within the window
+    min_closed_share: float = 0.5  # of those, at least this share closed within the window ...
+    together: timedelta = timedelta(days=2)  # ... and at least that many within this span of each other
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,10 +280,50 @@ def track(postings: Sequence[Posting], lifecycles: Mapping[int, Lifecycle]) -> l
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class GroupWindow:
+    """One group's roles over a pullback window, as `detect_pullbacks` reads them."""
+
+    was_open: tuple[TrackedPosting, ...]  # open when the window began
+    closed: tuple[TrackedPosting, ...]  # of those, closed within it (not reposted), oldest closing first
+    opened: tuple[TrackedPosting, ...]  # opened within it (not reposts) and still open: for the explanation
+    together: tuple[TrackedPosting, ...]  # the most of `closed` that closed within `together` of each other
+
+    def is_pullback(self, params: PullbackParams) -> bool:
+        """At least `min_open` open when the window began; of those, `min_closed_share` closed, and as many
+        closed within `together` of each other."""
+        wanted = params.min_closed_share * len(self.was_open)
+        return len(self.was_open) >= params.min_open and bool(self.closed) and len(self.together) >= wanted
+
+
+def group_window(group: Sequence[TrackedPosting], *, now: datetime, params: PullbackParams,
+               reposted: Collection[int]) -> GroupWindow:
+    """`group`: one company, family and metro's postings (closed before tracking or first seen after `now`
+    left out); `reposted`: item ids that a later posting reposts."""
+    start = now - params.window
+    was_open, opened = [], []
+    for t in group:
+        began = opened_at(t.posting.posted_at, t.posting.first_seen_at)
+        if began <= start and (t.closed_at is None or t.closed_at > start):
+            was_open.append(t)
+        elif began > start and (t.closed_at is None or t.closed_at > now) and t.repost_of is None:
+            opened.append(t)
+    closed = sorted((t for t in was_open if t.closed_at is not None and t.closed_at <= now
+                     and t.posting.item_id not in reposted), key=lambda t: (t.closed_at, t.posting.item_id))
+    times = [t.closed_at or now for t in closed]
+    together: Sequence[TrackedPosting] = ()
+    for first, began in enumerate(times):  # the longest run of closings within `together` of its first
+        run = closed[first:first + sum(1 for at in times[first:] if at - began <= params.together)]
+        if len(run) > len(together):
+            together = run
+    return GroupWindow(tuple(was_open), tuple(closed), tuple(sorted(opened, key=lambda t: t.posting.item_id)),
+                     tuple(together))
+
+
 def detect_pullbacks(postings: Sequence[TrackedPosting], *, now: datetime,
                      params: PullbackParams | None = None) -> list[SignalFinding]:
     """Every pullback as of `now`: one finding (reason "pullback") per company, job-function family and metro
-    whose open postings fell sharply within the window. `item_ids` are the postings that closed, oldest closing
+    whose open roles fell sharply within the window. `item_ids` are the postings that closed, oldest closing
     first; `baseline` is how many were open when the window began. Postings closed before briefbot tracked their
     board (date unknown) count neither way; a closed posting that was reposted did not really close."""
     params = params or PullbackParams()
@@ -287,22 +332,19 @@ def detect_pullbacks(postings: Sequence[TrackedPosting], *, now: datetime,
     groups: dict[tuple[str, str, str], list[TrackedPosting]] = defaultdict(list)
     for t in postings:
         p = t.posting
-        if t.closed_before_tracking or p.first_seen_at > now:
+        if t.closed_before_tracking or p.first_seen_at > now or (t.closed_at is not None and t.closed_at <= start):
             continue
-        opened = opened_at(p.posted_at, p.first_seen_at)
-        if opened > start or (t.closed_at is not None and t.closed_at <= start):
-            continue  # not open when the window began
         for metro in p.metros:
             groups[(p.company, family_of(p.function), metro)].append(t)
     findings = []
-    for (company, family, metro), was_open in sorted(groups.items()):
-        closed = sorted((t for t in was_open if t.closed_at is not None and t.closed_at <= now
-                         and t.posting.item_id not in reposted), key=lambda t: (t.closed_at, t.posting.item_id))
-        if len(was_open) < params.min_open or len(closed) < params.min_closed_share * len(was_open) or not closed:
+    for (company, family, metro), group in sorted(groups.items()):
+        window = group_window(group, now=now, params=params, reposted=reposted)
+        if not window.is_pullback(params):
             continue
+        closed = window.closed
         functions = Counter(t.posting.function for t in closed).most_common()
         findings.append(SignalFinding(
             company=company, family=family, metro=metro, reason="pullback",
-            item_ids=tuple(t.posting.item_id for t in closed), baseline=float(len(was_open)),
+            item_ids=tuple(t.posting.item_id for t in closed), baseline=float(len(window.was_open)),
             functions=tuple(functions), titles=tuple(t.posting.title for t in closed)))
     return findings
