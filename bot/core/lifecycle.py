@@ -311,11 +311,13 @@ def group_window(group: Sequence[TrackedPosting], *, now: datetime, params: Pull
     closed = sorted((t for t in was_open if t.closed_at is not None and t.closed_at <= now
                      and t.posting.item_id not in reposted), key=lambda t: (t.closed_at, t.posting.item_id))
     times = [t.closed_at or now for t in closed]
-    together: Sequence[TrackedPosting] = ()
-    for first, began in enumerate(times):  # the longest run of closings within `together` of its first
-        run = closed[first:first + sum(1 for at in times[first:] if at - began <= params.together)]
-        if len(run) > len(together):
-            together = run
+    best, first = (0, 0), 0  # the longest run of closings within `together` of its first, the earliest such run
+    for last, at in enumerate(times):  # one pass (times are sorted): a board with thousands of roles stays cheap
+        while at - times[first] > params.together:
+            first += 1
+        if last + 1 - first > best[1] - best[0]:
+            best = (first, last + 1)
+    together = closed[best[0]:best[1]]
     return GroupWindow(tuple(was_open), tuple(closed), tuple(sorted(opened, key=lambda t: t.posting.item_id)),
                      tuple(together))
 
