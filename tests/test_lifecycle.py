@@ -221,6 +221,20 @@ def test_the_same_roles_withdrawn_at_once_are_a_pullback_explained_as_such() -> 
     assert pullback_as_dict(evidence)["thresholds"]["together_hours"] == 48.0
 
 
+def test_closings_count_once_a_day_old_so_a_relisting_s_reposts_come_back_first() -> None:
+    """A re-listing takes roles down and puts them back a poll or more later. Four of eight roles gone six hours
+    ago are no pullback yet; when their reposts arrive there is none; if nothing comes back, a day after the
+    closings it is one."""
+    roles = burst()
+    gone = [TrackedPosting(p, closed_at=NOW - timedelta(hours=6) if n < 4 else None) for n, p in enumerate(roles)]
+    assert pullbacks(gone, now=NOW) == []  # too fresh to tell from a re-listing
+    later = NOW + timedelta(hours=18)
+    reposts = [TrackedPosting(posting(100 + n, days_ago=0), repost_of=n) for n in range(4)]
+    assert pullbacks(gone + reposts, now=later) == []  # they came back: a re-listing
+    assert [(f.count, f.baseline) for f in pullbacks(gone, now=later)] == [(4, 8.0)]  # nothing came back
+    assert pullbacks(gone, now=later, params=PullbackParams(settle=timedelta(days=2))) == []
+
+
 def test_the_explanation_counts_roles_opened_since_and_says_when_the_rule_no_longer_finds_it() -> None:
     """Three new roles posted this week beside the four withdrawn: said, not subtracted (a batch partly taken
     down while the rest is still being posted is still a pullback). Spread out again, the rule no longer finds

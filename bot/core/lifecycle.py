@@ -19,7 +19,9 @@ I/O, no clock; storage applies the decisions (`bot/storage/lifecycle`).
   of each other. Roles being filled close one by one, each when its hire is made, spread over weeks; a
   withdrawal is one decision, and the roles go down together. So a hiring burst whose roles are later filled
   at the usual pace (half of them closing over a week, a day or two apart) is not a pullback, and the same
-  roles taken down within two days are. A closing whose posting was reposted is not one.
+  roles taken down within two days are. A closing whose posting was reposted is not one, and a closing counts
+  only once it is `settle` old: a re-listing takes roles down and puts them back a poll or more later, and until
+  the reposts are in it looks exactly like a withdrawal.
 """
 
 from __future__ import annotations
@@ -258,6 +260,7 @@ class PullbackParams:
     min_open: int = 4  # postings open in the group when the window began
     min_closed_share: float = 0.5  # of those, at least this share closed within the window ...
     together: timedelta = timedelta(days=2)  # ... and at least that many within this span of each other
+    settle: timedelta = timedelta(days=1)  # a closing counts once this old: a re-listing's reposts come back first
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,7 +311,7 @@ def group_window(group: Sequence[TrackedPosting], *, now: datetime, params: Pull
             was_open.append(t)
         elif began > start and (t.closed_at is None or t.closed_at > now) and t.repost_of is None:
             opened.append(t)
-    closed = sorted((t for t in was_open if t.closed_at is not None and t.closed_at <= now
+    closed = sorted((t for t in was_open if t.closed_at is not None and t.closed_at <= now - params.settle
                      and t.posting.item_id not in reposted), key=lambda t: (t.closed_at, t.posting.item_id))
     times = [t.closed_at or now for t in closed]
     best, first = (0, 0), 0  # the longest run of closings within `together` of its first, the earliest such run
