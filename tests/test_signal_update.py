@@ -174,6 +174,8 @@ def test_a_sharp_fall_in_open_roles_is_a_pullback_briefed_like_the_others(
     assert brief.event_type == "hiring_pullback"
     clock.now += timedelta(days=1)
     close(engine, clock, WAREHOUSE_ROLES[4:5], days_ago=0)
+    assert update_signals(engine=engine, clock=clock, params=PARAMS).grown == []  # counted once a day old
+    clock.now += timedelta(days=1)
     assert len(update_signals(engine=engine, clock=clock, params=PARAMS).grown) == 1
 
 
