@@ -32,7 +32,8 @@ T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
     (T0, T0 + timedelta(minutes=119), timedelta(hours=2), True),  # briefed too recently
     (T0, T0 + timedelta(hours=2), timedelta(hours=2), False),  # the interval is over
     (T0, T0 + timedelta(seconds=1), timedelta(0), False),  # 0: no interval
-    (T0, T0 - timedelta(days=1), timedelta(hours=2), True),  # a clock set back: waits rather than re-briefs
+    (T0, T0 - timedelta(minutes=5), timedelta(hours=2), True),  # another worker's clock a little ahead
+    (T0, T0 - timedelta(days=400), timedelta(hours=2), False),  # a brief dated far ahead: never waited for
 ])
 def test_rebrief_waits(briefed_at: datetime | None, now: datetime, interval: timedelta, expected: bool) -> None:
     assert rebrief_waits(briefed_at=briefed_at, now=now, interval=interval) is expected

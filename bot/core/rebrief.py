@@ -35,5 +35,7 @@ def rebrief_waits(*, briefed_at: datetime | None, now: datetime, interval: timed
     """Whether a subject's material change waits for its next brief: a subject briefed less than `interval` ago
     is not rewritten yet (BRIEFBOT_REBRIEF_MINUTES). It is not forgotten either: every pass looks at it again,
     and the brief written once the interval is over covers everything that came in the meantime, in one
-    update of the alert and one LLM call instead of one per pass. A first brief never waits."""
-    return briefed_at is not None and now - briefed_at < interval
+    update of the alert and one LLM call instead of one per pass. A first brief never waits. A brief dated ahead
+    of `now` (another worker's clock) waits while within one interval of it, but one dated further ahead (a
+    clock that was wrong) holds nothing back: the subject must not wait for it forever."""
+    return briefed_at is not None and -interval < now - briefed_at < interval
