@@ -561,8 +561,8 @@ def main() -> None:
     print(f"params: window {params.window.days} days, min_novel {params.min_novel}, min_surge {params.min_surge}, "
           f"surge_ratio {params.surge_ratio:g}, baseline_windows {params.baseline_windows}; pullback: window "
           f"{pullback_params.window.days} days, min_open {pullback_params.min_open}, min_closed_share "
-          f"{pullback_params.min_closed_share:g}, together {pullback_params.together}, settle "
-          f"{pullback_params.settle}; closing: {ClosingParams()}")
+          f"{pullback_params.min_closed_share:g}, together {pullback_params.together.total_seconds() / 3600:g} h, "
+          f"settle {pullback_params.settle.total_seconds() / 3600:g} h; closing: {ClosingParams()}")
     real, states = load_corpus()
     start = datetime.fromisoformat(args.start).replace(tzinfo=UTC)
     end = (max(i.posted for i in real) + DAY).replace(hour=0, minute=0, second=0, microsecond=0)
