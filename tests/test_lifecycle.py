@@ -218,7 +218,9 @@ def test_the_same_roles_withdrawn_at_once_are_a_pullback_explained_as_such() -> 
     why, thresholds = (text for _, text in pullback_lines(evidence)[:2])
     assert "4 of the 8 roles open on" in why and "4 of them within 2 days of each other; 4 still open" in why
     assert "at least 50% of them closed within it, as many within 2 days of each other" in thresholds
+    assert "a closing counts once it is a day old (a re-listing's reposts come back first)" in thresholds
     assert pullback_as_dict(evidence)["thresholds"]["together_hours"] == 48.0
+    assert pullback_as_dict(evidence)["thresholds"]["settle_hours"] == 24.0
 
 
 def test_closings_count_once_a_day_old_so_a_relisting_s_reposts_come_back_first() -> None:

@@ -84,7 +84,8 @@ def pullback_lines(evidence: PullbackEvidence) -> list[tuple[str, str]]:
     thresholds = (f"at least {e.params.min_open} roles open when the {e.params.window.days}-day window began, and "
                   f"at least {share} of them closed within it, as many within {together} of each other (roles "
                   "filled one by one close spread out; a withdrawal takes them down together); a closed role posted "
-                  "again is not closed")
+                  f"again is not closed, and a closing counts once it is {_span(e.params.settle)} old (a re-listing's "
+                  "reposts come back first)")
     weekly = f"{sparkline(e.weekly_open)} ({', '.join(str(n) for n in e.weekly_open)}; open roles at each week's end)"
     return [("Why", why), ("Thresholds", thresholds), ("Open roles per week", weekly)]
 
@@ -98,7 +99,8 @@ def pullback_as_dict(evidence: PullbackEvidence) -> dict[str, Any]:
         "weekly_open": list(e.weekly_open),
         "thresholds": {"window_days": e.params.window.days, "min_open": e.params.min_open,
                        "min_closed_share": e.params.min_closed_share,
-                       "together_hours": e.params.together / timedelta(hours=1)},
+                       "together_hours": e.params.together / timedelta(hours=1),
+                       "settle_hours": e.params.settle / timedelta(hours=1)},
         "closed": [{"item_id": c.item_id, "title": c.title, "opened_at": c.opened_at.isoformat(),
                     "closed_at": c.closed_at.isoformat(), "url": c.url, "place": c.place} for c in e.closed],
     }
