@@ -14,12 +14,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.demo.server import LocalServer, Route
+from bot.ingest import poller
 from bot.settings import Settings
 from bot.sources.base import Entry
 from bot.sources.item import NormalisedItem, normalise_entry
 from bot.storage.db import session_scope
 from bot.storage.items import StoreCounts, store_items
-from bot.storage.models import ItemLink, Poll, Source
+from bot.storage.models import Item, ItemLink, Poll, Source
 from bot.storage.sources import PollOutcome, add_source, claim_sources, finish_polls
 from tests.db_faults import refuse
 from tests.feeds import numbered, rss
@@ -147,3 +148,54 @@ def test_a_304_the_database_refuses_to_record_fails_alone(settings: Settings, en
     assert outcomes == {(sid, "ok") for sid in ids} | {(ids[0], "not_modified"), (ids[1], "error"),
                                                        (ids[2], "not_modified")}
     assert leases == [None, None, None]
+
+
+def test_every_column_comes_back_as_it_was_stored(engine: Engine, clock: Any) -> None:
+    """The bulk INSERT (one JSON array of rows on PostgreSQL) keeps every value: quotes, backslashes, newlines,
+    non-ASCII text, a datetime to the microsecond, a posting's places and flags, and None where a field is."""
+    (sid,) = seed(engine, clock, 1)
+    with Session(engine) as session:
+        source = session.get_one(Source, sid)
+    published = clock().replace(microsecond=123456) - timedelta(days=2)
+    odd = 'He said "no" \\ then\tleft;\nZoë — 東京 😀 it\'s {"json": [1]} %s $1 ::text'
+    posting = NormalisedItem(
+        kind="job", external_id="job-1 'quoted'", url="https://jobs.example/1?a=b&c=\"d\"", url_key="k" * 64,
+        title=odd, text=odd * 3, outlet="Zoë & Co", author="", published_at=published, job_title="Engineer \\ II",
+        department="R&D", employment_type="full-time", remote=True,
+        locations=[{"city": "Zürich", "country": "CH", "note": 'a "b" \\ c'}, {"city": None}], content_hash="v1:x")
+    article = NormalisedItem(
+        kind="news", external_id="a1", url="https://news.example/a1", url_key="a" * 64, title="Plain", text="",
+        outlet="Wire", author="Ann", published_at=None, job_title=None, department=None, employment_type=None,
+        remote=None, locations=[], content_hash="v1:y")
+    with session_scope(engine) as session:
+        counts = store_items(session=session, source=source, items=[posting, article], now=clock(), backfill=True)
+    assert counts.new == 2
+    with Session(engine) as session:
+        stored = {i.external_id: i for i in session.exec(select(Item))}
+    for entry in (posting, article):
+        item = stored[entry.external_id]
+        assert {name: getattr(item, name) for name in NormalisedItem.__dataclass_fields__} == \
+            {name: getattr(entry, name) for name in NormalisedItem.__dataclass_fields__}
+        assert (item.backfill, item.first_seen_at, item.updated_at, item.source_id) == (True, clock(), clock(), sid)
+    with session_scope(engine) as session:  # and read back as known: unchanged, not stored again
+        again = store_items(session=session, source=source, items=[posting, article], now=clock())
+    assert (again.new, again.unchanged) == (0, 2)
+
+
+def test_a_run_of_several_batches_polls_each_source_once(settings: Settings, engine: Engine, server: LocalServer,
+                                                         clock: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The next batch is claimed while the last one is still being stored: every source is still polled once,
+    counted once, and `limit` still stops the run."""
+    monkeypatch.setattr(poller, "CLAIM_BATCH", 2)
+    monkeypatch.setattr(poller, "ANALYZE_AFTER", 1)  # statistics refreshed beside the next batches
+    for n in range(7):
+        server.route(f"/feed/{n}", Route(body=rss(numbered(3, prefix=f"s{n}"))))
+    ids = [add(engine, clock, server.url(f"/feed/{n}")) for n in range(7)]
+    first = poll(settings, engine, clock, limit=5)
+    assert (first.polled, first.ok, first.items_new) == (5, 5, 15)
+    rest = poll(settings, engine, clock)
+    assert (rest.polled, rest.ok, rest.items_new) == (2, 2, 6)
+    with Session(engine) as session:
+        polls = list(session.exec(select(Poll.source_id)))
+        assert sorted(polls) == sorted(ids)
+        assert len(list(session.exec(select(Item)))) == 21

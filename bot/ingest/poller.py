@@ -103,44 +103,85 @@ class Poller:
         self, *, due_only: bool = True, source_ids: list[int] | None = None,
         on_progress: Callable[[int], None] | None = None, limit: int | None = None,
     ) -> PollReport:
-        """Claim and poll sources in batches until none is left (or `limit` are done)."""
+        """Claim and poll sources in batches until none is left (or `limit` are done).
+
+        The next batch is claimed once every source of the last one has been read (fetched and parsed), while
+        its items are still being stored: storing, one writer at a time, is the slow stage of a first poll, and
+        waiting for a whole batch to be stored left the parse workers idle at each batch's end. At most two
+        batches are in flight (the one being stored waits for the one before it), so at most two batches' items
+        wait in memory. A batch that stored ANALYZE_AFTER new items has the planner's statistics refreshed
+        beside the next batches; the run returns once that is done."""
         report = PollReport()
         claimed_ids: set[int] = set()
-        while limit is None or report.polled < limit:
-            batch_size = CLAIM_BATCH if limit is None else min(CLAIM_BATCH, limit - report.polled)
-            with session_scope(self.engine) as session:
-                sources = claim_sources(session=session, owner=self.owner, now=self.clock(), lease=self.lease,
-                                        limit=batch_size, due_only=due_only, source_ids=source_ids,
-                                        exclude_ids=claimed_ids)
-            if not sources:
-                break
-            claimed_ids.update(s.id or 0 for s in sources)
+        claimed = 0
+        analysing: asyncio.Task[None] | None = None
 
-            async def one(source: Source) -> None:
-                try:
-                    outcome = await self.poll_source(source)
-                except Exception as exc:  # even recording failed (the database went away): its lease runs out
-                    log.warning("source %s: its poll could not be recorded (%s: %s); it is retried when its lease "
-                                "runs out", source.id, type(exc).__name__, first_line(exc))
-                    report.add_unrecorded(source, f"{type(exc).__name__}: {first_line(exc)}")
-                else:
-                    report.add(source, outcome)
-                if on_progress:
-                    on_progress(1)
+        async def one(source: Source, read: Callable[[], None]) -> int:
+            try:
+                outcome = await self.poll_source(source, on_read=read)
+            except Exception as exc:  # even recording failed (the database went away): its lease runs out
+                log.warning("source %s: its poll could not be recorded (%s: %s); it is retried when its lease "
+                            "runs out", source.id, type(exc).__name__, first_line(exc))
+                report.add_unrecorded(source, f"{type(exc).__name__}: {first_line(exc)}")
+                new = 0
+            else:
+                report.add(source, outcome)
+                new = outcome.items_new
+            if on_progress:
+                on_progress(1)
+            return new
 
-            new_before = report.items_new
-            await asyncio.gather(*(one(s) for s in sources))
-            if report.items_new - new_before >= ANALYZE_AFTER:
-                await asyncio.to_thread(refresh_statistics, self.engine)
+        async def stored(batch: asyncio.Future[list[int]]) -> None:
+            nonlocal analysing
+            if sum(await batch) >= ANALYZE_AFTER and (analysing is None or analysing.done()):
+                if analysing is not None:
+                    await analysing  # done: raises if it failed, as it did when it was awaited in line
+                analysing = asyncio.create_task(asyncio.to_thread(refresh_statistics, self.engine))
+
+        in_flight: list[asyncio.Future[list[int]]] = []  # the batch being stored, and the one being read
+        try:
+            while limit is None or claimed < limit:
+                batch_size = CLAIM_BATCH if limit is None else min(CLAIM_BATCH, limit - claimed)
+                with session_scope(self.engine) as session:
+                    sources = claim_sources(session=session, owner=self.owner, now=self.clock(), lease=self.lease,
+                                            limit=batch_size, due_only=due_only, source_ids=source_ids,
+                                            exclude_ids=claimed_ids)
+                if not sources:
+                    break
+                claimed += len(sources)
+                claimed_ids.update(s.id or 0 for s in sources)
+                unread = _Unread(len(sources))
+                batch = asyncio.gather(*(one(s, unread.one_read) for s in sources))
+                batch.add_done_callback(unread.ended)
+                in_flight.append(batch)
+                await unread.all_read.wait()
+                if len(in_flight) == 2:
+                    await stored(in_flight.pop(0))
+            while in_flight:
+                await stored(in_flight.pop(0))
+            if analysing is not None:
+                await analysing
+        except asyncio.CancelledError:  # the run is stopped: so are its polls, as they were in one gather
+            for flight in in_flight:
+                flight.cancel()
+            raise
+        except Exception:  # claiming failed: the polls under way are finished and recorded before it goes up
+            await asyncio.gather(*in_flight, return_exceptions=True)
+            raise
         return report
 
-    async def poll_source(self, source: Source) -> PollOutcome:
+    async def poll_source(self, source: Source, on_read: Callable[[], None] | None = None) -> PollOutcome:
         """Poll one source and record the outcome. Whatever goes wrong with this source (fetch, parse, or storing
-        what it sent) is recorded on it, and never reaches the other sources of the batch."""
+        what it sent) is recorded on it, and never reaches the other sources of the batch. `on_read` is called
+        once what it sent has been read (or could not be), before it is stored."""
         started = self.clock()
         try:
-            async with self._reading:
-                fetched = await self._fetch_parse(source)
+            try:
+                async with self._reading:
+                    fetched = await self._fetch_parse(source)
+            finally:
+                if on_read is not None:
+                    on_read()
         except SourceError as exc:
             return await self._finish_error(source, started, exc)
         except Exception as exc:  # a parser bug must not stop the other sources; say what happened
@@ -399,6 +440,22 @@ class Poller:
             finish_poll(session=session, source=source, owner=self.owner, result=outcome)
         log.info("source %s failed (%s): %s", source.id, exc.kind, exc.message)
         return outcome
+
+
+class _Unread:
+    """The sources of a claimed batch not read yet: `all_read` is set once each has been (or the batch ended)."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.all_read = asyncio.Event()
+
+    def one_read(self) -> None:
+        self.count -= 1
+        if self.count <= 0:
+            self.all_read.set()
+
+    def ended(self, _: object) -> None:
+        self.all_read.set()
 
 
 class StoreRefusedError(Exception):

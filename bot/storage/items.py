@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Integer, String, Table, TextClause, TypeDecorator, bindparam, case, insert, text, update
@@ -146,7 +146,7 @@ def _insert_items(session: Session, source: Source, rows: list[tuple[NormalisedI
         return {}
     values = [_fitted(_ITEMS, _item_row(source, entry, now, backfill=backfill)) for entry, backfill in rows]
     if session.get_bind().dialect.name == "postgresql":
-        rows_out = session.execute(_PG_INSERT_ITEMS, _arrays(_ITEMS, values))
+        rows_out = session.execute(_PG_INSERT_ITEMS, {"rows": _json_rows(values)})
     else:
         rows_out = session.execute(_statement(session, "items"), values)
     # Not dict(result): a Result has keys(), so dict() would read it as a mapping.
@@ -162,42 +162,45 @@ def _insert_links(session: Session, source: Source, entries: list[NormalisedItem
                                "delisted_at": None, "missing_since": None})
               for e in entries]
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(_PG_INSERT_LINKS, _arrays(_LINKS, values))
+        session.execute(_PG_INSERT_LINKS, {"rows": _json_rows(values)})
     else:
         session.execute(insert(_LINKS), values)
 
 
-def _unnest_insert(table: Table, returning: str = "") -> TextClause:
-    """PostgreSQL: INSERT … SELECT FROM unnest(one array per column): one statement of fixed text whatever the
-    number of rows. A multi-row VALUES list of a wide table is a new, long query text per batch size, which
-    psycopg parses in Python each time (its cache keeps only short ones): most of a batch's insert time; and
-    an executemany is one statement per row."""
+def _recordset_insert(table: Table, returning: str = "") -> TextClause:
+    """PostgreSQL: INSERT … SELECT FROM json_to_recordset(the rows as one JSON array): one statement of fixed text
+    whatever the number of rows, and one parameter, which `json.dumps` writes in C. A multi-row VALUES list of a
+    wide table is a new, long query text per batch size, which psycopg parses in Python each time; an
+    executemany is one statement per row; one array per column (unnest) had psycopg's array dumper quote
+    every value in Python (a third of storing's time in the poller, profiled on bench/ingest.py)."""
     columns = [c for c in table.columns if not c.primary_key]
     names = ", ".join(f'"{c.name}"' for c in columns)
-    arrays = ", ".join(f"CAST(:{c.name} AS {_pg_array_type(c)})" for c in columns)
-    picked = ", ".join(f'"{c.name}"::json' if isinstance(c.type, JSON) else f'"{c.name}"' for c in columns)
-    return text(f"INSERT INTO {table.name} ({names}) SELECT {picked} FROM unnest({arrays}) AS t({names}) "
-                f"{returning}")
+    typed = ", ".join(f'"{c.name}" {_pg_record_type(c)}' for c in columns)
+    return text(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM json_to_recordset(CAST(:rows AS json)) "
+                f"AS t({typed}) {returning}")
 
 
-def _pg_array_type(column: Any) -> str:
+def _pg_record_type(column: Any) -> str:
     column_type = column.type.impl_instance if isinstance(column.type, TypeDecorator) else column.type
-    if isinstance(column_type, String | JSON):  # text: a value too long for a VARCHAR is refused, not cut
-        return "text[]"
-    return f"{column_type.compile(dialect=postgresql.dialect())}[]"  # type: ignore[no-untyped-call]
+    if isinstance(column_type, JSON):
+        return "json"
+    if isinstance(column_type, String):  # text: a value too long for a VARCHAR is refused, not cut
+        return "text"
+    return str(column_type.compile(dialect=postgresql.dialect()))  # type: ignore[no-untyped-call]
 
 
-def _arrays(table: Table, rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
-    """Rows as one list per column, as `_unnest_insert` takes them (JSON serialised as the JSON type would)."""
-    out: dict[str, list[Any]] = {}
-    for column in table.columns:
-        if column.primary_key:
-            continue
-        values = [row[column.name] for row in rows]
-        if isinstance(column.type, JSON):
-            values = [None if v is None else json.dumps(v) for v in values]
-        out[column.name] = values
-    return out
+def _json_rows(rows: list[dict[str, Any]]) -> str:
+    """Rows as the JSON array `_recordset_insert` reads: datetimes in ISO 8601 with their offset (UTC), as
+    `types.UTCDateTime` would bind them; text as it is (`_fitted` took out what PostgreSQL cannot store)."""
+    return json.dumps(rows, ensure_ascii=False, separators=(",", ":"), default=_json_datetime)
+
+
+def _json_datetime(value: Any) -> str:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} reached the database; use bot.clock.utc_now()")
+        return value.astimezone(UTC).isoformat()
+    raise TypeError(f"{type(value).__name__} is not stored as JSON")
 
 
 def _update_row(item_id: int, entry: NormalisedItem, now: datetime) -> dict[str, Any]:
@@ -222,8 +225,8 @@ def _text_columns(table: Table) -> tuple[tuple[str, int | None], ...]:
     return tuple(out)
 
 
-_PG_INSERT_ITEMS = _unnest_insert(_ITEMS, "ON CONFLICT (team_id, url_key) DO NOTHING RETURNING url_key, id")
-_PG_INSERT_LINKS = _unnest_insert(_LINKS)
+_PG_INSERT_ITEMS = _recordset_insert(_ITEMS, "ON CONFLICT (team_id, url_key) DO NOTHING RETURNING url_key, id")
+_PG_INSERT_LINKS = _recordset_insert(_LINKS)
 _TEXT_COLUMNS = {_ITEMS.name: _text_columns(_ITEMS), _LINKS.name: _text_columns(_LINKS)}
 _SURROGATE = re.compile("[\\ud800-\\udfff]")
 
@@ -262,6 +265,17 @@ _LINKS_WITH_URL_KEYS = (
 )
 _ITEM_IDS_BY_URL_KEY = sa_select(_ITEMS.c.url_key, _ITEMS.c.id).where(
     _ITEMS.c.team_id == bindparam("team_id"), _ITEMS.c.url_key.in_(bindparam("keys", expanding=True)))
+# PostgreSQL: the same lookups as a join of the keys (one array) to the unique index on (team, URL key) or
+# (source, external id), probed once per key whatever the statistics say. As `col IN (…)` a young table's
+# planner, which thinks it empty, reads the team's every row through another index (3-13 ms a lookup up to
+# the first ANALYZE); and each IN list of another length is another statement to render and plan.
+_PG_LINKS_WITH_URL_KEYS = text(
+    "SELECT l.external_id, l.id, l.item_id, l.content_hash, i.url_key FROM unnest(CAST(:ids AS text[])) AS k(id) "
+    "JOIN item_links AS l ON l.source_id = :source_id AND l.external_id = k.id "
+    "LEFT JOIN items AS i ON i.id = l.item_id")
+_PG_ITEM_IDS_BY_URL_KEY = text(
+    "SELECT i.url_key, i.id FROM unnest(CAST(:keys AS text[])) AS k(key) "
+    "JOIN items AS i ON i.team_id = :team_id AND i.url_key = k.key")
 # A link moved to another item (Repoint) or only rehashed (Update, Rehash: its item stays).
 _SET_LINK = update(_LINKS).where(_LINKS.c.id == bindparam("b_id")).values(
     item_id=func.coalesce(bindparam("b_item_id", type_=Integer), _LINKS.c.item_id), content_hash=bindparam("b_hash"))
@@ -282,17 +296,19 @@ def _links_by_external_id(session: Session, source_id: int,
     """This source's links for `external_ids`: (link id, item id, content hash, URL key of its item; None: the
     item is gone) by external id."""
     out: dict[str, tuple[int, int, str, str | None]] = {}
+    postgresql = session.get_bind().dialect.name == "postgresql"
     for chunk in chunks(external_ids):
-        rows = session.execute(_LINKS_WITH_URL_KEYS, {"source_id": source_id, "ids": chunk})
+        rows = session.execute(_PG_LINKS_WITH_URL_KEYS if postgresql else _LINKS_WITH_URL_KEYS,
+                               {"source_id": source_id, "ids": chunk})
         out.update((external_id, (link_id, item_id, h, key)) for external_id, link_id, item_id, h, key in rows)
     return out
 
 
 def _item_ids_by_url_key(session: Session, team_id: str, keys: list[str]) -> dict[str, int]:
     out: dict[str, int] = {}
+    statement = _PG_ITEM_IDS_BY_URL_KEY if session.get_bind().dialect.name == "postgresql" else _ITEM_IDS_BY_URL_KEY
     for chunk in chunks(keys):
-        out.update((key, item_id) for key, item_id in session.execute(_ITEM_IDS_BY_URL_KEY,
-                                                                      {"team_id": team_id, "keys": chunk}))
+        out.update((key, item_id) for key, item_id in session.execute(statement, {"team_id": team_id, "keys": chunk}))
     return out
 
 
