@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     briefbot_story_min_outlets: int = Field(default=2, ge=1, description="Outlets a story needs for a brief.")
     briefbot_rebrief_minutes: int = Field(
         default=60, ge=0, le=7 * 24 * 60, description="Least minutes between two briefs of one story or signal: "
-        "what changes sooner waits and is covered by the next brief (0: rewrite on every material change).")
+        "what changes sooner waits and is covered by the next brief (0: no waiting).")
     briefbot_alerts_per_source: int = Field(
         default=5, ge=1, le=1000,
         description="New story alerts one followed source may post in a channel per pass; the rest go into "
