@@ -182,6 +182,25 @@ def test_every_column_comes_back_as_it_was_stored(engine: Engine, clock: Any) ->
     assert (again.new, again.unchanged) == (0, 2)
 
 
+def test_a_posting_s_places_with_a_lone_surrogate_and_nul_are_stored_as_they_came(engine: Engine, clock: Any) -> None:
+    """A JSON column is not fitted like text: a lone surrogate in a place cannot be sent as UTF-8, so the rows go
+    to PostgreSQL with ASCII escapes (as the JSON type writes them on SQLite); the posting is stored, not refused."""
+    (sid,) = seed(engine, clock, 1)
+    with Session(engine) as session:
+        source = session.get_one(Source, sid)
+    places = [{"city": "Z\ud800\x00rich", "country": "CH"}]
+    posting = NormalisedItem(
+        kind="job", external_id="j1", url="https://jobs.example/1", url_key="j" * 64, title="Zoë's role",
+        text="x", outlet="Co", author="", published_at=None, job_title="Engineer", department=None,
+        employment_type=None, remote=None, locations=places, content_hash="v1:j")
+    with session_scope(engine) as session:
+        counts = store_items(session=session, source=source, items=[posting], now=clock(), backfill=True)
+    assert counts.new == 1
+    with Session(engine) as session:
+        (item,) = session.exec(select(Item))
+    assert (item.locations, item.title) == (places, "Zoë's role")
+
+
 def test_a_run_of_several_batches_polls_each_source_once(settings: Settings, engine: Engine, server: LocalServer,
                                                          clock: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """The next batch is claimed while the last one is still being stored: every source is still polled once,

@@ -146,7 +146,7 @@ def _insert_items(session: Session, source: Source, rows: list[tuple[NormalisedI
         return {}
     values = [_fitted(_ITEMS, _item_row(source, entry, now, backfill=backfill)) for entry, backfill in rows]
     if session.get_bind().dialect.name == "postgresql":
-        rows_out = session.execute(_PG_INSERT_ITEMS, {"rows": _json_rows(values)})
+        rows_out = session.execute(_PG_INSERT_ITEMS, {"rows": _json_rows(_ITEMS, values)})
     else:
         rows_out = session.execute(_statement(session, "items"), values)
     # Not dict(result): a Result has keys(), so dict() would read it as a mapping.
@@ -162,7 +162,7 @@ def _insert_links(session: Session, source: Source, entries: list[NormalisedItem
                                "delisted_at": None, "missing_since": None})
               for e in entries]
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(_PG_INSERT_LINKS, {"rows": _json_rows(values)})
+        session.execute(_PG_INSERT_LINKS, {"rows": _json_rows(_LINKS, values)})
     else:
         session.execute(insert(_LINKS), values)
 
@@ -176,22 +176,28 @@ def _recordset_insert(table: Table, returning: str = "") -> TextClause:
     columns = [c for c in table.columns if not c.primary_key]
     names = ", ".join(f'"{c.name}"' for c in columns)
     typed = ", ".join(f'"{c.name}" {_pg_record_type(c)}' for c in columns)
-    return text(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM json_to_recordset(CAST(:rows AS json)) "
+    picked = ", ".join(f'"{c.name}"::json' if isinstance(c.type, JSON) else f'"{c.name}"' for c in columns)
+    return text(f"INSERT INTO {table.name} ({names}) SELECT {picked} FROM json_to_recordset(CAST(:rows AS json)) "
                 f"AS t({typed}) {returning}")
 
 
 def _pg_record_type(column: Any) -> str:
     column_type = column.type.impl_instance if isinstance(column.type, TypeDecorator) else column.type
-    if isinstance(column_type, JSON):
-        return "json"
-    if isinstance(column_type, String):  # text: a value too long for a VARCHAR is refused, not cut
+    # text: a value too long for a VARCHAR is refused, not cut; a JSON value arrives as its own text (`_json_rows`)
+    if isinstance(column_type, String | JSON):
         return "text"
     return str(column_type.compile(dialect=postgresql.dialect()))  # type: ignore[no-untyped-call]
 
 
-def _json_rows(rows: list[dict[str, Any]]) -> str:
+def _json_rows(table: Table, rows: list[dict[str, Any]]) -> str:
     """Rows as the JSON array `_recordset_insert` reads: datetimes in ISO 8601 with their offset (UTC), as
-    `types.UTCDateTime` would bind them; text as it is (`_fitted` took out what PostgreSQL cannot store)."""
+    `types.UTCDateTime` would bind them; text as it is (`_fitted` took out what PostgreSQL cannot store). A JSON
+    column's value goes as its own JSON text, written as the JSON type writes it (ASCII escapes): a posting's
+    places may hold a lone surrogate or a NUL, which PostgreSQL's json type keeps as an escape, but which the
+    outer array could neither carry as UTF-8 nor have parsed into a record."""
+    encoded = _JSON_COLUMNS[table.name]
+    if encoded:
+        rows = [row | {name: None if row[name] is None else json.dumps(row[name]) for name in encoded} for row in rows]
     return json.dumps(rows, ensure_ascii=False, separators=(",", ":"), default=_json_datetime)
 
 
@@ -228,6 +234,7 @@ def _text_columns(table: Table) -> tuple[tuple[str, int | None], ...]:
 _PG_INSERT_ITEMS = _recordset_insert(_ITEMS, "ON CONFLICT (team_id, url_key) DO NOTHING RETURNING url_key, id")
 _PG_INSERT_LINKS = _recordset_insert(_LINKS)
 _TEXT_COLUMNS = {_ITEMS.name: _text_columns(_ITEMS), _LINKS.name: _text_columns(_LINKS)}
+_JSON_COLUMNS = {t.name: tuple(c.name for c in t.columns if isinstance(c.type, JSON)) for t in (_ITEMS, _LINKS)}
 _SURROGATE = re.compile("[\\ud800-\\udfff]")
 
 
