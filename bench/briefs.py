@@ -281,12 +281,6 @@ def where_tokens(briefs: list[Brief], rebrief_ids: set[int]) -> None:
                                    ((False, 14), (True, 12))))
 
 
-def growth_only(*, briefed_items: int | None, briefed_outlets: int | None, items: int, outlets: int) -> bool:
-    """`needs_brief` as if the outlets had not changed since the last brief: growth in items alone re-briefs."""
-    return needs_brief(briefed_items=briefed_items, briefed_outlets=None if briefed_outlets is None else outlets,
-                       items=items, outlets=outlets)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=7)
@@ -294,10 +288,6 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=24, help="polls a day, each followed by analysis (<= 96)")
     parser.add_argument("--llm-single-reports", action="store_true",
                         help="BRIEFBOT_LLM_SINGLE_REPORTS: the LLM briefs one-outlet stories too")
-    parser.add_argument("--what-if-growth-only", action="store_true",
-                        help="bench-only what-if, not in the code: a briefed subject is re-briefed on item growth "
-                             "alone, not on new outlets (a single report's built-in brief still gets the LLM's at a "
-                             "second outlet)")
     parser.add_argument("--rebrief-minutes", type=int, default=None,
                         help="BRIEFBOT_REBRIEF_MINUTES (default: the setting's default)")
     parser.add_argument("--naive-prompts", type=Path, metavar="DIR",
@@ -305,8 +295,6 @@ def main() -> None:
     parser.add_argument("--dump", type=Path, help="write every LLM request's messages to this file (JSON lines)")
     args = parser.parse_args()
     started, stream, clock = time.perf_counter(), Stream(args.seed), SimpleNamespace(now=DAY0)
-    if args.what_if_growth_only:
-        briefing.needs_brief = growth_only  # type: ignore[attr-defined]
     llm = ThreadingHTTPServer(("127.0.0.1", 0), FakeLLM)
     Thread(target=llm.serve_forever, daemon=True).start()
     with tempfile.TemporaryDirectory() as tmp, LocalServer() as server:

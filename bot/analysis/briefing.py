@@ -200,7 +200,7 @@ def _wants_brief(last: Brief | None, due: Due, text_of: Brief | None) -> bool:
         return True
     if last.subject_version >= due.version:
         return False
-    if text_of is None or (_by_single_report(last) and due.outlets > 1):  # no text to keep (one deleted)
+    if text_of is None or _llm_takes_over(last, due):  # no text to keep (one deleted)
         return True
     return (needs_brief(briefed_items=last.item_count, briefed_outlets=last.outlet_count, items=due.items,
                         outlets=due.outlets)
@@ -210,7 +210,7 @@ def _wants_brief(last: Brief | None, due: Due, text_of: Brief | None) -> bool:
 def _waits(last: Brief | None, due: Due, now: datetime, interval: timedelta) -> bool:
     """Whether the subject's new brief waits for the re-brief interval. The LLM's first brief of a story after
     its single report's built-in one does not: that is the story's first real brief."""
-    if last is None or (_by_single_report(last) and due.outlets > 1):
+    if last is None or _llm_takes_over(last, due):
         return False
     return rebrief_waits(briefed_at=last.created_at, now=now, interval=interval)
 
@@ -270,6 +270,11 @@ def _reused(brief: Brief, key: str) -> WrittenBrief:
 
 def _by_single_report(brief: Brief) -> bool:
     return brief.writer == "builtin" and brief.writer_note == SINGLE_REPORT_NOTE
+
+
+def _llm_takes_over(last: Brief, due: Due) -> bool:
+    """A single report's built-in brief, of a story a second outlet now reports: the LLM's first brief is due."""
+    return _by_single_report(last) and due.outlets > 1
 
 
 def for_writer(inp: BriefInput, last: Brief | None) -> BriefInput:
