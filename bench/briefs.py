@@ -39,7 +39,7 @@ from bot.core.jobs import family_of, job_function, metros_of
 from bot.core.rebrief import needs_brief
 from bot.demo.server import LocalServer, Route
 from bot.ingest.add import add_by_spec
-from bot.llm.brief_writer import PROMPT_FOR, prompt_values
+from bot.llm.brief_writer import PROMPT_FOR, conditions, prompt_values
 from bot.llm.prompts import load_all, render
 from bot.settings import Settings
 from bot.storage.db import session_scope
@@ -214,7 +214,7 @@ def naive_call_tokens(ctx: Any, item: Item, prompts: dict[str, Any] | None = Non
         when = item.published_at or item.first_seen_at
         story = SimpleNamespace(id=0, version=1, item_count=1, outlets=[item.outlet], first_at=when, last_at=when)
         inp = briefing.story_input(story, [item])  # type: ignore[arg-type]
-    return tokens(render((prompts or ctx.prompts)[PROMPT_FOR[inp.subject]], **prompt_values(inp)))
+    return tokens(render((prompts or ctx.prompts)[PROMPT_FOR[inp.subject]], conditions(inp), **prompt_values(inp)))
 
 
 async def replay(ctx: Any, server: LocalServer, stream: Stream, clock: SimpleNamespace, days: int, rounds: int) -> None:

@@ -49,7 +49,7 @@ def test_an_llm_brief_records_prompt_model_and_tokens(settings: Settings, engine
     with session_scope(engine) as session:
         (brief,) = list_briefs(session=session)
     assert (brief.writer, brief.prompt_name, brief.prompt_version, brief.model) == (
-        "llm", "brief_signal", "5", "test-model")
+        "llm", "brief_signal", "6", "test-model")
     assert (brief.prompt_tokens, brief.completion_tokens, brief.headline) == (321, 54, DRAFT["headline"])
 
 

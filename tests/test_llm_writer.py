@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -101,10 +102,13 @@ GOOD = {
 }
 
 
-def system_section(name: str) -> str:
-    """The system part of a prompt file, read without the loader."""
+def system_section(name: str, *conditions: str) -> str:
+    """The system part of a prompt file, with the sections of the conditions that hold, read without the loader."""
     text = (PROMPTS_DIR / f"{name}.md").read_text(encoding="utf-8")
-    return text.split("## system\n", 1)[1].split("\n## user", 1)[0].strip()
+    parts = re.split(r"^## (.+)$", text, flags=re.M)[1:]
+    sections = [(title, body.strip()) for title, body in zip(parts[::2], parts[1::2], strict=True)]
+    return "\n".join(body for title, body in sections
+                     if title == "system" or title.removeprefix("system when ") in conditions)
 
 
 def settings(**values: Any) -> Settings:
@@ -122,15 +126,17 @@ def make_writer(llm: FakeLLM, *, timeout: float = 5.0, max_retries: int = 2) -> 
     return LLMBriefWriter(client, MODEL, load_all(PROMPTS_DIR))
 
 
-@pytest.mark.parametrize(("inp", "prompt", "user"), [(SIGNAL, "brief_signal", SIGNAL_USER),
-                                                     (STORY, "brief_story", STORY_USER)], ids=["signal", "story"])
+@pytest.mark.parametrize(("inp", "prompt", "user", "conditions"),
+                         [(SIGNAL, "brief_signal", SIGNAL_USER, ("related",)), (STORY, "brief_story", STORY_USER, ())],
+                         ids=["signal", "story"])
 def test_the_request_body_is_exactly_the_rendered_prompt(llm: FakeLLM, inp: BriefInput, prompt: str,
-                                                         user: str) -> None:
+                                                         user: str, conditions: tuple[str, ...]) -> None:
     llm.enqueue(completion(json.dumps(GOOD)))
     make_writer(llm).write(inp)
     assert llm.requests == [{
         "model": MODEL,
-        "messages": [{"role": "system", "content": system_section(prompt)}, {"role": "user", "content": user}],
+        "messages": [{"role": "system", "content": system_section(prompt, *conditions)},
+                     {"role": "user", "content": user}],
         "response_format": JSON_SCHEMA_FORMAT,
         "temperature": 0.2,
     }]
@@ -143,7 +149,7 @@ def test_a_good_reply_becomes_a_written_brief_with_its_usage(llm: FakeLLM) -> No
     written = writer.write(SIGNAL)
     assert written.draft == BriefDraft(**GOOD)
     assert (written.writer, written.prompt_name, written.prompt_version, written.model) == (
-        "llm", "brief_signal", "5", MODEL)
+        "llm", "brief_signal", "6", MODEL)
     assert (written.prompt_tokens, written.completion_tokens) == (321, 54)
     assert written.input_hash == writer.input_hash(SIGNAL) and len(written.input_hash) == 64
 

@@ -70,9 +70,12 @@ def test_a_rebrief_sends_the_earlier_brief_and_only_the_new_postings(settings: S
     assert not any(title in sent for title in OLD_TITLES)
     assert "Postings in the last 14 days: 5;" in again["messages"][1]["content"]  # the signal's whole count
     assert "[3]" not in block  # two items numbered, not five
+    # The rule on updating an earlier brief is sent with the re-brief only: a first brief has none to update.
+    assert "Earlier brief" not in llm.requests[0]["messages"][0]["content"]
+    assert '"Earlier brief: …" line' in again["messages"][0]["content"]
     with session_scope(engine) as session:
         newest, oldest = list_briefs(session=session)
-    assert (newest.headline, newest.prompt_version, newest.item_count) == (SECOND["headline"], "5", 5)
+    assert (newest.headline, newest.prompt_version, newest.item_count) == (SECOND["headline"], "6", 5)
     # The re-brief still cites every posting: the earlier brief's and the new ones.
     assert {s["url"] for s in newest.sources} >= {s["url"] for s in oldest.sources}
     assert len(newest.sources) == 5 and sum(t in json.dumps(newest.sources) for t in NEW_TITLES) == 2

@@ -74,7 +74,7 @@ class LLMBriefWriter:
 
     def _write(self, inp: BriefInput) -> WrittenBrief:
         prompt = self.prompt_for(inp)
-        messages = render(prompt, **prompt_values(inp))
+        messages = render(prompt, conditions(inp), **prompt_values(inp))
         allowed = {item.url for item in inp.items if item.url} | {r.url for r in inp.related if r.url}
         usage = [0, 0]
         content = self._complete(messages, usage)
@@ -227,6 +227,14 @@ def prompt_values(inp: BriefInput) -> dict[str, str]:
                 "window_days": str(inp.window_days), "baseline": f"{inp.baseline:g}"}
     return {**common, "outlets": given(_flat(", ".join(inp.outlets))), "first_seen": _when(inp.first_at),
             "last_seen": _when(inp.last_at)}
+
+
+def conditions(inp: BriefInput) -> frozenset[str]:
+    """Which of the prompt's conditional rules the input calls for: updating an earlier brief (a re-brief), and
+    mentioning the related news or signals shown (`format_related`'s lines)."""
+    shown = {r.kind for r in inp.related[:MAX_RELATED]}
+    return frozenset({"earlier_brief"} if "brief" in shown else set()) | (
+        {"related"} if shown - {"brief"} else set())
 
 
 def format_items(items: tuple[SourceRef, ...], *, total: int | None = None) -> str:

@@ -1,8 +1,11 @@
 """Prompt files: loaded by name from prompts/, validated at start-up, rendered into chat messages.
 
 A prompt file is a small front matter (`name:`, `version:`, `description:`), a `---` line, then three
-sections under `## system`, `## user` and `## repair` headings. Placeholders are `{name}`; literal braces
-are doubled. Which placeholders a prompt must use is the code's side of the contract (`CONTRACTS`): a
+sections under `## system`, `## user` and `## repair` headings, and optionally `## system when <condition>`
+sections: rules that apply only to some inputs (a re-brief's earlier brief, related news or signals), added to
+the system message only when the input has what they speak of, so no call pays for rules about inputs it does
+not have. Placeholders are `{name}`; literal braces are doubled.
+Which placeholders a prompt must use is the code's side of the contract (`CONTRACTS`): a
 file that uses an unknown one, or leaves one out, fails at load time, not when a brief is first written.
 """
 
@@ -32,6 +35,14 @@ CONTRACTS: Mapping[str, frozenset[str]] = {
     "brief_story": frozenset({"outlets", "first_seen", "last_seen", "count", "items", "related"}),
     "answer": frozenset({"today", "question", "history", "items"}),
 }
+
+# The conditions a prompt's `## system when <condition>` sections may name (the code decides which hold).
+CONDITIONS: Mapping[str, frozenset[str]] = {
+    "brief_signal": frozenset({"earlier_brief", "related"}),
+    "brief_story": frozenset({"earlier_brief", "related"}),
+    "answer": frozenset(),
+}
+_WHEN = "system when "
 
 # Placeholders filled with text from feeds (or earlier answers): each must sit inside the data block, where the
 # system section tells the model it is untrusted data.
@@ -63,6 +74,17 @@ class Prompt:
     repair: str  # template over {error}
     placeholders: frozenset[str]  # those of the user template
     digest: str  # sha256 of the file, so an edit without a version bump still changes the input hash
+    when: tuple[tuple[str, str], ...] = ()  # (condition, static rules) in file order: added when it holds
+
+    def system_for(self, conditions: frozenset[str] = frozenset()) -> str:
+        """The system message for an input of which `conditions` hold."""
+        if unknown := conditions - CONDITIONS.get(self.name, frozenset()):
+            raise PromptError(f"prompt {self.name}: unknown condition(s) {', '.join(sorted(unknown))}")
+        return "\n".join([self.system, *(rules for condition, rules in self.when if condition in conditions)])
+
+    def full_system(self) -> str:
+        """Every rule the prompt holds, conditional ones included (for checks, not for sending)."""
+        return self.system_for(CONDITIONS.get(self.name, frozenset()))
 
 
 def default_directory() -> Path:
@@ -107,7 +129,15 @@ def parse_prompt(text: str, *, path: Path) -> Prompt:
     if contract is None:
         raise fail(f"no code fills this prompt (known prompts: {', '.join(sorted(CONTRACTS))})")
     sections = _sections(body, fail)
-    for section, expected in (("system", frozenset[str]()), ("user", contract), ("repair", REPAIR_PLACEHOLDERS)):
+    when = tuple((title.removeprefix(_WHEN), text) for title, text in sections.items() if title.startswith(_WHEN))
+    allowed = CONDITIONS.get(path.stem, frozenset())
+    for condition, _ in when:
+        if condition not in allowed:
+            known = ", ".join(sorted(allowed)) or "none"
+            raise fail(f"## {_WHEN}{condition}: unknown condition; this prompt's: {known}")
+    static = [(f"{_WHEN}{c}", frozenset[str]()) for c, _ in when]
+    for section, expected in (("system", frozenset[str]()), *static, ("user", contract),
+                              ("repair", REPAIR_PLACEHOLDERS)):
         used = _placeholders(sections[section], section, fail)
         if unknown := used - expected:
             raise fail(f"## {section}: unknown placeholder(s) {_braced(unknown)}; allowed: {_braced(expected)}")
@@ -117,17 +147,20 @@ def parse_prompt(text: str, *, path: Path) -> Prompt:
         _check_delimited(sections, UNTRUSTED.get(meta["name"], frozenset({"items"})), fail)
     return Prompt(name=meta["name"], version=meta["version"], description=meta["description"],
                   system=sections["system"].format_map({}), user=sections["user"], repair=sections["repair"],
-                  placeholders=contract, digest=hashlib.sha256(text.encode("utf-8")).hexdigest())
+                  placeholders=contract, digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                  when=tuple((c, rules.format_map({})) for c, rules in when))
 
 
-def render(prompt: Prompt, **values: str) -> list[ChatCompletionMessageParam]:
-    """The system and user messages. Every value is data: marker look-alikes inside it are defused."""
+def render(prompt: Prompt, conditions: frozenset[str] = frozenset(), /,
+           **values: str) -> list[ChatCompletionMessageParam]:
+    """The system message (with the rules of the `conditions` that hold) and the user message. Every value is
+    data: marker look-alikes inside it are defused."""
     given = frozenset(values)
     if given != prompt.placeholders:
         raise PromptError(f"prompt {prompt.name}: missing {_braced(prompt.placeholders - given)}, "
                           f"unknown {_braced(given - prompt.placeholders)}")
     user = prompt.user.format_map({k: neutralise_markers(v) for k, v in values.items()})
-    return [{"role": "system", "content": prompt.system}, {"role": "user", "content": user}]
+    return [{"role": "system", "content": prompt.system_for(conditions)}, {"role": "user", "content": user}]
 
 
 def render_repair(prompt: Prompt, error: str) -> ChatCompletionUserMessageParam:
@@ -171,9 +204,10 @@ def _sections(body: str, fail: _Fail) -> dict[str, str]:
     for line in body.splitlines():
         heading = _HEADING.match(line)
         if heading:
-            title = heading.group(1).lower()
-            if title not in SECTIONS:
-                raise fail(f"unknown section '## {heading.group(1)}' (sections: {', '.join(SECTIONS)})")
+            title = " ".join(heading.group(1).lower().split())
+            if title not in SECTIONS and not (title.startswith(_WHEN) and title[len(_WHEN):].isidentifier()):
+                raise fail(f"unknown section '## {heading.group(1)}' (sections: {', '.join(SECTIONS)}, "
+                           f"'{_WHEN}<condition>')")
             if title in found:
                 raise fail(f"section '## {title}' given twice")
             current = found[title] = []
@@ -182,7 +216,7 @@ def _sections(body: str, fail: _Fail) -> dict[str, str]:
         elif line.strip():
             raise fail("text before the first '## system' heading")
     sections = {k: "\n".join(v).strip() for k, v in found.items()}
-    for title in SECTIONS:
+    for title in (*SECTIONS, *(t for t in sections if t.startswith(_WHEN))):
         if not sections.get(title):
             raise fail(f"missing or empty section '## {title}'")
     return sections
