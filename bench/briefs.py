@@ -290,6 +290,8 @@ def main() -> None:
                         help="BRIEFBOT_LLM_SINGLE_REPORTS: the LLM briefs one-outlet stories too")
     parser.add_argument("--rebrief-minutes", type=int, default=None,
                         help="BRIEFBOT_REBRIEF_MINUTES (default: the setting's default)")
+    parser.add_argument("--rewrite-growth-percent", type=int, default=None,
+                        help="BRIEFBOT_REWRITE_GROWTH_PERCENT (default: the setting's default)")
     parser.add_argument("--naive-prompts", type=Path, metavar="DIR",
                         help="also price the naive baseline with the prompt files in DIR (a fixed yardstick)")
     parser.add_argument("--dump", type=Path, help="write every LLM request's messages to this file (JSON lines)")
@@ -301,6 +303,8 @@ def main() -> None:
         single: dict[str, Any] = {"briefbot_llm_single_reports": True} if args.llm_single_reports else {}
         if args.rebrief_minutes is not None:
             single["briefbot_rebrief_minutes"] = args.rebrief_minutes
+        if args.rewrite_growth_percent is not None:
+            single["briefbot_rewrite_growth_percent"] = args.rewrite_growth_percent
         ctx = build_context(Settings(
             database_url=f"sqlite:///{tmp}/briefs.db", briefbot_allow_private_urls=True, openai_api_key="bench",
             openai_base_url=f"http://127.0.0.1:{llm.server_address[1]}/v1", briefbot_brief_model="bench-model",
@@ -309,7 +313,8 @@ def main() -> None:
         ctx.clock = lambda: clock.now
         print(f"{platform.system()} {platform.machine()}, Python {platform.python_version()}, SQLite "
               f"{sqlite3.sqlite_version}; --days {args.days} --seed {args.seed} --rounds {args.rounds}, "
-              f"re-brief interval {ctx.settings.briefbot_rebrief_minutes} minutes")
+              f"re-brief interval {ctx.settings.briefbot_rebrief_minutes} minutes, rewrite growth "
+              f"{ctx.settings.briefbot_rewrite_growth_percent}%")
         asyncio.run(replay(ctx, server, stream, clock, args.days, args.rounds))
         with session_scope(ctx.engine) as session:
             items, briefs = list(session.exec(select(Item))), list(session.exec(select(Brief).order_by(col(Brief.id))))

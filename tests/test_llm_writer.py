@@ -16,7 +16,7 @@ import pytest
 
 from bot.briefs.guard import UnsafeDraftError, check_draft, clean_text, fit_headline
 from bot.briefs.model import BriefDraft, BriefInput, RelatedRef, SourceRef
-from bot.llm.brief_writer import LLMBriefWriter, grammar_schema, input_hash
+from bot.llm.brief_writer import LLMBriefWriter, format_items, grammar_schema, input_hash
 from bot.llm.client import PLACEHOLDER_API_KEY, LLMBadOutput, LLMUnavailable, build_client, llm_configured
 from bot.llm.prompts import load_all
 from bot.settings import Settings
@@ -336,3 +336,24 @@ def test_check_draft_rejects_what_cleaning_would_gut() -> None:
         check_draft(BriefDraft(**{**GOOD, "event_type": "see www.evil.example"}), ALLOWED)
     places = check_draft(BriefDraft(**{**GOOD, "places": ["Kent", "@here", "<#C1|x>"]}), ALLOWED).places
     assert places == ["Kent"]
+
+
+def test_a_sentence_an_earlier_item_said_is_read_once() -> None:
+    """Syndicated copies of one wire story repeat its sentences; the writer is sent each once. Case, spacing and
+    punctuation do not hide a repeat; short sentences stay; an item with nothing new says so."""
+    wire = "Acme agreed to buy Beta Corp for two billion dollars. The deal should close in May. Shares rose."
+    items = (
+        SourceRef(item_id=1, title="Acme buys Beta Corp in a cash deal", url="", outlet="Wire", published_at=None,
+                  text=wire),
+        SourceRef(item_id=2, title="Acme to buy Beta", url="", outlet="Daily", published_at=None,
+                  text="ACME agreed to buy Beta Corp for two billion dollars!  Regulators must still approve the "
+                       "deal. Shares rose."),
+        SourceRef(item_id=3, title="Acme, Beta deal", url="", outlet="Post", published_at=None,
+                  text="The deal should close in May."),
+        SourceRef(item_id=4, title="Beta sold", url="", outlet="Blog", published_at=None,
+                  text="Acme buys Beta Corp in a cash deal. Big news."),  # an earlier title; a short sentence
+        SourceRef(item_id=5, title="Other", url="", outlet="Blog", published_at=None, text=""),
+    )
+    texts = [line.removeprefix("text: ") for line in format_items(items).splitlines() if line.startswith("text: ")]
+    assert texts == [wire, "Regulators must still approve the deal. Shares rose.", "(repeats the items above)",
+                     "Big news.", "(none)"]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.core.rebrief import needs_brief, rebrief_waits
+from bot.core.rebrief import UPDATE_SHARE, RebriefRule, grew, needs_brief, rebrief_waits
 
 
 @pytest.mark.parametrize(("briefed", "now", "expected"), [
@@ -37,3 +37,20 @@ T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 ])
 def test_rebrief_waits(briefed_at: datetime | None, now: datetime, interval: timedelta, expected: bool) -> None:
     assert rebrief_waits(briefed_at=briefed_at, now=now, interval=interval) is expected
+
+
+@pytest.mark.parametrize(("briefed", "now", "growth", "expected"), [
+    (2, 4, 1.0, True),  # doubled
+    (4, 7, 1.0, False),  # three more of four: not doubled
+    (4, 8, 1.0, True),
+    (4, 6, 0.3, True),  # a third more, and two
+    (4, 5, 0.1, False),  # one more is never enough, whatever the share
+])
+def test_grew(briefed: int, now: int, growth: float, expected: bool) -> None:
+    assert grew(briefed_items=briefed, items=now, growth=growth) is expected
+
+
+def test_a_signals_text_is_rewritten_at_a_third_more_whatever_the_setting() -> None:
+    rule = RebriefRule(growth=1.0)
+    assert rule.rewrite_growth("story") == 1.0
+    assert rule.rewrite_growth("signal") == UPDATE_SHARE == 0.3  # its text states its counts

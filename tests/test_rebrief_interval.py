@@ -102,3 +102,35 @@ def test_with_no_interval_every_material_change_is_briefed_at_once(
     # The rewrite is sent the LLM's own text as the earlier brief, and both reports it has not read.
     assert "Earlier brief:" in user and "Coast Daily" in user and "Sound Post" in user
     assert "outlet: The Harbor Ledger" not in user and "outlet: Metro Wire" not in user
+
+
+@pytest.mark.parametrize(("growth", "expected"), [
+    (100, [0, 1, 1, 2, 2, 2]),  # the default: rewritten when doubled (2 -> 4); 6 of 4 is a sources update
+    (30, [0, 1, 1, 2, 2, 3]),  # a third more: 6 of 4 is rewritten
+])
+def test_the_rewrite_growth_setting_decides_when_the_text_is_rewritten(
+    settings: Settings, engine: Engine, clock: Any, llm: FakeLLM, growth: int, expected: list[int]
+) -> None:
+    """BRIEFBOT_REWRITE_GROWTH_PERCENT: below it, new reports update the brief's sources and counts under the
+    LLM's text with no call; at it, the LLM rewrites the text."""
+    ctx = context(settings, clock, llm, briefbot_rebrief_minutes=0, briefbot_rewrite_growth_percent=growth)
+    outlets = ("The Harbor Ledger", "Metro Wire", "Coast Daily", "Sound Post", "Bay Times", "Valley News")
+    feeds = [source(ctx.engine, "T1", f"https://feed{n}.example/rss", clock()) for n in range(len(outlets))]
+    follow(ctx, feeds[0], "C_EVERY")
+    calls = []
+    for n, outlet in enumerate(outlets, 1):
+        clock.now += timedelta(minutes=10)
+        report(ctx, feeds[n - 1], KENT, outlet, n)
+        if expected[n - 1] > (expected[n - 2] if n > 1 else 0):  # a call expected: its reply
+            llm.enqueue(completion(json.dumps(DRAFT | {"summary": f"Written from {n} reports."})))
+        ctx.analyse()
+        calls.append(len(llm.requests))
+    assert calls == expected
+    with session_scope(engine) as session:
+        newest = list_briefs(session=session)[0]
+    assert (newest.outlet_count, len(newest.sources)) == (6, 6)  # the counts and sources are current either way
+    if growth == 100:
+        assert (newest.writer_note, newest.summary, newest.prompt_tokens) == (
+            CARRIED_NOTE, "Written from 4 reports.", 0)
+    else:
+        assert (newest.writer_note, newest.summary) == (None, "Written from 6 reports.")

@@ -17,7 +17,7 @@ from bot.clock import Clock
 from bot.core.jobs import family_labels, function_label
 from bot.core.lifecycle import PullbackParams
 from bot.core.normalize import cap_text, first_line
-from bot.core.rebrief import grew, needs_brief, rebrief_waits
+from bot.core.rebrief import RebriefRule, grew, needs_brief, rebrief_waits
 from bot.storage.briefs import brief_by_input_hash, latest_brief, latest_briefs, save_brief
 from bot.storage.db import session_scope
 from bot.storage.leases import Held, holding, new_owner
@@ -57,6 +57,9 @@ class Due:
     make_input: Callable[[], BriefInput]
 
 
+NO_WAIT = RebriefRule()  # no re-brief interval; stories' texts rewritten at the default growth
+
+
 @dataclass(slots=True)
 class BriefingReport:
     written: list[int] = field(default_factory=list)  # new brief ids
@@ -68,15 +71,16 @@ class BriefingReport:
 def write_pending_briefs(*, engine: Engine, clock: Clock, writer: BriefWriter, team_id: str | None = None,
                          story_min_outlets: int = 2, owner: str | None = None, lease: timedelta = LEASE,
                          concurrency: int = 1, llm_single_reports: bool = False,
-                         rebrief_interval: timedelta = timedelta(0)) -> BriefingReport:
+                         rebrief: RebriefRule = NO_WAIT) -> BriefingReport:
     """Brief every signal and story that needs it. Each subject is leased while its brief is written, so
     several workers share a team's briefs and never write one twice. `concurrency` briefs are written at
     once (an LLM call mostly waits); with 1, in subject order. A story one outlet reports so far is briefed by
     the built-in writer, saying why (`SINGLE_REPORT_NOTE`), unless `llm_single_reports`
     (BRIEFBOT_LLM_SINGLE_REPORTS) or the writer is the built-in one anyway (no LLM configured).
-    A subject briefed less than `rebrief_interval` ago (BRIEFBOT_REBRIEF_MINUTES) waits for its next brief and is
+    A subject briefed less than `rebrief.interval` ago (BRIEFBOT_REBRIEF_MINUTES) waits for its next brief and is
     counted in `waiting`, so that the caller keeps the briefs wanted; a single report's built-in brief never waits
-    for the LLM's first one."""
+    for the LLM's first one. The LLM rewrites a brief's text once its subject grew by `rebrief.growth`
+    (BRIEFBOT_REWRITE_GROWTH_PERCENT); new outlets alone update the sources and counts under it."""
     owner = owner or new_owner("brief")
     report = BriefingReport()
     with session_scope(engine) as session:
@@ -84,7 +88,7 @@ def write_pending_briefs(*, engine: Engine, clock: Clock, writer: BriefWriter, t
     for team in teams:
         with session_scope(engine) as session:
             due = _stories_due(session, team, clock, story_min_outlets) + _signals_due(session, team, clock)
-            due, waiting = _needing(session, team, due, clock(), rebrief_interval)  # only these are leased
+            due, waiting = _needing(session, team, due, clock(), rebrief)  # only these are leased
         report.waiting += waiting
         due = _linked(engine, team, clock, due)
         team_writer = writer_for_team(writer, team)  # within this workspace's own LLM budget
@@ -99,7 +103,7 @@ def write_pending_briefs(*, engine: Engine, clock: Clock, writer: BriefWriter, t
                         return None, True, None
                     try:
                         by = _writer_of(subject, team_writer, llm_single_reports)
-                        return _brief_one(engine, team, by, clock, subject, held, rebrief_interval), False, None
+                        return _brief_one(engine, team, by, clock, subject, held, rebrief), False, None
                     except LeaseLostError:  # another worker has it now: not done here
                         return None, True, None
             except Exception as exc:  # this subject's brief fails alone; it is tried again on the next pass
@@ -147,7 +151,7 @@ def _signals_due(session: Session, team: str, clock: Clock) -> list[Due]:
                 partial(signal_input, signal, items.get(signal.id or 0, []))) for signal in signals]
 
 
-def _needing(session: Session, team: str, due: list[Due], now: datetime, interval: timedelta
+def _needing(session: Session, team: str, due: list[Due], now: datetime, rule: RebriefRule
              ) -> tuple[list[Due], int]:
     """The subjects whose latest brief (read in one query per subject kind) says they need a new one now, and
     how many more need one once their re-brief interval is over."""
@@ -160,8 +164,8 @@ def _needing(session: Session, team: str, due: list[Due], now: datetime, interva
                                     passing_over=CARRIED_NOTE) for subject, ids in carried.items()}
     wanted = [(d, latest[d.subject].get(d.subject_id)) for d in due]
     wanted = [(d, last) for d, last in wanted
-              if _wants_brief(last, d, texts[d.subject].get(d.subject_id, last))]
-    ready = [d for d, last in wanted if not _waits(last, d, now, interval)]
+              if _wants_brief(last, d, texts[d.subject].get(d.subject_id, last), rule)]
+    ready = [d for d, last in wanted if not _waits(last, d, now, rule.interval)]
     return ready, len(wanted) - len(ready)
 
 
@@ -192,7 +196,7 @@ def _writer_of(due: Due, team_writer: BriefWriter, llm_single_reports: bool) -> 
     return SINGLE_REPORT
 
 
-def _wants_brief(last: Brief | None, due: Due, text_of: Brief | None) -> bool:
+def _wants_brief(last: Brief | None, due: Due, text_of: Brief | None, rule: RebriefRule) -> bool:
     """A brief for this version of the subject, unless it has one or has not changed materially since: since the
     last brief, or since the brief whose text that one carries (`text_of`, the same brief but after a sources
     update). A single report's built-in brief is never a story's last word once a second outlet reports it."""
@@ -204,7 +208,7 @@ def _wants_brief(last: Brief | None, due: Due, text_of: Brief | None) -> bool:
         return True
     return (needs_brief(briefed_items=last.item_count, briefed_outlets=last.outlet_count, items=due.items,
                         outlets=due.outlets)
-            or grew(briefed_items=text_of.item_count, items=due.items))
+            or grew(briefed_items=text_of.item_count, items=due.items, growth=rule.rewrite_growth(due.subject)))
 
 
 def _waits(last: Brief | None, due: Due, now: datetime, interval: timedelta) -> bool:
@@ -216,7 +220,7 @@ def _waits(last: Brief | None, due: Due, now: datetime, interval: timedelta) -> 
 
 
 def _brief_one(engine: Engine, team: str, writer: BriefWriter, clock: Clock, due: Due, held: Held,
-               interval: timedelta = timedelta(0)) -> int | None:
+               rule: RebriefRule) -> int | None:
     """A brief for this version of the subject, unless it has one or has not changed materially since its
     last; the new brief's id, or None. The writer runs outside any transaction (an LLM call holds no
     database connection), and the brief is saved only while the subject's lease is still ours
@@ -228,14 +232,14 @@ def _brief_one(engine: Engine, team: str, writer: BriefWriter, clock: Clock, due
                                 passing_over=CARRIED_NOTE)
                    if last is not None and last.writer_note == CARRIED_NOTE else last)
         # Checked again under the lease: another worker may have written it.
-        if not _wants_brief(last, due, text_of) or _waits(last, due, clock(), interval):
+        if not _wants_brief(last, due, text_of, rule) or _waits(last, due, clock(), rule.interval):
             return None
         inp = due.make_input()
         seen = for_writer(inp, text_of)  # what the writer reads; the brief still cites every item of `inp`
         key = writer.input_hash(seen)
         # A single report's built-in brief is rewritten (it costs nothing) so that it keeps saying why.
         cached = None if writer is SINGLE_REPORT else brief_by_input_hash(session=session, input_hash=key)
-    if text_of is not None and _carries_over(writer, text_of, due):
+    if text_of is not None and _carries_over(writer, text_of, due, rule):
         written = replace(_reused(text_of, f"carried:{text_of.id}"), note=CARRIED_NOTE)
     elif cached is not None and cached.team_id == team:
         written = _reused(cached, key)
@@ -252,11 +256,11 @@ def _brief_one(engine: Engine, team: str, writer: BriefWriter, clock: Clock, due
     return brief.id or 0
 
 
-def _carries_over(writer: BriefWriter, text_of: Brief, due: Due) -> bool:
-    """Whether the LLM's text stays, with the sources and counts updated: the subject changed by new outlets
-    alone since that text was written (`core/rebrief.grew`), and an LLM would write the new one."""
+def _carries_over(writer: BriefWriter, text_of: Brief, due: Due, rule: RebriefRule) -> bool:
+    """Whether the LLM's text stays, with the sources and counts updated: the subject has not grown enough since
+    that text was written for a rewrite (`core/rebrief.grew`), and an LLM would write the new one."""
     return (text_of.writer == "llm" and not isinstance(writer, BuiltinWriter)
-            and not grew(briefed_items=text_of.item_count, items=due.items))
+            and not grew(briefed_items=text_of.item_count, items=due.items, growth=rule.rewrite_growth(due.subject)))
 
 
 def _reused(brief: Brief, key: str) -> WrittenBrief:

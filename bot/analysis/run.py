@@ -12,6 +12,7 @@ from bot.analysis.story_update import StoryReport, update_stories
 from bot.briefs.writers import BriefWriter
 from bot.clock import Clock
 from bot.core.normalize import first_line
+from bot.core.rebrief import RebriefRule
 from bot.core.types import Embed
 from bot.settings import Settings
 from bot.storage.db import session_scope
@@ -119,7 +120,9 @@ def _analyse_team(run: _Pass, team: str, report: AnalysisReport, problems: list[
                                   story_min_outlets=run.settings.briefbot_story_min_outlets, owner=run.owner,
                                   lease=run.brief_lease, concurrency=run.concurrency,
                                   llm_single_reports=run.settings.briefbot_llm_single_reports,
-                                  rebrief_interval=timedelta(minutes=run.settings.briefbot_rebrief_minutes))
+                                  rebrief=RebriefRule(
+                                      interval=timedelta(minutes=run.settings.briefbot_rebrief_minutes),
+                                      growth=run.settings.briefbot_rewrite_growth_percent / 100))
     report.briefs += briefs.written
     report.busy += briefs.busy
     problems += briefs.problems

@@ -35,6 +35,8 @@ MAX_ITEMS = 12
 MAX_ITEM_TEXT = 1200
 MAX_RELATED = 3  # related stories or signals shown to the writer
 RELATED_TEXT = 300
+MIN_REPEATED_SENTENCE = 20  # characters of a sentence's words: shorter ones are not dropped as repeats
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _SCHEMA_KEYS = {"type", "properties", "items", "description"}  # what every strict-mode server accepts
 # The grammar schema's limits (characters; items): within BriefDraft's, and what the prompts ask for.
 GRAMMAR_LENGTHS = {"headline": (8, 90), "summary": (10, 400), "why_it_matters": (5, 300), "event_type": (2, 40)}
@@ -240,9 +242,10 @@ def conditions(inp: BriefInput) -> frozenset[str]:
 def format_items(items: tuple[SourceRef, ...], *, total: int | None = None) -> str:
     """Numbered items, two lines each. Whitespace is flattened so no item can fake another's header. `total`:
     how many the subject holds, when more than the items given (the brief cites only the newest)."""
-    lines = []
+    lines, seen = [], set[str]()
     for number, item in enumerate(items[:MAX_ITEMS], start=1):
-        text = _flat(item.text)
+        seen.add(_sentence_key(item.title))
+        text = _unseen(_flat(item.text), seen)
         if len(text) > MAX_ITEM_TEXT:
             text = text[:MAX_ITEM_TEXT].rsplit(" ", 1)[0] + " …"
         lines.append(f"[{number}] outlet: {_flat(item.outlet) or 'unknown'} | date: {_when(item.published_at)}"
@@ -252,6 +255,23 @@ def format_items(items: tuple[SourceRef, ...], *, total: int | None = None) -> s
     if hidden > 0:
         lines.append(f"({hidden} more items not shown)")
     return "\n".join(lines)
+
+
+def _unseen(text: str, seen: set[str]) -> str:
+    """The text without the sentences an earlier item (or its own title) already said: syndicated copies of one
+    wire story carry the same sentences, and the writer reads each once. Short sentences stay (they say too
+    little to be sure they are the same). Adds this text's sentences to `seen`."""
+    kept = []
+    for sentence in _SENTENCE_END.split(text):
+        key = _sentence_key(sentence)
+        if len(key) < MIN_REPEATED_SENTENCE or key not in seen:
+            kept.append(sentence)
+        seen.add(key)
+    return " ".join(kept) if kept or not text else "(repeats the items above)"
+
+
+def _sentence_key(sentence: str) -> str:
+    return " ".join(re.sub(r"[^\w]+", " ", sentence.casefold()).split())
 
 
 def format_related(related: tuple[RelatedRef, ...]) -> str:
