@@ -355,5 +355,8 @@ def test_a_sentence_an_earlier_item_said_is_read_once() -> None:
         SourceRef(item_id=5, title="Other", url="", outlet="Blog", published_at=None, text=""),
     )
     texts = [line.removeprefix("text: ") for line in format_items(items).splitlines() if line.startswith("text: ")]
-    assert texts == [wire, "Regulators must still approve the deal. Shares rose.", "(repeats the items above)",
+    assert texts == [wire, "Regulators must still approve the deal. Shares rose.", "(repeats earlier reports)",
                      "Big news.", "(none)"]
+    # A re-brief's new items, after the items its earlier brief was written from (not shown again).
+    again = format_items(items[2:3], read=items[:1])
+    assert "text: (repeats earlier reports)" in again and "Acme buys Beta Corp" not in again

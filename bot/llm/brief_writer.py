@@ -220,7 +220,8 @@ def prompt_values(inp: BriefInput) -> dict[str, str]:
     def given(value: str) -> str:
         return value.strip() or "not given"
 
-    common = {"count": str(inp.total_items()), "items": format_items(inp.items, total=inp.total_items()),
+    common = {"count": str(inp.total_items()),
+              "items": format_items(inp.items, total=inp.total_items(), read=inp.earlier),
               "related": format_related(inp.related)}
     if inp.subject == "signal":
         return {**common, "company": given(_flat(inp.company)), "reason": REASONS.get(inp.reason, given(inp.reason)),
@@ -239,10 +240,14 @@ def conditions(inp: BriefInput) -> frozenset[str]:
         {"related"} if shown - {"brief"} else set())
 
 
-def format_items(items: tuple[SourceRef, ...], *, total: int | None = None) -> str:
+def format_items(items: tuple[SourceRef, ...], *, total: int | None = None, read: tuple[SourceRef, ...] = ()) -> str:
     """Numbered items, two lines each. Whitespace is flattened so no item can fake another's header. `total`:
-    how many the subject holds, when more than the items given (the brief cites only the newest)."""
+    how many the subject holds, when more than the items given (the brief cites only the newest). `read`: the
+    items a re-brief's earlier brief was written from (not shown again): what they said is not sent again."""
     lines, seen = [], set[str]()
+    for item in read:
+        seen.add(_sentence_key(item.title))
+        _unseen(_flat(item.text), seen)
     for number, item in enumerate(items[:MAX_ITEMS], start=1):
         seen.add(_sentence_key(item.title))
         text = _unseen(_flat(item.text), seen)
@@ -259,15 +264,15 @@ def format_items(items: tuple[SourceRef, ...], *, total: int | None = None) -> s
 
 def _unseen(text: str, seen: set[str]) -> str:
     """The text without the sentences an earlier item (or its own title) already said: syndicated copies of one
-    wire story carry the same sentences, and the writer reads each once. Short sentences stay (they say too
-    little to be sure they are the same). Adds this text's sentences to `seen`."""
+    wire story, and job postings' boilerplate, carry the same sentences, and the writer reads each once. Short
+    sentences stay (they say too little to be sure they are the same). Adds this text's sentences to `seen`."""
     kept = []
     for sentence in _SENTENCE_END.split(text):
         key = _sentence_key(sentence)
         if len(key) < MIN_REPEATED_SENTENCE or key not in seen:
             kept.append(sentence)
         seen.add(key)
-    return " ".join(kept) if kept or not text else "(repeats the items above)"
+    return " ".join(kept) if kept or not text else "(repeats earlier reports)"
 
 
 def _sentence_key(sentence: str) -> str:
