@@ -259,7 +259,7 @@ def where_tokens(briefs: list[Brief], rebrief_ids: set[int]) -> None:
     calls = Counter[bool]()
     for brief in briefs:
         number = re.match(r"Brief (\d+):", brief.headline)
-        if number is None or brief.writer_note == briefing.CARRIED_NOTE:  # a sources update: its text's request
+        if number is None or briefing.carried(brief.writer_note):  # a sources update: its text's request
             continue
         messages = FakeLLM.requests[int(number.group(1)) - 1]["messages"]
         lines = str(messages[1]["content"]).splitlines()
@@ -349,14 +349,14 @@ def main() -> None:
           f"{dict(Counter((b.writer_note or '')[:30] for b in briefs if b.writer == 'builtin'))}; re-briefs "
           f"{len(rebriefs)} ({outlet_only} on a new outlet alone)"
           f" with {sum(b.prompt_tokens for _, b in rebriefs)} of {usage} usage prompt tokens")
-    llm_after = [(a, b) for a, b in rebriefs if b.writer == "llm" and b.writer_note != briefing.CARRIED_NOTE]
+    llm_after = [(a, b) for a, b in rebriefs if b.writer == "llm" and not briefing.carried(b.writer_note)]
     takeovers = [(a, b) for a, b in llm_after if a.writer == "builtin"]
     gaps = sorted((b.created_at - a.created_at).total_seconds() / 3600 for a, b in llm_after if a.writer == "llm")
     print(f"LLM briefs after an earlier brief: {len(takeovers)} after a single report's built-in brief, "
           f"{len(gaps)} after the LLM's own" + (f" (hours since it: min {gaps[0]:.1f}, median "
                                                  f"{gaps[len(gaps) // 2]:.1f}, max {gaps[-1]:.1f})" if gaps else "")
           + f"; sources updates under the LLM's text (no call) "
-            f"{sum(1 for b in briefs if b.writer_note == briefing.CARRIED_NOTE)}")
+            f"{sum(1 for b in briefs if briefing.carried(b.writer_note))}")
     print(f"versions declined by the material-change rule {declined}; briefs reused by input hash "
           f"{sum(1 for b in briefs if (b.writer_note or '').startswith('reused'))}")
     print(f"LLM calls {calls}; prompt tokens: estimate {est} (messages), server usage {usage} (messages + schema); "

@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 
-from bot.analysis.briefing import CARRIED_NOTE
+from bot.analysis.briefing import CARRIED_NOTE, CARRIED_PREFIX
 from bot.settings import Settings
-from bot.storage.briefs import list_briefs
+from bot.storage.briefs import latest_brief, list_briefs
 from bot.storage.db import session_scope
+from bot.storage.models import Brief
 from bot.storage.wanted import request_work, teams_wanting_analysis
 from tests.history import source
 from tests.llm_server import FakeLLM, completion
@@ -132,5 +133,15 @@ def test_the_rewrite_growth_setting_decides_when_the_text_is_rewritten(
     if growth == 100:
         assert (newest.writer_note, newest.summary, newest.prompt_tokens) == (
             CARRIED_NOTE, "Written from 4 reports.", 0)
+        # A sources update stored under an earlier wording of the note is still passed over, by its prefix.
+        with session_scope(engine) as session:
+            row = session.get(Brief, newest.id)
+            assert row is not None
+            row.writer_note = ("sources updated: more outlets report it; the LLM rewrites the text when it grows by "
+                               "a third")
+        with session_scope(engine) as session:
+            text_of = latest_brief(session=session, team_id="T1", subject="story", subject_id=newest.subject_id,
+                                   passing_over=CARRIED_PREFIX)
+            assert text_of is not None and (text_of.writer_note, text_of.item_count) == (None, 4)
     else:
         assert (newest.writer_note, newest.summary) == (None, "Written from 6 reports.")

@@ -38,7 +38,15 @@ POSTING_TEXT = 200
 PULLBACK_DAYS = PullbackParams().window.days
 LEASE = timedelta(minutes=5)  # longer than the writer's slowest call with its retries
 SINGLE_REPORT = BuiltinWriter(SINGLE_REPORT_NOTE)
-CARRIED_NOTE = "sources updated: more outlets report it; the LLM rewrites the text when it grows by a third"
+# A sources update's note. Recognised by its prefix (`carried`), so that rows written under an earlier wording
+# still count as sources updates.
+CARRIED_PREFIX = "sources updated:"
+CARRIED_NOTE = f"{CARRIED_PREFIX} more reports or outlets; the LLM rewrites the text once the story has grown enough"
+
+
+def carried(note: str | None) -> bool:
+    """Whether a brief with this writer note is a sources update (its text carried over from an earlier one)."""
+    return note is not None and note.startswith(CARRIED_PREFIX)
 
 
 class LeaseLostError(Exception):
@@ -158,10 +166,10 @@ def _needing(session: Session, team: str, due: list[Due], now: datetime, rule: R
     latest = {subject: latest_briefs(session=session, team_id=team, subject=subject,
                                      subject_ids=[d.subject_id for d in due if d.subject == subject])
               for subject in ("story", "signal")}
-    carried = {subject: [i for i, b in latest[subject].items() if b.writer_note == CARRIED_NOTE]
+    carried_ids = {subject: [i for i, b in latest[subject].items() if carried(b.writer_note)]
                for subject in ("story", "signal")}
     texts = {subject: latest_briefs(session=session, team_id=team, subject=subject, subject_ids=ids,
-                                    passing_over=CARRIED_NOTE) for subject, ids in carried.items()}
+                                    passing_over=CARRIED_PREFIX) for subject, ids in carried_ids.items()}
     wanted = [(d, latest[d.subject].get(d.subject_id)) for d in due]
     wanted = [(d, last) for d, last in wanted
               if _wants_brief(last, d, texts[d.subject].get(d.subject_id, last), rule)]
@@ -229,8 +237,8 @@ def _brief_one(engine: Engine, team: str, writer: BriefWriter, clock: Clock, due
         last = latest_brief(session=session, team_id=team, subject=due.subject, subject_id=due.subject_id)
         # The brief whose text the subject's alert shows: the last one, or the one a sources update took it from.
         text_of = (latest_brief(session=session, team_id=team, subject=due.subject, subject_id=due.subject_id,
-                                passing_over=CARRIED_NOTE)
-                   if last is not None and last.writer_note == CARRIED_NOTE else last)
+                                passing_over=CARRIED_PREFIX)
+                   if last is not None and carried(last.writer_note) else last)
         # Checked again under the lease: another worker may have written it.
         if not _wants_brief(last, due, text_of, rule) or _waits(last, due, clock(), rule.interval):
             return None

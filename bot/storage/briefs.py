@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import not_, or_
 from sqlmodel import Session, col, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -18,8 +18,9 @@ from bot.storage.models import Brief, Item, Signal
 
 def latest_brief(*, session: Session, team_id: str, subject: str, subject_id: int,
                  passing_over: str | None = None) -> Brief | None:
-    """The subject's newest brief; `passing_over` a writer note: the newest without it (briefs.CARRIED_NOTE:
-    the newest whose text was written for the subject, not carried over by a sources update)."""
+    """The subject's newest brief; `passing_over` a writer note's prefix: the newest whose note does not start
+    with it (briefing.CARRIED_PREFIX: the newest whose text was written for the subject, not carried over by a
+    sources update)."""
     query = select(Brief).where(Brief.team_id == team_id, Brief.subject == subject, Brief.subject_id == subject_id)
     return session.exec(_passing_over(query, passing_over)
                         .order_by(col(Brief.subject_version).desc(), col(Brief.id).desc())).first()
@@ -38,10 +39,11 @@ def latest_briefs(*, session: Session, team_id: str, subject: str, subject_ids: 
     return newest
 
 
-def _passing_over(query: SelectOfScalar[Brief], note: str | None) -> SelectOfScalar[Brief]:
-    if note is None:
+def _passing_over(query: SelectOfScalar[Brief], prefix: str | None) -> SelectOfScalar[Brief]:
+    if prefix is None:
         return query
-    return query.where(or_(col(Brief.writer_note).is_(None), col(Brief.writer_note) != note))
+    return query.where(or_(col(Brief.writer_note).is_(None),
+                           not_(col(Brief.writer_note).startswith(prefix, autoescape=True))))
 
 
 def brief_by_input_hash(*, session: Session, input_hash: str) -> Brief | None:
