@@ -115,6 +115,36 @@ def test_a_closed_posting_come_back_under_a_new_id_is_a_repost(
     assert postings(engine)["30"].repost_of is None
 
 
+def test_a_relisting_held_for_a_poll_is_matched_as_reposts_once_confirmed(
+        settings: Settings, engine: Engine, server: LocalServer, clock: Any) -> None:
+    """A board re-lists its roles: all of them leave at once and come back under new ids over two polls. The
+    disappearance is held for a poll (it may be an outage), so the postings back in that poll find nothing
+    closed to repost when stored; the next poll confirms it, and they are matched then, as are the rest. A
+    posting of the poll before, which still listed the old ones, is new demand."""
+    old = [(n, f"Warehouse Associate {n}", "Kent, WA") for n in range(1, 11)]
+    second = (11, "Warehouse Associate 1", "Kent, WA")  # a second opening of #1's role, listed beside it
+    server.route("/kestrel", board([*old, second]))
+    add(engine, clock, server.url("/kestrel"), kind="greenhouse")
+    poll(settings, engine, clock, due_only=False)
+
+    clock.now += timedelta(hours=1)
+    relisted_at = clock()
+    relisted = [(100 + n, title, where) for n, title, where in old]
+    server.route("/kestrel", board([second, *relisted[:4]]))
+    assert poll(settings, engine, clock, due_only=False).items_new == 4
+    items = postings(engine)
+    assert all(items[str(n)].closed_at is None for n in range(1, 11))  # ten of fourteen gone at once: held
+    assert all(items[str(100 + n)].repost_of is None for n in range(1, 5))  # nothing closed to repost yet
+
+    clock.now += timedelta(hours=1)
+    server.route("/kestrel", board([second, *relisted]))
+    assert poll(settings, engine, clock, due_only=False).items_new == 6  # and the disappearance is confirmed
+    items = postings(engine)
+    assert all(items[str(n)].closed_at == relisted_at for n in range(1, 11))  # dated when they left
+    assert {n: items[str(100 + n)].repost_of for n in range(1, 11)} == {n: items[str(n)].id for n in range(1, 11)}
+    assert items["11"].repost_of is None and items["11"].closed_at is None  # listed before they left: new demand
+
+
 def test_an_empty_board_closes_nothing_on_first_sight_and_everything_on_the_second(
         settings: Settings, engine: Engine, server: LocalServer, clock: Any) -> None:
     server.route("/kestrel", board(warehouse(range(1, 31))))

@@ -26,7 +26,7 @@ from bot.sources.registry import get_kind
 from bot.storage.db import refresh_item_statistics, session_scope
 from bot.storage.fit import UnfitValueError
 from bot.storage.items import StoreCounts, store_items
-from bot.storage.lifecycle import ClosingCounts, close_unlisted, mark_reposts
+from bot.storage.lifecycle import ClosingCounts, close_unlisted, mark_reposts, postings_seen_since
 from bot.storage.models import Source
 from bot.storage.sources import RECORDED_ONLY, PollOutcome, claim_sources, finish_poll, finish_polls
 from bot.storage.transactions import DatabaseError, Engine, OperationalError, Session
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 MAX_PAGES = 20
 CLAIM_BATCH = 200
 ANALYZE_AFTER = 1000  # new items in one batch
+LATE_REPOST_SLACK = timedelta(minutes=10)  # a held poll stores its new postings this long at most before closing
 MAX_ETAG, MAX_LAST_MODIFIED = 500, 100  # what their columns hold
 # Polls that store nothing (a 304, the same bytes) are recorded together: up to RECORD_BATCH in a transaction,
 # each waiting at most RECORD_WAIT seconds for others to join it. One transaction each cost half of a 304 round.
@@ -392,9 +393,21 @@ class Poller:
         closing = close_unlisted(session=session, source=source, listed={i.external_id for i in fetched.items},
                                  now=now, empty_since=fetched.empty_since)
         reposts = mark_reposts(session=session, team_id=source.team_id, item_ids=new_ids, now=now) if new_ids else 0
+        if closing.confirmed_since is not None:  # a held disappearance confirmed: its poll's new postings too
+            reposts += self._late_reposts(session, source, closing.confirmed_since)
         if closing.closed or closing.reopened or reposts:  # open roles changed: signals are read again
             request_work(session=session, team_id=source.team_id, kind="cluster")
         return closing
+
+    def _late_reposts(self, session: Session, source: Source, gone_at: datetime) -> int:
+        """A board that re-lists its roles takes them all down and puts them up under new ids in one poll: the
+        disappearance is held for a poll (it may be an outage), so the new postings stored with it found nothing
+        closed to repost. Once the next poll confirms it, those postings are matched against the closings, as
+        of the held poll (`gone_at`). The postings first seen a moment before it count (the poll stores before
+        it closes), but not those of the poll before, which still listed the old ones."""
+        slack = min(LATE_REPOST_SLACK, timedelta(seconds=self.settings.briefbot_poll_interval / 2))
+        new = postings_seen_since(session=session, source=source, since=gone_at - slack)
+        return mark_reposts(session=session, team_id=source.team_id, item_ids=new, now=gone_at) if new else 0
 
     def _store_each(self, source: Source, items: list[NormalisedItem], *,
                     backfill: bool) -> tuple[StoreCounts, str | None]:

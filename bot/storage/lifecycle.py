@@ -41,6 +41,7 @@ class ClosingCounts:
     reopened: int = 0  # postings listed again
     held: int = 0  # links whose disappearance waits for the next poll
     note: str | None = None  # for the poll's notes
+    confirmed_since: datetime | None = None  # the earliest held (or empty-board) disappearance this poll confirmed
 
 
 def close_unlisted(*, session: Session, source: Source, listed: Collection[str], now: datetime,
@@ -76,7 +77,9 @@ def close_unlisted(*, session: Session, source: Source, listed: Collection[str],
     tracked_since = source.listing_tracked_at or now
     changed = [link_id for link_id, _ in plan.close] + list(plan.reopen)
     closed, reopened = _settle_items(session, _item_ids_of(session, changed), tracked_since)
-    return ClosingCounts(closed=closed, reopened=reopened, held=len(plan.hold), note=plan.note)
+    confirmed_since = min((at for _, at in plan.close if at < now), default=None)
+    return ClosingCounts(closed=closed, reopened=reopened, held=len(plan.hold), note=plan.note,
+                         confirmed_since=confirmed_since)
 
 
 def _set(session: Session, link_ids: Sequence[int], **values: datetime | None) -> None:
@@ -147,6 +150,17 @@ def mark_reposts(*, session: Session, team_id: str, item_ids: Sequence[int], now
         by_id[item_id].repost_of = old_id
     session.flush()
     return len(matches)
+
+
+def postings_seen_since(*, session: Session, source: Source, since: datetime) -> list[int]:
+    """The open job postings the source lists that were first seen at or after `since` and are not reposts: a
+    re-listing's new postings, stored while the disappearance of the old ones was held for a poll, are looked
+    at again once it is confirmed (`mark_reposts` at that time)."""
+    return sorted({item_id for item_id in session.exec(
+        select(Item.id).join(ItemLink, col(ItemLink.item_id) == Item.id)
+        .where(ItemLink.source_id == source.id, col(ItemLink.delisted_at).is_(None), Item.kind == "job",
+               Item.team_id == source.team_id, col(Item.first_seen_at) >= since, col(Item.repost_of).is_(None),
+               col(Item.closed_at).is_(None))) if item_id is not None})
 
 
 def lifecycles(*, session: Session, team_id: str, item_ids: Iterable[int] | None = None,
