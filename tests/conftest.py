@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from bot.demo.server import LocalServer
 from bot.settings import Settings
 from bot.storage.db import build_engine, upgrade
+from tests.llm_server import FakeLLM
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 PG_URL = os.environ.get("BRIEFBOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -269,3 +270,10 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
             return value
         time.sleep(0.02)
     raise AssertionError(f"timed out after {timeout}s waiting for {predicate}")
+
+
+@pytest.fixture
+def llm() -> Iterator[FakeLLM]:
+    """A local OpenAI-compatible server on 127.0.0.1 whose replies a test queues (tests/llm_server.py)."""
+    with FakeLLM() as server:
+        yield server

@@ -49,11 +49,6 @@ def history(engine: Engine, team: str = "T1") -> None:
                           subject="signal"))
 
 
-@pytest.fixture
-def llm() -> Iterator[FakeLLM]:
-    with FakeLLM() as server:
-        yield server
-
 
 def make_ctx(db_url: str, **overrides: Any) -> Context:
     settings: Settings = make_settings(db_url, briefbot_answer_model="answer-model", briefbot_llm_max_retries=0,

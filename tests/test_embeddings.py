@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,11 +24,6 @@ T0 = datetime(2026, 11, 23, 9, tzinfo=UTC)
 def settings(**values: Any) -> Settings:
     return Settings(_env_file=None, **{"openai_api_key": None, "openai_base_url": None, **values})
 
-
-@pytest.fixture
-def llm() -> Iterator[FakeLLM]:
-    with FakeLLM() as server:
-        yield server
 
 
 def make_embedder(llm: FakeLLM, *, max_retries: int = 2, **options: Any) -> Embedder:

@@ -53,11 +53,6 @@ from tests.test_signal_update import seed_seattle_hiring
 COMPLETION = completion(json.dumps(GOOD)).body
 
 
-@pytest.fixture
-def llm() -> Iterator[FakeLLM]:
-    with FakeLLM() as server:
-        yield server
-
 
 def brief_writer(llm: FakeLLM, *, timeout: float = 5.0, max_retries: int = 0, model: str = MODEL) -> LLMBriefWriter:
     client = build_client(settings(openai_base_url=llm.base_url), timeout=timeout, max_retries=max_retries)

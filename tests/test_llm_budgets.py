@@ -38,11 +38,6 @@ DAY_ONE = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 _hooks = itertools.count(1)
 
 
-@pytest.fixture
-def llm() -> Iterator[FakeLLM]:
-    with FakeLLM() as server:
-        yield server
-
 
 def llm_context(db_url: str, llm: FakeLLM, clock: Any, budget: int, **extra: Any) -> Context:
     # These signals grow within minutes and are re-briefed at once (the interval has its own tests).

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
 from sqlalchemy.engine import Engine
 
 from bot.context import Context, build_context
@@ -22,11 +21,6 @@ DRAFT = {"headline": "Kestrel Commerce opens hiring for warehouse roles around S
          "why_it_matters": "It suggests a fulfillment site is coming.", "entities": ["Kestrel Commerce"],
          "places": ["Kent", "Seattle"], "event_type": "hiring_new_metro"}
 
-
-@pytest.fixture
-def llm() -> Any:
-    with FakeLLM() as server:
-        yield server
 
 
 def context(settings: Settings, llm: FakeLLM, clock: Any, **overrides: Any) -> Context:

@@ -6,7 +6,6 @@ import dataclasses
 import json
 import re
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -114,11 +113,6 @@ def system_section(name: str, *conditions: str) -> str:
 def settings(**values: Any) -> Settings:
     return Settings(_env_file=None, **{"openai_api_key": None, "openai_base_url": None, **values})  # type: ignore[call-arg]
 
-
-@pytest.fixture
-def llm() -> Iterator[FakeLLM]:
-    with FakeLLM() as server:
-        yield server
 
 
 def make_writer(llm: FakeLLM, *, timeout: float = 5.0, max_retries: int = 2) -> LLMBriefWriter:

@@ -35,11 +35,6 @@ OLD_TITLES = ("Warehouse Associate", "Forklift Operator", "Picker")
 NEW_TITLES = ("Dock Lead", "Inventory Clerk")
 
 
-@pytest.fixture
-def llm() -> Any:
-    with FakeLLM() as server:
-        yield server
-
 
 def data_block(request: dict[str, Any]) -> str:
     user = request["messages"][1]["content"]

@@ -31,11 +31,6 @@ def polled(ctx: Any, source_id: int, outlet: str, n: int) -> None:
         request_work(session=session, team_id="T1", kind="cluster")
 
 
-@pytest.fixture
-def llm() -> Any:
-    with FakeLLM() as server:
-        yield server
-
 
 def test_a_rebrief_waits_for_the_interval_and_then_covers_every_new_outlet(
     settings: Settings, engine: Engine, clock: Any, llm: FakeLLM

@@ -362,11 +362,6 @@ def sweep(ctx: Context, people: People, server: LocalServer, clock: Any, llm: Fa
 # ---- fixtures -----------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def llm() -> Iterator[FakeLLM]:
-    with FakeLLM() as fake:
-        yield fake
-
 
 def settings_for(db_url: str, slack: SlackServer, **extra: Any) -> Settings:
     return make_settings(db_url, slack_bot_token="xoxb-test", slack_signing_secret=SLACK_SECRET,

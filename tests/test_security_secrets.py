@@ -345,11 +345,6 @@ def test_a_feed_that_cannot_be_reached_logs_no_credentials(db_url: str, engine: 
 # ---- the LLM: a failing call with the API key ------------------------------------------------------------------------
 
 
-@pytest.fixture
-def llm() -> Iterator[FakeLLM]:
-    with FakeLLM() as server:
-        yield server
-
 
 def llm_ctx(db_url: str, llm: FakeLLM, clock: Any) -> Context:
     settings = make_settings(db_url, openai_api_key=OPENAI_KEY, openai_base_url=llm.base_url,

@@ -8,7 +8,6 @@ import json
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy.engine import Engine
 
 from bot.briefs.builtin import WRITER_NOTE
@@ -32,11 +31,6 @@ DRAFT = {
     "event_type": "expansion",
 }
 
-
-@pytest.fixture
-def llm() -> Any:
-    with FakeLLM() as server:
-        yield server
 
 
 def context(settings: Settings, clock: Any, llm: FakeLLM | None, **overrides: Any) -> Context:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -28,12 +27,6 @@ from tests.history import add_items, brief, item, source
 from tests.llm_server import FakeLLM, streamed
 from tests.slack_requests import BOT_USER_ID, action_body, event, event_body, sign, view_submission_body
 from tests.slack_server import SlackServer
-
-
-@pytest.fixture
-def llm() -> Iterator[FakeLLM]:
-    with FakeLLM() as server:
-        yield server
 
 
 @pytest.fixture
