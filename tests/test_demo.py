@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
+from bot.demo.run import command_name
 
 
 def test_demo_follows_polls_and_finds_the_warehouse_hiring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -44,3 +45,13 @@ def test_demo_follows_polls_and_finds_the_warehouse_hiring(tmp_path: Path, monke
     assert "[2] https://boards.greenhouse.io/kestrel/jobs/4719811" in answer
     assert answer.count("https://boards.greenhouse.io/kestrel/jobs/4719802") == 1  # the brief's link is a posting's
     assert (tmp_path / "demo.db").exists() and not (tmp_path / "should-not-be-used.db").exists()
+
+
+def test_the_demo_suggests_the_command_as_it_was_run() -> None:
+    """Straight after the quick start `briefbot` is not on PATH (the virtualenv is not activated): the demo's
+    suggestions name `.venv/bin/briefbot`, as it was run."""
+    assert command_name(".venv/bin/briefbot", None) == ".venv/bin/briefbot"
+    assert command_name(".venv/bin/briefbot", "/work/.venv/bin/briefbot") == "briefbot"  # found on PATH
+    assert command_name("briefbot", None) == "briefbot"
+    assert command_name("/tmp/my dir/.venv/bin/briefbot", None) == "'/tmp/my dir/.venv/bin/briefbot'"
+    assert command_name("-c", None) == "briefbot"  # not run by its script (python -m, a test)

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shlex
+import shutil
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -77,8 +80,17 @@ def run_demo(*, db_path: str, echo: Echo) -> None:
         asyncio.run(_follow_and_poll(ctx, clock, server, manifest, echo))
         _what_day_two_brought(ctx, echo)
         _ask(ctx, echo)
-    echo(f"\nTry: DATABASE_URL=sqlite:///{db} BRIEFBOT_DEFAULT_TEAM={TEAM} briefbot ask \"who is hiring in Seattle?\"")
-    echo(f"     DATABASE_URL=sqlite:///{db} briefbot items --since 2026-11-24   (or sources list, briefs, --json)")
+    cmd = command_name(sys.argv[0], shutil.which("briefbot"))
+    echo(f"\nTry: DATABASE_URL=sqlite:///{db} BRIEFBOT_DEFAULT_TEAM={TEAM} {cmd} ask \"who is hiring in Seattle?\"")
+    echo(f"     DATABASE_URL=sqlite:///{db} {cmd} items --since 2026-11-24   (or sources list, briefs, --json)")
+
+
+def command_name(argv0: str, on_path: str | None) -> str:
+    """How to run briefbot again, as the demo suggests: `briefbot` when a shell finds it, else the path it was run
+    by (`.venv/bin/briefbot` straight after the quick start, with the virtualenv not activated)."""
+    if on_path or Path(argv0).name != "briefbot" or "/" not in argv0.replace("\\", "/"):
+        return "briefbot"
+    return shlex.quote(argv0)
 
 
 async def _follow_and_poll(ctx: Context, clock: DemoClock, server: LocalServer, manifest: dict[str, Any],
