@@ -18,7 +18,9 @@ worker drive it.
   its `date_updated` where that is later than its `date_posted`, else after a time open drawn, seeded, from
   those known times); the backfill is what is open at the first poll; each poll closes what its board stopped
   listing through `core/lifecycle.plan_closing` (held mass disappearances, empty boards), and new postings that
-  are recently closed ones come back are reposts (`match_reposts`).
+  are recently closed ones come back are reposts (`match_reposts`); when a poll confirms a held (or empty-board)
+  disappearance, the postings first seen since that held poll are matched again as of it (the poller's late
+  reposts).
 - **Analysis.** After every poll, as `analysis/signal_update` does: quiet signals close (newest posting, or for
   a pullback newest closing, a window old), then every company with non-backfill postings first seen, or
   postings closed, in the last window is read by `detect_signals` with `SignalParams` from the settings'
@@ -291,6 +293,7 @@ def replay(listings: list[Listing], plants: list[Plant], *, rule: str, params: S
             left[item.company].append(item.item_id)
         pending = {c for c, b in boards.items() if b.empty_since is not None or any(b.open_links.values())}
         new_items: list[Listing] = []
+        gone: dict[str, datetime] = {}  # company -> the earliest held (or empty-board) disappearance confirmed now
         for company in sorted(set(arrived) | set(left) | pending):
             new_items += arrived.get(company, [])
             if world is None:
@@ -303,6 +306,8 @@ def replay(listings: list[Listing], plants: list[Plant], *, rule: str, params: S
                 key = key_of.get(item_id)
                 if key is not None:
                     closed_by_key[key].append(ClosedPosting(item_id, key, at))
+            if any(at < now for _, at in found):
+                gone[company] = min(at for _, at in found if at < now)
         matches: dict[int, int] = {}  # storage/lifecycle.mark_reposts: new item -> the closed one it reposts
         if world is not None:
             for i in new_items:
@@ -314,6 +319,21 @@ def replay(listings: list[Listing], plants: list[Plant], *, rule: str, params: S
             if world.match_reposts and candidates:
                 matches = match_reposts(keyed, candidates, at=now)
                 repost_of.update(matches)
+            for company, gone_at in sorted(gone.items()) if world.match_reposts else ():
+                # Mirrors bot/ingest/poller.py::_late_reposts: the held poll stored its new postings (a
+                # re-listing's) before anything had closed; once the hold is confirmed, the company's open,
+                # non-repost postings first seen at or after it (daily polls: the held poll's and this one's; the
+                # product's slack is under a poll interval) are matched as of the held poll.
+                late_ids = sorted({p.item_id for p in known[company] if p.first_seen_at >= gone_at}
+                                  | {i.item_id for i in arrived.get(company, [])})
+                late_keyed = [(i, key_of[i]) for i in late_ids if i not in repost_of and i not in closed_at]
+                taken = set(repost_of.values())
+                late_candidates = [c for k in {k for _, k in late_keyed if k is not None}
+                                   for c in closed_by_key.get(k, []) if c.item_id not in taken]
+                late = match_reposts(late_keyed, late_candidates, at=gone_at) if late_candidates else {}
+                repost_of.update(late)
+                matches.update(late)
+                known[company] = [replace(p, repost=True) if p.item_id in late else p for p in known[company]]
         for item in new_items:
             known[item.company].append(seen_posting(item, seen=now, backfill=poll == 0, rule=rule,
                                                     repost=item.item_id in matches))
