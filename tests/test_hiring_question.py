@@ -95,6 +95,10 @@ def test_held_by_and_families() -> None:
     assert asked_families(read_question("Who is hiring in customer success or machine learning?", NOW)) == {
         "customer_support", "data_ml"}
     assert asked_families(read_question("Which hardware engineering jobs are open?", NOW)) == {"hardware_engineering"}
+    # Roles asked about in the plural, as people ask: "drivers", "lawyers", "marketers", "doctors".
+    assert asked_families(read_question("which companies are hiring drivers?", NOW)) == {"fulfillment_logistics"}
+    assert asked_families(read_question("anyone hiring lawyers or marketers?", NOW)) == {"finance_legal", "marketing"}
+    assert asked_families(read_question("who needs doctors in Boise?", NOW)) == {"healthcare"}
 
 
 def candidate(id: int, outlet: str, score: float, *, kind: str = "item", item_kind: str = "job") -> Candidate:

@@ -110,6 +110,16 @@ def test_companies_are_judged_apart() -> None:
     ("Associate", "Fulfillment Operations", "fulfillment_warehouse"),
     ("Head of People", None, "people"),
     ("Chief Vibes Officer", None, "other"),
+    # Drivers drive; software for drivers and driver-assistance systems is engineering.
+    ("Class A CDL Driver", None, "logistics_supply_chain"),
+    ("Driver Helper", None, "logistics_supply_chain"),
+    ("System Software Engineer - CUDA Driver", None, "software_engineering"),
+    ("Linux Kernel Driver Developer", None, "software_engineering"),
+    ("Advanced Driver Assistance Systems Engineer", None, "other"),
+    ("Screwdriver Assembly Technician", None, "manufacturing"),
+    ("Staff Lawyer", None, "finance_legal"),
+    ("Doctoral Researcher", None, "other"),  # not a doctor
+    ("Family Medicine Doctor", None, "healthcare"),
 ])
 def test_job_functions(title: str, department: str | None, function: str) -> None:
     assert job_function(title, department) == function
