@@ -385,9 +385,11 @@ def builtin_run(db_url: str, slack: SlackServer, server: LocalServer, clock: Any
 
 @pytest.fixture
 def llm_ctx(db_url: str, slack: SlackServer, clock: Any, llm: FakeLLM) -> Iterator[Context]:
+    # Rewrite growth 30%: the story's growth in the sweep is rewritten by the (obeying) LLM too, not a sources
+    # update under its earlier text, so every brief of the sweep is the LLM's.
     settings = settings_for(db_url, slack, openai_base_url=llm.base_url, briefbot_llm_max_retries=0,
                             briefbot_llm_timeout=5.0, briefbot_brief_model="brief-model",
-                            briefbot_answer_model="answer-model")
+                            briefbot_answer_model="answer-model", briefbot_rewrite_growth_percent=30)
     ctx: Context = context_for(settings, clock)
     yield ctx
     ctx.engine.dispose()
@@ -466,7 +468,11 @@ def test_an_llm_that_obeys_the_injection_is_contained(llm_run: Run, llm: FakeLLM
         assert not any(mark in system for mark in ("Zephyr", "Zeta", "evil.example", "Ignore previous", "@channel"))
         user = request["messages"][1]["content"]
         assert user.count(DATA_START) == 1 and user.count(DATA_END) == 1, "feed text closed the data block"
-        assert "Ignore previous instructions" in data  # every item carries the injection: it is quoted as data
+        # The injection is quoted as data and nowhere else (a sentence an earlier item, or the reports an earlier
+        # brief was written from, already said is sent once: a re-brief's items may leave it out).
+        assert "Ignore previous instructions" not in user.replace(data, "")
+    quoted = [request for request in llm.requests if "Ignore previous instructions" in user_prompt_parts(request)[2]]
+    assert len(quoted) >= 6  # every first brief and every answer quotes it
 
 
 def test_no_feed_text_reaches_a_brief_prompt_outside_the_data_block(
