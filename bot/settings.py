@@ -85,7 +85,7 @@ class Settings(BaseSettings):
         default=60, ge=0, le=7 * 24 * 60, description="Least minutes between two briefs of one story or signal: "
         "what changes sooner waits and is covered by the next brief (0: no waiting).")
     briefbot_rewrite_growth_percent: int = Field(
-        default=100, ge=10, le=1000, description="How much a story or signal must grow (in items, since its brief's "
+        default=100, ge=10, le=1000, description="How much a story must grow (in items, since its brief's "
         "text was written) before the LLM rewrites that text; until then new reports and outlets update the brief's "
         "sources and counts under the text it has (100: when it has doubled).")
     briefbot_alerts_per_source: int = Field(

@@ -45,6 +45,8 @@ def test_rebrief_waits(briefed_at: datetime | None, now: datetime, interval: tim
     (4, 8, 1.0, True),
     (4, 6, 0.3, True),  # a third more, and two
     (4, 5, 0.1, False),  # one more is never enough, whatever the share
+    (100, 155, 0.55, True),  # 55% of 100 is 55, though 0.55 * 100 is not exactly 55.0
+    (50, 57, 0.14, True),
 ])
 def test_grew(briefed: int, now: int, growth: float, expected: bool) -> None:
     assert grew(briefed_items=briefed, items=now, growth=growth) is expected

@@ -117,6 +117,15 @@ def test_companies_are_judged_apart() -> None:
     ("Linux Kernel Driver Developer", None, "software_engineering"),
     ("Advanced Driver Assistance Systems Engineer", None, "other"),
     ("Screwdriver Assembly Technician", None, "manufacturing"),
+    ("Driver - Night Shift", None, "logistics_supply_chain"),
+    ("Shuttle Driver", None, "logistics_supply_chain"),
+    # A driver platform's office roles keep their own function; a licence is not a driving job.
+    ("Software Engineer, Driver Experience", None, "software_engineering"),
+    ("Data Scientist, Driver Pricing", None, "data_ml"),
+    ("Account Executive - Driver Acquisition", None, "sales"),
+    ("Recruiter, Drivers", None, "people"),
+    ("Customer Support Specialist, Driver Support", None, "customer_support"),
+    ("Caregiver - Valid Driver's License Required", None, "healthcare"),
     ("Staff Lawyer", None, "finance_legal"),
     ("Doctoral Researcher", None, "other"),  # not a doctor
     ("Family Medicine Doctor", None, "healthcare"),

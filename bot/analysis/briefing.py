@@ -41,7 +41,7 @@ SINGLE_REPORT = BuiltinWriter(SINGLE_REPORT_NOTE)
 # A sources update's note. Recognised by its prefix (`carried`), so that rows written under an earlier wording
 # still count as sources updates.
 CARRIED_PREFIX = "sources updated:"
-CARRIED_NOTE = f"{CARRIED_PREFIX} more reports or outlets; the LLM rewrites the text once the story has grown enough"
+CARRIED_NOTE = f"{CARRIED_PREFIX} more reports or outlets; the LLM rewrites the text once it has grown enough"
 
 
 def carried(note: str | None) -> bool:
