@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from bot.cli import main
+from bot.cli.common import parse_since
 from bot.demo.server import LocalServer, Route
 from tests.feeds import numbered, rss
 
@@ -166,3 +168,13 @@ def test_small_things_a_new_user_hit_are_said_plainly(cli: Any, server: LocalSer
     assert cli("stories", "--since", "0h").output.startswith("no stories with 2+ items since 0h; older ones are")
     assert cli("briefs", "--since", "0h").output.startswith("no briefs yet; they are written after polls")
     assert cli("items", "--since", "0h").output.startswith("no items first seen since 0h (without filters")
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("today", datetime(2026, 12, 7, tzinfo=UTC)),
+    (" Yesterday ", datetime(2026, 12, 6, tzinfo=UTC)),
+    ("12h", datetime(2026, 12, 7, 3, 30, tzinfo=UTC)),
+    ("2026-12-01", datetime(2026, 12, 1, tzinfo=UTC)),
+])
+def test_since_reads_today_and_yesterday_from_midnight_utc(value: str, expected: datetime) -> None:
+    assert parse_since(value, datetime(2026, 12, 7, 15, 30, tzinfo=UTC)) == expected

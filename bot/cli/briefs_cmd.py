@@ -12,7 +12,7 @@ from bot.terminal import format_brief
 
 def register(group: click.Group) -> None:
     @group.command("briefs")
-    @click.option("--since", default=None, help="Only briefs written since (ISO time or 12h, 7d).")
+    @click.option("--since", default=None, help="Only briefs written since (ISO time, 12h, 7d, today or yesterday).")
     @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
     @team_option
     @json_option

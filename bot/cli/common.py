@@ -114,13 +114,18 @@ def echo_json(data: Any) -> None:
 
 _RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_DAYS_BACK = {"today": 0, "yesterday": 1}
 
 
 def parse_since(value: str | None, now: datetime) -> datetime | None:
-    """`--since` as an ISO date or time (UTC unless it says otherwise) or a span back from now: 30m, 12h, 7d, 2w."""
+    """`--since` as an ISO date or time (UTC unless it says otherwise), a span back from now (30m, 12h, 7d, 2w), or
+    `today` / `yesterday` (from midnight UTC)."""
     if value is None:
         return None
     text = value.strip().lower()
+    if text in _DAYS_BACK:
+        midnight = as_utc(now).replace(hour=0, minute=0, second=0, microsecond=0)
+        return midnight - timedelta(days=_DAYS_BACK[text])
     match = _RELATIVE.match(text)
     try:
         if match:
@@ -130,8 +135,8 @@ def parse_since(value: str | None, now: datetime) -> datetime | None:
         raise _bad_since(f"{short(value, 40)!r} reaches outside the years 1 to 9999; give a shorter span (7d) or "
                          "a time like 2026-03-01T09:00Z") from exc
     except ValueError as exc:
-        raise _bad_since(f"{short(value, 40)!r} is neither an ISO time (2026-03-01T09:00Z) nor a span "
-                         "(12h, 7d)") from exc
+        raise _bad_since(f"{short(value, 40)!r} is neither an ISO time (2026-03-01T09:00Z), a span (12h, 7d) "
+                         "nor today or yesterday") from exc
 
 
 def none_since(what: str, since: str | None, any_at_all: bool, hint: str) -> str:

@@ -17,7 +17,7 @@ from bot.terminal import short, table
 def register(group: click.Group) -> None:
     @group.command("items")
     @click.option("--source", "source_id", type=SOURCE_ID, default=None, help="Only items this source has seen.")
-    @click.option("--since", default=None, help="ISO time or a span back from now (12h, 7d).")
+    @click.option("--since", default=None, help="ISO time, a span back from now (12h, 7d), today or yesterday.")
     @click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
     @team_option
     @json_option

@@ -34,7 +34,7 @@ ALL_SOURCES = "all"  # --first-look given without a source id
 
 def register(group: click.Group) -> None:
     @group.command("signals")
-    @click.option("--since", default=None, help="Only signals updated since (ISO time or 12h, 7d).")
+    @click.option("--since", default=None, help="Only signals updated since (ISO time, 12h, 7d, today or yesterday).")
     @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
     @click.option("--explain", "explain_id", type=click.IntRange(1), default=None, metavar="ID",
                   help="Why signal ID fired: its postings, the pace, the thresholds, weekly counts.")

@@ -12,7 +12,7 @@ from bot.terminal import short, table
 
 def register(group: click.Group) -> None:
     @group.command("stories")
-    @click.option("--since", default=None, help="Only stories reported since (ISO time or 12h, 7d).")
+    @click.option("--since", default=None, help="Only stories reported since (ISO time, 12h, 7d, today or yesterday).")
     @click.option("--min-items", type=click.IntRange(1, 10_000), default=2, show_default=True,
                   help="Hide stories with fewer items (single reports are stories of one).")
     @click.option("--limit", type=click.IntRange(1, 10_000), default=30, show_default=True)
