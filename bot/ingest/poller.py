@@ -394,19 +394,21 @@ class Poller:
                                  now=now, empty_since=fetched.empty_since)
         reposts = mark_reposts(session=session, team_id=source.team_id, item_ids=new_ids, now=now) if new_ids else 0
         if closing.confirmed_since is not None:  # a held disappearance confirmed: its poll's new postings too
-            reposts += self._late_reposts(session, source, closing.confirmed_since)
+            reposts += self._late_reposts(session, source, closing.confirmed_since, set(new_ids))
         if closing.closed or closing.reopened or reposts:  # open roles changed: signals are read again
             request_work(session=session, team_id=source.team_id, kind="cluster")
         return closing
 
-    def _late_reposts(self, session: Session, source: Source, gone_at: datetime) -> int:
+    def _late_reposts(self, session: Session, source: Source, gone_at: datetime, matched: set[int]) -> int:
         """A board that re-lists its roles takes them all down and puts them up under new ids in one poll: the
         disappearance is held for a poll (it may be an outage), so the new postings stored with it found nothing
         closed to repost. Once the next poll confirms it, those postings are matched against the closings, as
         of the held poll (`gone_at`). The postings first seen a moment before it count (the poll stores before
-        it closes), but not those of the poll before, which still listed the old ones."""
+        it closes), but not those of the poll before, which still listed the old ones, nor this poll's own new
+        postings (`matched`: just looked at, against every closing)."""
         slack = min(LATE_REPOST_SLACK, timedelta(seconds=self.settings.briefbot_poll_interval / 2))
-        new = postings_seen_since(session=session, source=source, since=gone_at - slack)
+        new = [i for i in postings_seen_since(session=session, source=source, since=gone_at - slack)
+               if i not in matched]
         return mark_reposts(session=session, team_id=source.team_id, item_ids=new, now=gone_at) if new else 0
 
     def _store_each(self, source: Source, items: list[NormalisedItem], *,

@@ -153,14 +153,13 @@ def mark_reposts(*, session: Session, team_id: str, item_ids: Sequence[int], now
 
 
 def postings_seen_since(*, session: Session, source: Source, since: datetime) -> list[int]:
-    """The open job postings the source lists that were first seen at or after `since` and are not reposts: a
-    re-listing's new postings, stored while the disappearance of the old ones was held for a poll, are looked
-    at again once it is confirmed (`mark_reposts` at that time)."""
+    """The items the source lists that were first seen at or after `since`: a re-listing's new postings, stored
+    while the disappearance of the old ones was held for a poll, are looked at again once it is confirmed
+    (`mark_reposts`, which keeps the team's open job postings not yet reposts, at that time)."""
     return sorted({item_id for item_id in session.exec(
         select(Item.id).join(ItemLink, col(ItemLink.item_id) == Item.id)
-        .where(ItemLink.source_id == source.id, col(ItemLink.delisted_at).is_(None), Item.kind == "job",
-               Item.team_id == source.team_id, col(Item.first_seen_at) >= since, col(Item.repost_of).is_(None),
-               col(Item.closed_at).is_(None))) if item_id is not None})
+        .where(ItemLink.source_id == source.id, col(ItemLink.delisted_at).is_(None),
+               col(Item.first_seen_at) >= since)) if item_id is not None})
 
 
 def lifecycles(*, session: Session, team_id: str, item_ids: Iterable[int] | None = None,
